@@ -1,0 +1,1 @@
+"""Datasets that kedro-datasets and kedro-mlflow do not provide (each says why)."""

@@ -1,0 +1,1 @@
+"""One folder per pipeline; ``find_pipelines`` registers each ``create_pipeline``."""

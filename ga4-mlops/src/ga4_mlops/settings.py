@@ -1,0 +1,13 @@
+"""Project settings: see https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
+
+from kedro.config import OmegaConfigLoader
+
+from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": CUSTOM_RESOLVERS,
+    "config_patterns": {"vertexai": ["vertexai*"]},
+}
