@@ -1,0 +1,39 @@
+"""Split by date, fit the preprocessor on train, encode every labelled split."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import encode_features, fit_preprocessor, split_by_date
+
+LABELLED_SPLITS = ("train", "validation", "calibration", "test")
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=split_by_date,
+                inputs=[
+                    "model_input_table",
+                    "params:model_input.columns",
+                    "params:model_input.splits",
+                ],
+                outputs=[f"{split}_set" for split in (*LABELLED_SPLITS, "scoring")],
+                name="split_by_date",
+            ),
+            Node(
+                func=fit_preprocessor,
+                inputs=["train_set", "params:model_input.columns", "params:feature_engineering"],
+                outputs="preprocessor",
+                name="fit_preprocessor",
+            ),
+            *[
+                Node(
+                    func=encode_features,
+                    inputs=["preprocessor", f"{split}_set"],
+                    outputs=f"{split}_features",
+                    name=f"encode_{split}_features",
+                )
+                for split in LABELLED_SPLITS
+            ],
+        ]
+    )

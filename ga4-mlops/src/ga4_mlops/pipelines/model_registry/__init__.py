@@ -1,0 +1,5 @@
+"""Package the scoring path as one MLflow model, register it, promote it by alias."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,116 @@
+"""The whole scoring path (preprocessing, LightGBM, calibrator) as one MLflow pyfunc model.
+
+Registering one object means batch scoring, ``mlflow models serve`` and any other consumer
+run exactly the code and state that were evaluated, loaded by name and alias.
+"""
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import mlflow.pyfunc
+import pandas as pd
+
+from ga4_mlops.pipelines.feature_engineering.nodes import TabularPreprocessor
+from ga4_mlops.pipelines.model_training.nodes import ProbabilityCalibrator
+
+logger = logging.getLogger(__name__)
+
+
+class PropensityModel(mlflow.pyfunc.PythonModel):
+    """Raw model-input rows in, raw and calibrated probabilities out (one row per input)."""
+
+    def __init__(
+        self,
+        preprocessor: TabularPreprocessor,
+        lightgbm_model: lgb.LGBMClassifier,
+        calibrator: ProbabilityCalibrator,
+    ) -> None:
+        self.preprocessor = preprocessor
+        self.lightgbm_model = lightgbm_model
+        self.calibrator = calibrator
+
+    def predict(self, context, model_input, params=None):
+        features = self.preprocessor.transform(pd.DataFrame(model_input), dataset="model input")
+        raw_probability = self.lightgbm_model.predict_proba(features)[:, 1]
+        return pd.DataFrame(
+            {
+                "raw_probability": raw_probability,
+                "calibrated_probability": self.calibrator.predict(raw_probability),
+            },
+            index=features.index,
+        )
+
+
+def package_model(
+    preprocessor: TabularPreprocessor,
+    lightgbm_model: lgb.LGBMClassifier,
+    calibrator: ProbabilityCalibrator,
+    lightgbm_hyperparameters: dict[str, Any],
+    evaluation_metrics: pd.DataFrame,
+    columns: dict[str, Any],
+    splits: dict[str, list[str]],
+) -> tuple[PropensityModel, dict[str, Any]]:
+    """Bundle the scoring path and describe it in a model card.
+
+    The card travels with the run (and is what the promotion gate reads), so the
+    decision is made only after the model itself has been saved and registered.
+    """
+    metrics = _metrics_by_model(evaluation_metrics)
+    model_card = {
+        "input_columns": {
+            "numeric": list(columns["numeric"]),
+            "categorical": list(columns["categorical"]),
+        },
+        "encoded_columns": preprocessor.output_columns,
+        "target": columns["target"],
+        "splits": {name: list(dates) for name, dates in splits.items()},
+        "lightgbm_hyperparameters": lightgbm_hyperparameters,
+        "calibration_method": calibrator.method,
+        "test_metrics": metrics,
+    }
+    return PropensityModel(preprocessor, lightgbm_model, calibrator), model_card
+
+
+def _metrics_by_model(evaluation_metrics: pd.DataFrame) -> dict[str, dict[str, float]]:
+    table = (
+        evaluation_metrics.set_index("model")
+        if "model" in evaluation_metrics
+        else evaluation_metrics
+    )
+    return {
+        str(model): {metric: float(value) for metric, value in row.items()}
+        for model, row in table.iterrows()
+    }
+
+
+def decide_promotion(model_card: dict[str, Any], quality_gate: dict[str, Any]) -> tuple[dict, dict]:
+    """Promote only a model that beats the baseline and is calibrated well enough.
+
+    Returns the decision twice: for the alias dataset (which acts on it) and for the
+    report (which keeps it).
+    """
+    metrics = model_card["test_metrics"]
+    candidate, baseline = metrics[quality_gate["candidate"]], metrics[quality_gate["baseline"]]
+    checks = {
+        "roc_auc": {
+            "value": candidate["roc_auc"],
+            "threshold": quality_gate["min_roc_auc"],
+            "passed": candidate["roc_auc"] >= quality_gate["min_roc_auc"],
+        },
+        "roc_auc_uplift_over_baseline": {
+            "value": candidate["roc_auc"] - baseline["roc_auc"],
+            "threshold": quality_gate["min_roc_auc_uplift_over_baseline"],
+            "passed": candidate["roc_auc"] - baseline["roc_auc"]
+            >= quality_gate["min_roc_auc_uplift_over_baseline"],
+        },
+        "ece": {
+            "value": candidate["ece"],
+            "threshold": quality_gate["max_ece"],
+            "passed": candidate["ece"] <= quality_gate["max_ece"],
+        },
+    }
+    failed = [name for name, check in checks.items() if not check["passed"]]
+    decision = {"promote": not failed, "checks": checks, "failed_checks": failed}
+    logger.info("Quality gate: %s", "passed" if not failed else f"failed on {failed}")
+    return decision, decision

@@ -1,0 +1,76 @@
+"""Shared fixtures: a small non-GA4 binary table with planted signal, and its column roles."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+CHURN_DATES = ["2024-01-07", "2024-01-14", "2024-01-21", "2024-01-28", "2024-02-04", "2024-02-11"]
+
+
+def make_churn_table(n_customers: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """A churn-like table (nothing GA4 about it): one row per customer and month-end date.
+
+    The churn probability depends non-linearly on tenure and support tickets and on the
+    plan, so a model can learn it; the last date has no label (the scoring snapshot).
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for date_index, date in enumerate(CHURN_DATES):
+        tenure = rng.gamma(2.0, 10.0, n_customers)
+        tickets = rng.poisson(1.0, n_customers).astype(float)
+        tickets[rng.random(n_customers) < 0.05] = np.nan
+        plan = rng.choice(["basic", "plus", "pro", None], n_customers, p=[0.5, 0.3, 0.15, 0.05])
+        region = rng.choice([f"r{i}" for i in range(8)], n_customers)
+        logit = -2.5 + 1.5 * (tenure < 6) + 0.6 * np.nan_to_num(tickets, nan=1.0)
+        logit += np.where(plan == "pro", -1.0, 0.0)
+        churned = rng.random(n_customers) < 1 / (1 + np.exp(-logit))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": [f"c{seed}-{i:05d}" for i in range(n_customers)],
+                    "as_of": pd.Timestamp(date),
+                    "tenure_months": tenure,
+                    "support_tickets": tickets,
+                    "plan": plan,
+                    "region": region,
+                    "churned": np.where(
+                        date_index == len(CHURN_DATES) - 1, np.nan, churned.astype(float)
+                    ),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+CHURN_COLUMNS = {
+    "id": ["customer_id", "as_of"],
+    "date": "as_of",
+    "target": "churned",
+    "numeric": ["tenure_months", "support_tickets"],
+    "categorical": ["plan", "region"],
+}
+CHURN_SPLITS = {
+    "train": CHURN_DATES[:2],
+    "validation": [CHURN_DATES[2]],
+    "calibration": [CHURN_DATES[3]],
+    "test": [CHURN_DATES[4]],
+    "scoring": [CHURN_DATES[5]],
+}
+
+
+@pytest.fixture
+def churn_table() -> pd.DataFrame:
+    return make_churn_table()
+
+
+@pytest.fixture
+def churn_columns() -> dict:
+    return {
+        key: (list(value) if isinstance(value, list) else value)
+        for key, value in CHURN_COLUMNS.items()
+    }
+
+
+@pytest.fixture
+def churn_splits() -> dict:
+    return {key: list(value) for key, value in CHURN_SPLITS.items()}

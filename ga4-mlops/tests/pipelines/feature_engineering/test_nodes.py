@@ -1,0 +1,105 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from ga4_mlops.pipelines.feature_engineering.nodes import (
+    MISSING_CODE,
+    OTHER_CODE,
+    encode_features,
+    fit_preprocessor,
+    split_by_date,
+)
+
+
+def test_split_by_date_cuts_by_time_and_keeps_scoring_unlabelled(
+    churn_table, churn_columns, churn_splits
+):
+    train, validation, calibration, test, scoring = split_by_date(
+        churn_table, churn_columns, churn_splits
+    )
+    assert set(train["as_of"].dt.strftime("%Y-%m-%d")) == set(churn_splits["train"])
+    assert set(test["as_of"].dt.strftime("%Y-%m-%d")) == set(churn_splits["test"])
+    assert len(train) + len(validation) + len(calibration) + len(test) + len(scoring) == len(
+        churn_table
+    )
+    assert train["churned"].dtype == "int64"
+    assert scoring["churned"].isna().all()
+
+
+def test_split_by_date_names_missing_split_dates(churn_table, churn_columns, churn_splits):
+    churn_splits["test"] = ["2030-01-01"]
+    with pytest.raises(
+        ValueError, match=r"no rows with as_of in split 'test' \(\['2030-01-01'\]\)"
+    ):
+        split_by_date(churn_table, churn_columns, churn_splits)
+
+
+def test_split_by_date_names_missing_columns(churn_table, churn_columns, churn_splits):
+    with pytest.raises(ValueError, match=r"model_input_table lacks column\(s\) \['plan'\]"):
+        split_by_date(churn_table.drop(columns="plan"), churn_columns, churn_splits)
+
+
+def test_split_by_date_rejects_a_target_that_never_occurs(churn_table, churn_columns, churn_splits):
+    labelled = churn_table["churned"].notna()
+    churn_table.loc[labelled, "churned"] = 0.0
+    with pytest.raises(ValueError, match="single class in split 'train'"):
+        split_by_date(churn_table, churn_columns, churn_splits)
+
+
+def test_split_by_date_rejects_unlabelled_rows_in_a_labelled_split(
+    churn_table, churn_columns, churn_splits
+):
+    churn_splits["test"] = churn_splits["scoring"]
+    with pytest.raises(ValueError, match="column 'churned' is missing for .* rows of split 'test'"):
+        split_by_date(churn_table, churn_columns, churn_splits)
+
+
+def test_preprocessor_learns_from_train_only_and_handles_unseen_and_missing(churn_columns):
+    train = pd.DataFrame(
+        {
+            "tenure_months": [1.0, 2.0, 3.0, np.nan],
+            "support_tickets": [0.0, 1.0, 1.0, 2.0],
+            "plan": ["basic", "basic", "pro", None],
+            "region": ["r1", "r1", "r1", "r2"],
+        }
+    )
+    preprocessor = fit_preprocessor(train, churn_columns, {"min_category_count": 2})
+    assert preprocessor.medians["tenure_months"] == 2.0
+    scoring = pd.DataFrame(
+        {
+            "tenure_months": [np.nan, 10.0],
+            "support_tickets": [5.0, np.nan],
+            "plan": ["enterprise", None],  # unseen, missing
+            "region": ["r1", "r2"],  # frequent, rare
+            "extra_column": [1, 2],
+        }
+    )
+    encoded = encode_features(preprocessor, scoring)
+    assert list(encoded.columns) == [
+        "tenure_months",
+        "support_tickets",
+        "tenure_months__missing",
+        "plan",
+        "region",
+    ]
+    assert encoded["tenure_months"].tolist() == [2.0, 10.0]
+    assert encoded["support_tickets"].tolist() == [5.0, 1.0]  # median of train
+    assert encoded["tenure_months__missing"].tolist() == [1.0, 0.0]
+    assert encoded["plan"].tolist() == [OTHER_CODE, MISSING_CODE]
+    assert encoded["region"].tolist() == [2.0, OTHER_CODE]
+    assert (encoded.dtypes == "float64").all()
+
+
+def test_preprocessor_rejects_missing_and_non_numeric_columns(churn_columns, churn_table):
+    preprocessor = fit_preprocessor(churn_table, churn_columns, {"min_category_count": 1})
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['region'\]"):
+        encode_features(preprocessor, churn_table.drop(columns="region"))
+    broken = churn_table.assign(tenure_months="long")
+    with pytest.raises(ValueError, match="column 'tenure_months' must be numeric"):
+        encode_features(preprocessor, broken)
+
+
+def test_category_codes_do_not_depend_on_row_order(churn_columns, churn_table):
+    forward = fit_preprocessor(churn_table, churn_columns, {"min_category_count": 1})
+    backward = fit_preprocessor(churn_table.iloc[::-1], churn_columns, {"min_category_count": 1})
+    assert forward.categories == backward.categories

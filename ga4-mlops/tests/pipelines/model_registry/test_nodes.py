@@ -1,0 +1,155 @@
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DatasetError
+
+from ga4_mlops.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
+from ga4_mlops.pipelines.batch_scoring.nodes import score_rows
+from ga4_mlops.pipelines.feature_engineering.nodes import (
+    encode_features,
+    fit_preprocessor,
+    split_by_date,
+)
+from ga4_mlops.pipelines.model_registry.nodes import decide_promotion, package_model
+from ga4_mlops.pipelines.model_training.nodes import fit_calibrator, train_lightgbm
+
+GATE = {
+    "candidate": "lightgbm_calibrated",
+    "baseline": "baseline",
+    "min_roc_auc": 0.6,
+    "min_roc_auc_uplift_over_baseline": 0.0,
+    "max_ece": 0.05,
+}
+HYPERPARAMETERS = {
+    "n_estimators": 50,
+    "num_leaves": 8,
+    "random_state": 0,
+    "verbosity": -1,
+    "n_jobs": 1,
+}
+
+
+def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"model": "baseline", "roc_auc": baseline_auc, "ece": 0.01},
+            {"model": "lightgbm_calibrated", "roc_auc": candidate_auc, "ece": ece},
+        ]
+    )
+
+
+@pytest.fixture
+def fitted(churn_table, churn_columns, churn_splits):
+    train, _, calibration, _, scoring = split_by_date(churn_table, churn_columns, churn_splits)
+    preprocessor = fit_preprocessor(train, churn_columns, {"min_category_count": 5})
+    model = train_lightgbm(
+        encode_features(preprocessor, train), train, churn_columns, HYPERPARAMETERS
+    )
+    calibrator = fit_calibrator(
+        model,
+        encode_features(preprocessor, calibration),
+        calibration,
+        churn_columns,
+        {"method": "isotonic"},
+    )
+    return preprocessor, model, calibrator, scoring
+
+
+@pytest.mark.parametrize(
+    ("candidate_auc", "baseline_auc", "ece", "failed"),
+    [
+        (0.80, 0.70, 0.01, []),
+        (0.65, 0.70, 0.01, ["roc_auc_uplift_over_baseline"]),
+        (0.55, 0.50, 0.10, ["roc_auc", "ece"]),
+    ],
+)
+def test_quality_gate(candidate_auc, baseline_auc, ece, failed):
+    card = {
+        "test_metrics": {
+            r.pop("model"): r for r in _metrics(candidate_auc, baseline_auc, ece).to_dict("records")
+        }
+    }
+    decision, report = decide_promotion(card, GATE)
+    assert decision is report
+    assert decision["failed_checks"] == failed
+    assert decision["promote"] is (not failed)
+
+
+def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
+    fitted, churn_columns, churn_splits, tmp_path, monkeypatch
+):
+    preprocessor, model, calibrator, scoring = fitted
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    champion = MlflowModelAliasDataset(model_name="churn", alias="champion")
+    with pytest.raises(
+        DatasetError, match="No version of registered model 'churn' has alias 'champion'"
+    ):
+        champion.load()
+
+    for promote in (True, False):
+        propensity_model, card = package_model(
+            preprocessor,
+            model,
+            calibrator,
+            HYPERPARAMETERS,
+            _metrics(0.8, 0.7, 0.01),
+            churn_columns,
+            churn_splits,
+        )
+        assert card["test_metrics"]["lightgbm_calibrated"]["roc_auc"] == 0.8
+        with mlflow.start_run():
+            mlflow.pyfunc.log_model(
+                "model", python_model=propensity_model, registered_model_name="churn"
+            )
+            champion.save(
+                {"promote": promote, "checks": {}, "failed_checks": [] if promote else ["ece"]}
+            )
+
+    loaded = champion.load()
+    assert (loaded.name, loaded.alias, loaded.version) == (
+        "churn",
+        "champion",
+        "1",
+    )  # v2 failed the gate
+    versions = mlflow.MlflowClient().search_model_versions("name='churn'")
+    assert {str(v.version): v.tags["promoted"] for v in versions} == {"1": "True", "2": "False"}
+
+    scores = score_rows(loaded, scoring, churn_columns)
+    expected_raw = model.predict_proba(encode_features(preprocessor, scoring))[:, 1]
+    np.testing.assert_allclose(scores["raw_probability"], expected_raw)
+    np.testing.assert_allclose(scores["calibrated_probability"], calibrator.predict(expected_raw))
+    assert scores["customer_id"].tolist() == scoring["customer_id"].tolist()
+    assert scores["model_version"].unique().tolist() == ["1"]
+    assert sorted(scores["decile"].unique()) == list(range(1, 11))
+    top = scores.loc[scores["decile"] == 1, "calibrated_probability"].min()
+    assert top >= scores.loc[scores["decile"] == 2, "calibrated_probability"].max()
+
+
+def test_promotion_needs_a_version_registered_by_the_active_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    champion = MlflowModelAliasDataset(model_name="nothing", alias="champion")
+    with pytest.raises(DatasetError, match="no active MLflow run"):
+        champion.save({"promote": True})
+    with (
+        mlflow.start_run(),
+        pytest.raises(DatasetError, match="No version of registered model 'nothing'"),
+    ):
+        champion.save({"promote": True})
+
+
+def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_splits):
+    preprocessor, model, calibrator, scoring = fitted
+    propensity_model, _ = package_model(
+        preprocessor,
+        model,
+        calibrator,
+        HYPERPARAMETERS,
+        _metrics(0.8, 0.7, 0.01),
+        churn_columns,
+        churn_splits,
+    )
+    with pytest.raises(ValueError, match=r"model input lacks column\(s\) \['plan'\]"):
+        propensity_model.predict(None, scoring.drop(columns="plan"))
