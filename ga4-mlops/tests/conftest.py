@@ -1,5 +1,11 @@
 """Shared fixtures: a small non-GA4 binary table with planted signal, and its column roles."""
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,3 +80,58 @@ def churn_columns() -> dict:
 @pytest.fixture
 def churn_splits() -> dict:
     return {key: list(value) for key, value in CHURN_SPLITS.items()}
+
+
+BLUEPRINT = Path(__file__).resolve().parents[1]
+# What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
+PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
+
+
+def copy_project(destination: Path) -> Path:
+    """A throwaway copy of the blueprint, so test runs never touch its data or registry."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = BLUEPRINT / name
+        if source.is_dir():
+            shutil.copytree(
+                source,
+                destination / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+            )
+        else:
+            shutil.copy2(source, destination / name)
+    for layer in DATA_LAYERS:
+        (destination / "data" / layer).mkdir(parents=True, exist_ok=True)
+    return destination
+
+
+DATA_LAYERS = (
+    "01_raw",
+    "02_intermediate",
+    "03_primary",
+    "04_feature",
+    "05_model_input",
+    "06_models",
+    "07_model_output",
+    "08_reporting",
+)
+
+
+def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real kedro CLI in ``project`` (a subprocess: MLflow state stays isolated)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
+            "KEDRO_DISABLE_TELEMETRY": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"kedro {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-6000:]}"
+        )
+    return completed

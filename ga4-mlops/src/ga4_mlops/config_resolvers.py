@@ -3,6 +3,8 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from omegaconf.resolvers import oc
+
 _BIGQUERY_TYPES = {bool: "BOOL", int: "INT64", float: "FLOAT64", str: "STRING"}
 
 
@@ -48,4 +50,6 @@ def bq_query_parameters(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return parameters
 
 
-CUSTOM_RESOLVERS = {"bq_query_parameters": bq_query_parameters}
+# oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
+# project and bucket from the environment Vertex AI sets, instead of committing them.
+CUSTOM_RESOLVERS = {"bq_query_parameters": bq_query_parameters, "oc.env": oc.env}

@@ -50,7 +50,9 @@ def test_split_by_date_rejects_unlabelled_rows_in_a_labelled_split(
     churn_table, churn_columns, churn_splits
 ):
     churn_splits["test"] = churn_splits["scoring"]
-    with pytest.raises(ValueError, match="column 'churned' is missing for .* rows of split 'test'"):
+    with pytest.raises(
+        ValueError, match=r"column 'churned' is missing for .* rows of split 'test'"
+    ):
         split_by_date(churn_table, churn_columns, churn_splits)
 
 

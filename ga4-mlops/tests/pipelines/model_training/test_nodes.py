@@ -128,7 +128,7 @@ def test_sigmoid_calibration_preserves_ranking_and_unknown_method_is_named(prepa
         np.argsort(raw, kind="stable"), np.argsort(sigmoid.predict(raw), kind="stable")
     )
     with pytest.raises(
-        ValueError, match="calibration.method must be 'isotonic' or 'sigmoid', got 'beta'"
+        ValueError, match=r"calibration.method must be 'isotonic' or 'sigmoid', got 'beta'"
     ):
         fit_calibrator(
             lightgbm_model,

@@ -1,0 +1,93 @@
+"""The whole project through the real kedro CLI on a tiny generated dataset."""
+
+import json
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from tests.conftest import copy_project, run_kedro
+
+# Small enough for a test, big enough that every split has positives. The quality gate is
+# opened because a tiny dataset cannot promise the real thresholds.
+TINY_PARAMS = ",".join(
+    [
+        "data_generation.n_users=3000",
+        "model_training.lightgbm.optuna.n_trials=3",
+        "model_explanation.max_rows=300",
+        "model_registry.quality_gate.min_roc_auc=0.0",
+        "model_registry.quality_gate.max_ece=1.0",
+        "model_registry.quality_gate.min_roc_auc_uplift_over_baseline=-1.0",
+    ]
+)
+
+
+def latest_version(dataset_folder: Path) -> Path:
+    """The newest file of a versioned Kedro dataset (``<name>/<version>/<name>``)."""
+    versions = sorted(dataset_folder.iterdir())
+    return versions[-1] / dataset_folder.name
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("e2e") / "ga4-mlops")
+    run_kedro(project, "run", "--env=local", "--params", TINY_PARAMS)
+    return project
+
+
+def test_default_run_writes_every_stage(tiny_project):
+    data = tiny_project / "data"
+    assert len(list((data / "01_raw" / "ga4_events").glob("events_2*.parquet"))) == 92
+    assert (data / "05_model_input" / "model_input_table.parquet").exists()
+    metrics = pd.read_csv(latest_version(data / "08_reporting" / "evaluation_metrics.csv"))
+    assert set(metrics["model"]) == {"baseline", "lightgbm_raw", "lightgbm_calibrated"}
+    oracle = pd.read_csv(latest_version(data / "08_reporting" / "oracle_benchmark.csv"))
+    assert oracle.set_index("model").loc["oracle", "roc_auc"] >= oracle["roc_auc"].max() - 0.05
+    drift = pd.read_csv(latest_version(data / "08_reporting" / "drift_report.csv"))
+    assert "calibrated_probability" in set(drift["feature"])
+    mlflow.set_tracking_uri(f"sqlite:///{tiny_project / 'mlflow.db'}")
+    champion = mlflow.MlflowClient().get_model_version_by_alias("ga4_propensity", "champion")
+    assert champion.version in (1, "1")
+
+
+def test_batch_scores_keep_ids_and_carry_the_model_version(tiny_project):
+    data = tiny_project / "data"
+    scores = pd.read_parquet(latest_version(data / "07_model_output" / "batch_scores.parquet"))
+    scoring_set = pd.read_parquet(data / "05_model_input" / "scoring_set.parquet")
+    assert scores["user_pseudo_id"].tolist() == scoring_set["user_pseudo_id"].tolist()
+    assert scores["user_pseudo_id"].map(type).eq(str).all()
+    assert set(pd.to_datetime(scores["snapshot_date"]).dt.strftime("%Y-%m-%d")) == {"2021-02-01"}
+    assert scores["calibrated_probability"].between(0, 1).all()
+    assert sorted(scores["decile"].unique()) == list(range(1, 11))
+    assert set(scores["model_version"]) == {"1"}
+
+
+def test_scoring_alone_reproduces_the_batch_scores(tiny_project):
+    folder = tiny_project / "data" / "07_model_output" / "batch_scores.parquet"
+    first = pd.read_parquet(latest_version(folder))
+    run_kedro(tiny_project, "run", "--env=local", "--pipeline=scoring")
+    assert len(list(folder.iterdir())) == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(latest_version(folder)), first)
+
+
+def test_a_failed_run_names_the_problem_and_keeps_earlier_outputs(tiny_project):
+    reports = tiny_project / "data" / "08_reporting" / "evaluation_metrics.csv"
+    before = sorted(reports.iterdir())
+    failed = run_kedro(
+        tiny_project,
+        "run",
+        "--env=local",
+        "--params",
+        TINY_PARAMS + ",data_generation.n_days=0",
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert "n_days" in failed.stderr
+    assert sorted(reports.iterdir()) == before
+    decision = json.loads(
+        latest_version(
+            tiny_project / "data" / "08_reporting" / "promotion_decision.json"
+        ).read_text()
+    )
+    assert decision["promote"] is True

@@ -1,0 +1,112 @@
+"""The registered champion served by ``mlflow models serve`` answers like batch scoring."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tests.test_end_to_end import latest_version
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_ready(url: str, server: subprocess.Popen, timeout_seconds: float = 120) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"mlflow models serve exited: {server.stderr.read()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(1)
+    raise AssertionError(f"no answer from {url}/ping within {timeout_seconds} s")
+
+
+@pytest.fixture
+def served_champion(tiny_project):
+    port = free_loopback_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "models",
+            "serve",
+            "-m",
+            "models:/ga4_propensity@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=tiny_project,
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tiny_project / 'mlflow.db'}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: uvicorn's workers stop with it
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(url, server)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_served_model_returns_the_batch_probabilities(tiny_project, served_champion):
+    data = tiny_project / "data"
+    columns = yaml.safe_load(
+        (tiny_project / "conf" / "base" / "parameters_model_input.yml").read_text()
+    )
+    feature_columns = [
+        *columns["model_input"]["columns"]["numeric"],
+        *columns["model_input"]["columns"]["categorical"],
+    ]
+    scoring_set = pd.read_parquet(data / "05_model_input" / "scoring_set.parquet").head(200)
+    batch_scores = pd.read_parquet(
+        latest_version(data / "07_model_output" / "batch_scores.parquet")
+    ).head(200)
+
+    body = {
+        "dataframe_split": json.loads(
+            scoring_set[feature_columns].to_json(orient="split", index=False)
+        )
+    }
+    request = urllib.request.Request(
+        f"{served_champion}/invocations",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        predictions = pd.DataFrame(json.loads(response.read())["predictions"])
+
+    np.testing.assert_allclose(
+        predictions["raw_probability"], batch_scores["raw_probability"], rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        predictions["calibrated_probability"], batch_scores["calibrated_probability"], rtol=1e-9
+    )

@@ -1,0 +1,41 @@
+"""The modelling half on a non-GA4 table, with configuration only (no code change)."""
+
+import pandas as pd
+import yaml
+
+from tests.conftest import CHURN_COLUMNS, CHURN_SPLITS, copy_project, make_churn_table, run_kedro
+
+
+def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
+    project = copy_project(tmp_path / "churn-project")
+    make_churn_table(n_customers=2000, seed=3).to_parquet(
+        project / "data" / "05_model_input" / "churn.parquet"
+    )
+    churn_conf = project / "conf" / "churn"
+    churn_conf.mkdir()
+    (churn_conf / "catalog.yml").write_text(
+        yaml.safe_dump(
+            {
+                "model_input_table": {
+                    "type": "pandas.ParquetDataset",
+                    "filepath": "data/05_model_input/churn.parquet",
+                }
+            }
+        )
+    )
+    (churn_conf / "parameters_model_input.yml").write_text(
+        yaml.safe_dump({"model_input": {"columns": CHURN_COLUMNS, "splits": CHURN_SPLITS}})
+    )
+    params = "model_training.lightgbm.optuna.n_trials=3,model_explanation.max_rows=300"
+    run_kedro(project, "run", "--env=churn", "--pipeline=training", "--params", params)
+    run_kedro(project, "run", "--env=churn", "--pipeline=scoring")
+
+    reports = project / "data" / "08_reporting"
+    metrics_folder = reports / "evaluation_metrics.csv"
+    metrics = pd.read_csv(next(metrics_folder.iterdir()) / metrics_folder.name).set_index("model")
+    assert metrics.loc["lightgbm_calibrated", "roc_auc"] > 0.7
+    scores_folder = project / "data" / "07_model_output" / "batch_scores.parquet"
+    scores = pd.read_parquet(next(scores_folder.iterdir()) / scores_folder.name)
+    assert list(scores.columns[:2]) == ["customer_id", "as_of"]
+    assert len(scores) == 2000
+    assert set(scores["model_name"]) == {"ga4_propensity"}

@@ -1,0 +1,49 @@
+"""`kedro vertexai -e gcp compile` builds a Vertex AI pipeline spec offline, one step per node."""
+
+import json
+
+import google.cloud.aiplatform
+import yaml
+from click.testing import CliRunner
+from kedro.framework.cli.cli import KedroCLI
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+
+from tests.conftest import BLUEPRINT
+
+
+def test_compile_gives_one_vertex_step_per_node(tmp_path, monkeypatch):
+    # The only call that needs Google credentials and network (experiment set-up).
+    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *args, **kwargs: None)
+    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
+    monkeypatch.setenv("GCP_REGION", "europe-west4")
+    monkeypatch.setenv(
+        "GA4_MLOPS_IMAGE", "europe-west4-docker.pkg.dev/blueprint-test-project/ml/ga4-mlops:test"
+    )
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.chdir(BLUEPRINT)
+    bootstrap_project(BLUEPRINT)
+    spec_path = tmp_path / "pipeline.yaml"
+
+    result = CliRunner().invoke(
+        KedroCLI(BLUEPRINT),
+        ["vertexai", "-e", "gcp", "compile", "--pipeline", "end_to_end", "-o", str(spec_path)],
+        catch_exceptions=False,
+    )
+
+    assert result.exit_code == 0, result.output
+    spec = (
+        yaml.safe_load(spec_path.read_text())
+        if spec_path.suffix == ".yaml"
+        else json.loads(spec_path.read_text())
+    )
+    tasks = spec["root"]["dag"]["tasks"]
+    node_steps = {name for name in tasks if name != "mlflow-start-run"}
+    expected = {node.name.replace("_", "-") for node in pipelines["end_to_end"].nodes}
+    assert node_steps == expected
+    executors = spec["deploymentSpec"]["executors"]
+    commands = " ".join(" ".join(e["container"]["args"]) for e in executors.values())
+    assert "kedro run -e gcp" in commands
+    assert all(e["container"]["image"].endswith("ga4-mlops:test") for e in executors.values())
+    tuning = executors[f"exec-{'tune-lightgbm'}"]["container"]["resources"]
+    assert tuning["cpuLimit"] == 8
