@@ -27,13 +27,16 @@ def bq_query_parameters(values: Mapping[str, Any]) -> list[dict[str, Any]]:
             items = list(value)
             if not items:
                 raise ValueError(f"query parameter '{name}' is an empty list")
+            item_types = {_bigquery_type(item) for item in items}
+            if len(item_types) > 1:
+                raise ValueError(
+                    f"query parameter '{name}' mixes types {sorted(item_types)}: "
+                    "a BigQuery ARRAY holds one type"
+                )
             parameters.append(
                 {
                     "name": name,
-                    "parameterType": {
-                        "type": "ARRAY",
-                        "arrayType": {"type": _bigquery_type(items[0])},
-                    },
+                    "parameterType": {"type": "ARRAY", "arrayType": {"type": item_types.pop()}},
                     "parameterValue": {"arrayValues": [{"value": str(item)} for item in items]},
                 }
             )
@@ -50,6 +53,26 @@ def bq_query_parameters(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return parameters
 
 
+def bq_default_dataset(table: str) -> dict[str, str]:
+    """``project.dataset.table`` -> BigQuery's REST ``defaultDataset`` reference.
+
+    BigQuery cannot take a table name as a query parameter, so the feature query names its
+    table unqualified (`events_*`) and ``conf/gcp`` picks the project and dataset holding it
+    through the job's default dataset: the GA4 export to read stays a configuration choice.
+    """
+    parts = str(table).split(".")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError(
+            f"BigQuery table '{table}' must be written project.dataset.table "
+            "(e.g. bigquery-public-data.ga4_obfuscated_sample_ecommerce.events_*)"
+        )
+    return {"projectId": parts[0], "datasetId": parts[1]}
+
+
 # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
 # project and bucket from the environment Vertex AI sets, instead of committing them.
-CUSTOM_RESOLVERS = {"bq_query_parameters": bq_query_parameters, "oc.env": oc.env}
+CUSTOM_RESOLVERS = {
+    "bq_query_parameters": bq_query_parameters,
+    "bq_default_dataset": bq_default_dataset,
+    "oc.env": oc.env,
+}

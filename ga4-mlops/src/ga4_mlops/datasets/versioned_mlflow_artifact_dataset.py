@@ -1,11 +1,17 @@
-"""A kedro-mlflow ``MlflowArtifactDataset`` whose wrapped dataset can be versioned.
+"""A kedro-mlflow ``MlflowArtifactDataset`` whose wrapped dataset can be versioned and remote.
 
-kedro-mlflow 1.0.2 builds the wrapped dataset itself, so ``versioned: true`` inside
-``dataset:`` gives it a save version of its own (the timestamp of its creation). Kedro >= 0.19.10
-requires every versioned dataset of a catalog to share the catalog's save version and raises
-``VersionAlreadyExistsError`` as soon as such an entry is materialised, i.e. in every
-``kedro run``. Here ``versioned: true`` goes on the outer entry instead: Kedro then passes the
-catalog's ``Version`` (with any ``--load-versions``) and it is handed to the wrapped dataset.
+Two gaps of kedro-mlflow 1.0.2 with Kedro 1.1, both met by every ``kedro run``:
+
+- Versioning. kedro-mlflow builds the wrapped dataset itself, so ``versioned: true`` inside
+  ``dataset:`` gives it a save version of its own (the time it was built). Kedro >= 0.19.10
+  requires all versioned datasets of a catalog to share the catalog's save version and raises
+  ``VersionAlreadyExistsError`` when such an entry is materialised (kedro-mlflow's hook
+  materialises every entry, so any run fails, whatever pipeline it runs). Here
+  ``versioned: true`` goes on the outer entry: Kedro passes the catalog's ``Version`` (with
+  any ``--load-versions``) and it is handed to the wrapped dataset.
+- Remote paths. kedro-mlflow logs the saved file with ``mlflow.log_artifact(path)``, which
+  needs a local file: with a ``gs://`` filepath it fails. Here a remote file (or folder) is
+  copied to a temporary folder first and logged from there.
 
 Example catalog entry::
 
@@ -15,20 +21,48 @@ Example catalog entry::
       artifact_path: evaluation   # optional folder inside the run's artifacts
       dataset:
         type: pandas.CSVDataset
-        filepath: data/08_reporting/evaluation_metrics.csv
+        filepath: ${globals:data_root}/08_reporting/evaluation_metrics.csv
 
 The object returned is kedro-mlflow's own dynamic wrapper class, so kedro-mlflow's hook still
 recognises it (and switches its logging off when tracking is disabled for a pipeline).
 """
 
+import tempfile
+import types
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kedro.io.core import AbstractDataset, Version
+import mlflow
+from kedro.io.core import AbstractDataset, Version, get_filepath_str
 from kedro_mlflow.io.artifacts import MlflowArtifactDataset
+from mlflow.tracking import MlflowClient
+
+LOCAL_PROTOCOLS = ("file", "local")
+
+
+def _save_then_log_a_local_copy(self: Any, data: Any) -> None:
+    """Save with kedro-mlflow's logging off, then log a local copy of what was written."""
+    # Before saving: a versioned dataset refuses to resolve a save path that already exists.
+    remote_path = get_filepath_str(self._get_save_path(), self._protocol)
+    logging_activated = self._logging_activated
+    self._logging_activated = False
+    try:
+        type(self).save(self, data)
+    finally:
+        self._logging_activated = logging_activated
+    if not logging_activated:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        local_path = Path(folder) / PurePosixPath(remote_path).name
+        self._fs.get(remote_path, str(local_path), recursive=True)
+        if self.run_id:
+            MlflowClient().log_artifact(self.run_id, str(local_path), self.artifact_path)
+        else:
+            mlflow.log_artifact(str(local_path), self.artifact_path)
 
 
 class VersionedMlflowArtifactDataset(MlflowArtifactDataset):
-    """Save locally (versioned with the run's save version), then log the file to MLflow."""
+    """Save (versioned with the run's save version, local or remote), then log to MLflow."""
 
     def __new__(
         cls,
@@ -54,4 +88,8 @@ class VersionedMlflowArtifactDataset(MlflowArtifactDataset):
         if version is not None:
             instance._version = version
             instance._version_cache.clear()
+        if getattr(instance, "_protocol", "file") not in LOCAL_PROTOCOLS and hasattr(
+            instance, "_fs"
+        ):
+            instance.save = types.MethodType(_save_then_log_a_local_copy, instance)
         return instance

@@ -1,19 +1,23 @@
-"""Build a pipeline's catalog entries from its real YAML inside an MLflow run on sqlite.
+"""Test helpers shared by model_evaluation, model_explanation and drift_monitoring.
 
-Shared by the test_catalog modules of model_evaluation, model_explanation and
-drift_monitoring: each saves real node outputs through these entries and then reads the run
-back with MlflowClient, so the catalog types are checked end to end (no mocks).
+Read a pipeline's real catalog and parameters YAML the way Kedro does, build its catalog
+inside an MLflow run on sqlite (test_catalog: node outputs are saved through the real entries
+and the run is read back with MlflowClient, no mocks), and run a pipeline with Kedro's runner
+on in-memory inputs (test_pipeline).
 """
 
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pytest
 from kedro.config import OmegaConfigLoader
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
@@ -22,13 +26,13 @@ BLUEPRINT = Path(__file__).resolve().parents[3]
 SAVE_VERSION = "2026-01-02T03.04.05.678Z"
 
 
-def catalog_config(pipeline: str, project: Path) -> dict:
-    """The entries of ``conf/base/catalog_<pipeline>.yml`` as Kedro's config loader reads them
-    (YAML anchors resolved, ``_``-prefixed keys dropped)."""
+def pipeline_config(kind: str, pipeline: str, project: Path) -> dict:
+    """``conf/base/<kind>_<pipeline>.yml`` (kind: catalog or parameters) as Kedro's config
+    loader reads it: globals resolved, YAML anchors merged, ``_``-prefixed keys dropped."""
     base = project / "conf" / "base"
     base.mkdir(parents=True, exist_ok=True)
     (project / "conf" / "local").mkdir(exist_ok=True)
-    for name in ("globals.yml", f"catalog_{pipeline}.yml"):
+    for name in ("globals.yml", f"{kind}_{pipeline}.yml"):
         shutil.copy2(BLUEPRINT / "conf" / "base" / name, base / name)
     loader = OmegaConfigLoader(
         conf_source=str(project / "conf"),
@@ -36,7 +40,11 @@ def catalog_config(pipeline: str, project: Path) -> dict:
         default_run_env="local",
         custom_resolvers=CUSTOM_RESOLVERS,
     )
-    return loader["catalog"]
+    return loader[kind]
+
+
+def catalog_config(pipeline: str, project: Path) -> dict:
+    return pipeline_config("catalog", pipeline, project)
 
 
 @contextmanager
@@ -80,3 +88,24 @@ def local_version(project: Path, filepath: str) -> Path:
     """Where a versioned dataset saved with SAVE_VERSION lives under ``project``."""
     path = project / filepath
     return path / SAVE_VERSION / path.name
+
+
+def parameters(pipeline: str, project: Path) -> dict:
+    """The pipeline's parameters from ``conf/base/parameters_<pipeline>.yml`` (globals resolved)."""
+    return pipeline_config("parameters", pipeline, project)[pipeline]
+
+
+class _RetainedMemoryDataset(MemoryDataset):
+    """Keeps its data when the runner releases it, so a test can read intermediate outputs."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_in_memory(pipeline: Pipeline, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run ``pipeline`` with Kedro's runner on in-memory inputs; return every output's data."""
+    catalog = DataCatalog({name: MemoryDataset(data=value) for name, value in inputs.items()})
+    for name in pipeline.all_outputs():
+        catalog[name] = _RetainedMemoryDataset()
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog.load(name) for name in pipeline.all_outputs()}

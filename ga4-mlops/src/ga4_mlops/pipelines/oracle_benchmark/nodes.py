@@ -45,7 +45,7 @@ def benchmark_against_oracle(
         table.loc[table["model"] == "oracle", "roc_auc"].iloc[0] - table["roc_auc"]
     )
     mlflow_metrics = {
-        f"oracle_benchmark.{row.model}.{metric}": {"value": float(getattr(row, metric)), "step": 0}
+        f"{row.model}.{metric}": {"value": float(getattr(row, metric)), "step": 0}
         for row in table.itertuples()
         for metric in ("roc_auc", "pr_auc", "ece", "roc_auc_gap_to_oracle")
     }

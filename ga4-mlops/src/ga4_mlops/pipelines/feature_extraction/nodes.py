@@ -1,0 +1,248 @@
+"""Check the feature query's result and turn it into the model-input table.
+
+The query (``src/ga4_mlops/sql/user_features.sql``) runs inside the catalog: DuckDB locally,
+BigQuery on GCP. The two engines return slightly different dtypes, and a wrong date window
+or snapshot list yields a table that *looks* fine but trains on nothing. This node fails fast
+on such input with a message that says which parameter or date to change, and gives every
+engine's result the same types.
+"""
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+RAW_DATASET = "ga4_user_features_raw"
+# Returned by the query for these checks only; not model input.
+DATA_WINDOW_COLUMNS = ("data_first_date", "data_last_date")
+SCORING_SPLIT = "scoring"
+
+
+def _parse_day(value: Any, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ValueError(
+            f"params feature_extraction.feature_query.{name} must be a 'YYYY-MM-DD' date, "
+            f"got {value!r}"
+        ) from error
+
+
+def _check_query_parameters(feature_query: dict[str, Any]) -> tuple[list[date], int, int]:
+    """Reject parameters that cannot give a table, before blaming the data."""
+    start = _parse_day(feature_query["start_date"], "start_date")
+    end = _parse_day(feature_query["end_date"], "end_date")
+    if start > end:
+        raise ValueError(
+            f"params feature_extraction.feature_query has an empty date window: start_date "
+            f"{start} is after end_date {end}"
+        )
+    lookback, horizon = int(feature_query["lookback_days"]), int(feature_query["horizon_days"])
+    if lookback < 1 or horizon < 1:
+        raise ValueError(
+            "params feature_extraction.feature_query.lookback_days and horizon_days must be "
+            f">= 1, got {lookback} and {horizon}"
+        )
+    fraction = float(feature_query["sample_fraction"])
+    if not 0 < fraction <= 1:
+        raise ValueError(
+            f"params feature_extraction.feature_query.sample_fraction must be in (0, 1], "
+            f"got {fraction}"
+        )
+    snapshots = [_parse_day(d, "snapshot_dates") for d in feature_query["snapshot_dates"]]
+    if not snapshots:
+        raise ValueError("params feature_extraction.feature_query.snapshot_dates is empty")
+    for snapshot in snapshots:
+        first_day = snapshot - timedelta(days=lookback)
+        if snapshot <= start or first_day > end:
+            raise ValueError(
+                f"snapshot {snapshot} is outside the date window [{start}, {end}] of "
+                f"feature_query: its lookback [{first_day}, {snapshot - timedelta(days=1)}] "
+                "reads no day of it"
+            )
+    return snapshots, lookback, horizon
+
+
+def _check_columns(raw: pd.DataFrame, columns: dict[str, Any]) -> list[str]:
+    """The columns the table must keep, in order; fail if the query did not return them."""
+    keep = list(
+        dict.fromkeys(
+            [
+                *columns["id"],
+                columns["date"],
+                *columns["numeric"],
+                *columns["categorical"],
+                columns["target"],
+            ]
+        )
+    )
+    missing = [c for c in [*keep, *DATA_WINDOW_COLUMNS] if c not in raw.columns]
+    if missing:
+        raise ValueError(
+            f"{RAW_DATASET} lacks column(s) {missing} that params model_input.columns (or "
+            f"the checks here) expect; the query returned {sorted(raw.columns)}: align "
+            "src/ga4_mlops/sql/user_features.sql and conf/base/parameters_model_input.yml"
+        )
+    return keep
+
+
+def _to_datetime(values: pd.Series) -> pd.Series:
+    """DuckDB gives datetime64, BigQuery (pandas-gbq) gives db-dtypes dates: one type."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]")
+    return pd.to_datetime(values.astype("object")).astype("datetime64[ns]")
+
+
+def _standardise_types(
+    table: pd.DataFrame, columns: dict[str, Any], feature_query: dict[str, Any]
+) -> pd.DataFrame:
+    """Same dtypes from every engine: ids str, date datetime64, numbers float64, label Int64."""
+    table = table.copy()
+    date_column, target = columns["date"], columns["target"]
+    for column in columns["id"]:
+        if column != date_column:
+            table[column] = table[column].astype(str)
+    table[date_column] = _to_datetime(table[date_column])
+    for column in columns["numeric"]:
+        try:
+            table[column] = pd.to_numeric(table[column], errors="raise").astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{RAW_DATASET} column '{column}' must be numeric (params model_input.columns."
+                f"numeric): {error}"
+            ) from error
+    for column in columns["categorical"]:
+        values = table[column].astype("object")
+        table[column] = values.where(values.notna(), None)
+    labels = pd.to_numeric(table[target], errors="coerce").astype("Float64")
+    bad = table[target].notna() & ~labels.isin([0, 1]).fillna(False)
+    if bad.any():
+        raise ValueError(
+            f"{RAW_DATASET} column '{target}' must hold 0, 1 or NULL, found "
+            f"{sorted(table.loc[bad, target].astype(str).unique())[:5]} (target_event "
+            f"{feature_query['target_event']!r})"
+        )
+    table[target] = labels.astype("Int64")
+    return table
+
+
+def _check_snapshots(
+    table: pd.DataFrame,
+    data_first: date,
+    data_last: date,
+    snapshots: list[date],
+    lookback: int,
+    horizon: int,
+    splits: dict[str, list[str]],
+    columns: dict[str, Any],
+    allow_partial_lookback: bool,
+) -> None:
+    """Every snapshot has users; labelled ones have their whole horizon inside the data."""
+    date_column, target = columns["date"], columns["target"]
+    days = table[date_column].dt.date
+    split_of = {
+        _parse_day(d, "snapshot_dates"): name for name, dates in splits.items() for d in dates
+    }
+    not_queried = sorted(str(d) for d in split_of if d not in snapshots)
+    if not_queried:
+        raise ValueError(
+            f"params model_input.splits use snapshot date(s) {not_queried} that "
+            "feature_query.snapshot_dates does not list, so the query gives them no rows: "
+            "add them to feature_query.snapshot_dates in conf/base/globals.yml"
+        )
+    for snapshot in snapshots:
+        lookback_first = snapshot - timedelta(days=lookback)
+        horizon_last = snapshot + timedelta(days=horizon - 1)
+        rows = table.loc[days == snapshot]
+        if rows.empty:
+            raise ValueError(
+                f"snapshot {snapshot} has no users in {RAW_DATASET}: no events in its lookback "
+                f"[{lookback_first}, {snapshot - timedelta(days=1)}]; the data cover "
+                f"[{data_first}, {data_last}]"
+            )
+        if lookback_first < data_first and not allow_partial_lookback:
+            raise ValueError(
+                f"snapshot {snapshot} needs events from {lookback_first} (lookback_days="
+                f"{lookback}) but the data start on {data_first}: its features would come "
+                "from a shorter history. Move the snapshot later, read from an earlier "
+                "start_date, or set params feature_extraction.allow_partial_lookback: true"
+            )
+        split = split_of.get(snapshot)
+        unlabelled = int(rows[target].isna().sum())
+        if split not in (None, SCORING_SPLIT) and unlabelled:
+            raise ValueError(
+                f"snapshot {snapshot} of split '{split}' is unlabelled: its horizon "
+                f"[{snapshot}, {horizon_last}] (horizon_days={horizon}) runs past the data "
+                f"end {data_last}. Use it for scoring only, move it earlier, or read data up "
+                f"to {horizon_last}"
+            )
+
+
+def build_model_input_table(
+    ga4_user_features_raw: pd.DataFrame,
+    params: dict[str, Any],
+    columns: dict[str, Any],
+    splits: dict[str, list[str]],
+) -> pd.DataFrame:
+    """Validate the feature query's rows and keep ids, features and label, typed alike.
+
+    Args:
+        ga4_user_features_raw: the query result, one row per user and snapshot date.
+        params: ``params:feature_extraction`` (``feature_query`` as the catalog passed it
+            to the query, ``allow_partial_lookback``).
+        columns: ``params:model_input.columns``, the column roles of the output.
+        splits: ``params:model_input.splits``; every split but scoring must be labelled.
+    """
+    feature_query = params["feature_query"]
+    snapshots, lookback, horizon = _check_query_parameters(feature_query)
+    keep = _check_columns(ga4_user_features_raw, columns)
+    if ga4_user_features_raw.empty:
+        raise ValueError(
+            f"{RAW_DATASET} is empty: no user has an event in the lookback of any snapshot "
+            f"{[str(s) for s in snapshots]} within the date window "
+            f"[{feature_query['start_date']}, {feature_query['end_date']}] (sample_fraction "
+            f"{feature_query['sample_fraction']}). Check that the events exist for those days"
+        )
+    data_first = _to_datetime(ga4_user_features_raw["data_first_date"]).min().date()
+    data_last = _to_datetime(ga4_user_features_raw["data_last_date"]).max().date()
+    table = _standardise_types(ga4_user_features_raw[keep], columns, feature_query)
+    duplicated = table.duplicated(subset=columns["id"])
+    if duplicated.any():
+        raise ValueError(
+            f"{RAW_DATASET} has {int(duplicated.sum())} duplicated {columns['id']} rows: the "
+            "query must return one row per user and snapshot date"
+        )
+    _check_snapshots(
+        table,
+        data_first,
+        data_last,
+        snapshots,
+        lookback,
+        horizon,
+        splits,
+        columns,
+        bool(params.get("allow_partial_lookback", False)),
+    )
+    target = columns["target"]
+    labelled = table[target].notna()
+    if labelled.any() and table.loc[labelled, target].sum() == 0:
+        raise ValueError(
+            f"target event {feature_query['target_event']!r} never occurs in the "
+            f"{horizon}-day horizon of any labelled snapshot ({int(labelled.sum())} rows): "
+            "check feature_query.target_event against the event names in the data"
+        )
+    for snapshot, rows in table.groupby(columns["date"], sort=True):
+        labels = rows[target].dropna()
+        rate = f"{labels.mean():.4f}" if len(labels) else "n/a (unlabelled)"
+        logger.info("snapshot %s: %d users, positive rate %s", snapshot.date(), len(rows), rate)
+        if len(labels) and labels.sum() == 0:
+            logger.warning(
+                "snapshot %s: target event %r never occurs in its horizon",
+                snapshot.date(),
+                feature_query["target_event"],
+            )
+    order = [columns["date"], *(c for c in columns["id"] if c != columns["date"])]
+    return table.sort_values(order, ignore_index=True)

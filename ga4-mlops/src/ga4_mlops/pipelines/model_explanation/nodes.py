@@ -1,0 +1,170 @@
+"""Explain the LightGBM model with SHAP values on a sample of the test features.
+
+TreeExplainer gives exact SHAP values of the model's raw margin (log-odds), so they add up,
+with the expected value, to what the model outputs before the sigmoid. shap draws on
+pyplot's current figure: every plot is made on its own pyplot figure that is closed (removed
+from pyplot's registry) before it is returned, so nothing leaks between nodes and the
+returned Figure can still be saved.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import lightgbm as lgb
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shap
+from matplotlib.figure import Figure
+
+
+def sample_rows(features: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """At most ``max_rows`` rows drawn without replacement, in their original order.
+
+    TreeExplainer is linear in rows but the beeswarm and dependence plots are unreadable
+    (and slow) with hundreds of thousands of points: a seeded sample is enough.
+    """
+    if max_rows < 1:
+        raise ValueError(f"model_explanation.max_rows must be a positive integer, got {max_rows}")
+    if len(features) <= max_rows:
+        return features
+    rng = np.random.default_rng(seed)
+    positions = np.sort(rng.choice(len(features), size=max_rows, replace=False))
+    return features.iloc[positions]
+
+
+def _model_features(model: lgb.LGBMClassifier, features: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns in the order the model was trained on."""
+    expected = list(model.feature_name_)
+    missing = [column for column in expected if column not in features.columns]
+    if missing:
+        raise ValueError(
+            f"dataset 'test_features' lacks column(s) {missing} that 'lightgbm_model' was "
+            f"trained on: expected columns {expected}"
+        )
+    return features[expected]
+
+
+def tree_shap_values(
+    model: lgb.LGBMClassifier, features: pd.DataFrame
+) -> tuple[pd.DataFrame, float]:
+    """SHAP values (one column per feature, same index as ``features``) and expected value.
+
+    Both are in the model's raw margin: ``values.sum(axis=1) + expected_value`` equals
+    ``model.predict(features, raw_score=True)``.
+    """
+    ordered = _model_features(model, features)
+    explanation = shap.TreeExplainer(model)(ordered)
+    values = np.asarray(explanation.values)
+    if values.ndim != 2:
+        raise ValueError(
+            f"expected one SHAP value per row and feature from a binary 'lightgbm_model', got "
+            f"an array of shape {values.shape}"
+        )
+    expected_value = float(np.ravel(explanation.base_values)[0])
+    return pd.DataFrame(values, index=ordered.index, columns=ordered.columns), expected_value
+
+
+def compute_shap_values(
+    lightgbm_model: lgb.LGBMClassifier, test_features: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SHAP values of a seeded sample of the test features, and that sample."""
+    sample = _model_features(
+        lightgbm_model, sample_rows(test_features, params["max_rows"], params["seed"])
+    )
+    shap_values, _ = tree_shap_values(lightgbm_model, sample)
+    return shap_values, sample
+
+
+def shap_importance(shap_values: pd.DataFrame) -> pd.DataFrame:
+    """Features ranked by mean |SHAP value| (rank 1 = most important; ties by name)."""
+    table = (
+        shap_values.abs()
+        .mean()
+        .rename_axis("feature")
+        .reset_index(name="mean_abs_shap")
+        .sort_values(["mean_abs_shap", "feature"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table
+
+
+def _explanation(shap_values: pd.DataFrame, feature_sample: pd.DataFrame) -> shap.Explanation:
+    if not shap_values.index.equals(feature_sample.index) or list(shap_values.columns) != list(
+        feature_sample.columns
+    ):
+        raise ValueError(
+            "shap_values and the feature sample must have the same rows and columns (both come "
+            "from compute_shap_values)"
+        )
+    return shap.Explanation(
+        values=shap_values.to_numpy(),
+        data=feature_sample.to_numpy(dtype="float64"),
+        feature_names=list(shap_values.columns),
+    )
+
+
+@contextmanager
+def _pyplot_figure(**figure_kwargs: Any) -> Iterator[Figure]:
+    """A pyplot figure for shap to draw on, closed on exit (and on error)."""
+    figure = plt.figure(**figure_kwargs)
+    try:
+        yield figure
+    finally:
+        plt.close(figure)
+
+
+def _draw(draw: Callable[[plt.Axes], None], figsize: tuple[float, float]) -> Figure:
+    with _pyplot_figure(figsize=figsize) as figure:
+        draw(figure.add_subplot())
+    return figure
+
+
+def plot_shap_summary(
+    shap_values: pd.DataFrame, feature_sample: pd.DataFrame, params: dict[str, Any]
+) -> Figure:
+    """Beeswarm: one row of points per feature (most important first), coloured by value."""
+    explanation = _explanation(shap_values, feature_sample)
+    max_display = params["max_display"]
+    height = 1.5 + 0.4 * min(max_display, shap_values.shape[1])
+
+    def draw(axes: plt.Axes) -> None:
+        shap.plots.beeswarm(
+            explanation, max_display=max_display, ax=axes, show=False, plot_size=None
+        )
+        axes.set_title(f"SHAP values (log-odds) on {len(shap_values)} test rows")
+
+    return _draw(draw, figsize=(9, height))
+
+
+def _file_name(rank: int, feature: str) -> str:
+    """A safe, ordered file name for a feature's plot: '01_sessions_28d.png'."""
+    return f"{rank:02d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', feature)}.png"
+
+
+def plot_shap_dependence(
+    shap_values: pd.DataFrame,
+    feature_sample: pd.DataFrame,
+    importance: pd.DataFrame,
+    params: dict[str, Any],
+) -> dict[str, Figure]:
+    """One dependence plot (SHAP value vs feature value) per top-N feature, keyed by file name.
+
+    The colour is the feature shap estimates to interact most with the plotted one.
+    """
+    explanation = _explanation(shap_values, feature_sample)
+    top = importance.nsmallest(params["top_n_dependence"], "rank")
+    figures = {}
+    for feature, rank in zip(top["feature"], top["rank"], strict=True):
+
+        def draw(axes: plt.Axes, feature: str = feature) -> None:
+            # With a single feature there is nothing to colour by.
+            colour = explanation if shap_values.shape[1] > 1 else "#1E88E5"
+            shap.plots.scatter(explanation[:, feature], color=colour, ax=axes, show=False)
+            axes.set_title(f"SHAP dependence: {feature}")
+
+        figures[_file_name(int(rank), feature)] = _draw(draw, figsize=(7, 5))
+    return figures

@@ -1,0 +1,217 @@
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from ga4_mlops.pipelines.drift_monitoring.nodes import (
+    categorical_psi,
+    compute_drift_report,
+    drift_mlflow_metrics,
+    drift_status,
+    numeric_bin_counts,
+    numeric_bin_edges,
+    numeric_psi,
+    plot_drift,
+    psi_from_counts,
+    summarise_drift,
+)
+
+PARAMS = {
+    "n_bins": 10,
+    "epsilon": 1e-4,
+    "score_column": "calibrated_probability",
+    "thresholds": {"warn": 0.1, "alert": 0.2},
+}
+
+
+def _scores(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "calibrated_probability": 1 / (1 + np.exp(-(rng.normal(-2, 1, n) + shift))),
+        }
+    )
+
+
+@pytest.fixture
+def drift_inputs(churn_table, churn_columns):
+    """Train rows vs scoring rows of the churn table, and their scores (no drift planted)."""
+    last_date = churn_table[churn_columns["date"]].max()
+    train_set = churn_table.loc[churn_table[churn_columns["date"]] < last_date]
+    scoring_set = churn_table.loc[churn_table[churn_columns["date"]] == last_date]
+    return train_set, scoring_set, _scores(len(train_set), 0), _scores(len(scoring_set), 1)
+
+
+def test_psi_from_counts_by_hand():
+    # shares 0.5/0.5 -> 0.8/0.2: 0.3 ln(1.6) + (-0.3) ln(0.4)
+    expected = 0.3 * math.log(1.6) - 0.3 * math.log(0.4)
+    assert psi_from_counts(np.array([50, 50]), np.array([80, 20])) == pytest.approx(expected)
+
+
+def test_identical_distributions_have_zero_psi():
+    values = pd.Series(np.random.default_rng(0).normal(size=2000))
+    assert numeric_psi(values, values) == 0.0
+    categories = pd.Series(["a", "b", None, "b", "c"] * 100)
+    assert categorical_psi(categories, categories) == 0.0
+
+
+def test_same_distribution_is_stable_and_a_shift_is_an_alert():
+    rng = np.random.default_rng(1)
+    reference = pd.Series(rng.normal(size=5000))
+    same = pd.Series(rng.normal(size=5000))
+    shifted = pd.Series(rng.normal(loc=1.0, size=5000))
+    assert numeric_psi(reference, same) < 0.02
+    assert numeric_psi(reference, shifted) > 0.5
+
+
+def test_nan_is_a_bin_of_its_own():
+    reference = pd.Series(np.arange(100.0))
+    current = reference.copy()
+    current[:30] = np.nan
+    edges = numeric_bin_edges(reference, n_bins=4)
+    np.testing.assert_array_equal(edges, [24.75, 49.5, 74.25])
+    counts = numeric_bin_counts(current, edges)
+    assert counts.tolist() == [0, 20, 25, 25, 30]  # 4 value bins + NaN last
+    assert numeric_psi(reference, current, n_bins=4) > 0.2
+
+
+def test_constant_column_separates_below_equal_and_above():
+    constant = pd.Series(np.zeros(500))
+    assert numeric_psi(constant, constant) == 0.0
+    assert numeric_psi(constant, pd.Series(np.ones(500))) > 1.0
+    assert numeric_psi(constant, pd.Series(-np.ones(500))) > 1.0
+    assert numeric_bin_counts(
+        pd.Series([-1.0, 0.0, 0.0, 2.0]), numeric_bin_edges(constant, 10)
+    ).tolist() == [1, 2, 1, 0]
+
+
+def test_values_outside_the_reference_range_fall_in_the_outer_bins():
+    edges = numeric_bin_edges(pd.Series(np.arange(10.0)), n_bins=2)
+    assert numeric_bin_counts(pd.Series([-100.0, 100.0]), edges).tolist() == [1, 1, 0]
+
+
+def test_unseen_categories_are_pooled_by_hand():
+    reference = pd.Series(["a"] * 50 + ["b"] * 50)
+    current = pd.Series(["a"] * 50 + ["b"] * 25 + ["c"] * 15 + ["d"] * 10)
+    epsilon = 1e-4
+    # bins a, b, missing, unseen: reference 0.5, 0.5, eps, eps; current 0.5, 0.25, eps, 0.25
+    expected = (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.25 - epsilon) * math.log(0.25 / epsilon)
+    assert categorical_psi(reference, current, epsilon) == pytest.approx(expected)
+
+
+def test_missing_is_a_category_even_when_the_reference_has_none():
+    reference = pd.Series(["a", "b"] * 100)
+    current = pd.Series(["a", "b", None, np.nan] * 50)
+    assert categorical_psi(reference, current) > 1.0
+    assert categorical_psi(current, current.sample(frac=1.0, random_state=0)) == 0.0
+
+
+def test_status_thresholds():
+    assert [drift_status(p, 0.1, 0.2) for p in (0.0, 0.099, 0.1, 0.19, 0.2, 3.0)] == [
+        "ok",
+        "ok",
+        "warn",
+        "warn",
+        "alert",
+        "alert",
+    ]
+
+
+def test_report_without_drift(drift_inputs, churn_columns, caplog):
+    report = compute_drift_report(*drift_inputs, churn_columns, PARAMS)
+    assert report.columns.tolist() == ["feature", "kind", "psi", "status"]
+    assert sorted(report["feature"]) == sorted(
+        [*churn_columns["numeric"], *churn_columns["categorical"], "calibrated_probability"]
+    )
+    assert report.set_index("feature")["kind"].to_dict() == {
+        "tenure_months": "numeric",
+        "support_tickets": "numeric",
+        "plan": "categorical",
+        "region": "categorical",
+        "calibrated_probability": "score",
+    }
+    assert report["psi"].is_monotonic_decreasing
+    assert (report["status"] == "ok").all()
+    with caplog.at_level(logging.WARNING):
+        summary = summarise_drift(report)
+    assert summary["drift_detected"] is False and summary["alert_features"] == []
+    assert not caplog.records
+
+
+def test_report_flags_planted_drift_and_warns(drift_inputs, churn_columns, caplog):
+    train_set, scoring_set, train_scores, _ = drift_inputs
+    drifted = scoring_set.assign(
+        tenure_months=scoring_set["tenure_months"] * 3,
+        plan=np.where(np.arange(len(scoring_set)) % 2 == 0, "enterprise", scoring_set["plan"]),
+    )
+    report = compute_drift_report(
+        train_set, drifted, train_scores, _scores(len(drifted), 1, shift=1.5), churn_columns, PARAMS
+    )
+    status = report.set_index("feature")["status"]
+    assert status["tenure_months"] == "alert"
+    assert status["plan"] == "alert"  # half the rows in an unseen plan
+    assert status["calibrated_probability"] == "alert"
+    assert status["region"] == "ok"
+    with caplog.at_level(logging.WARNING):
+        summary = summarise_drift(report)
+    assert summary["drift_detected"] is True
+    assert set(summary["alert_features"]) == {"tenure_months", "plan", "calibrated_probability"}
+    assert summary["score_psi"] == pytest.approx(
+        report.set_index("feature").loc["calibrated_probability", "psi"]
+    )
+    assert summary["max_psi"] == pytest.approx(report["psi"].max())
+    assert isinstance(summary["max_psi"], float)
+    warning = " ".join(
+        record.getMessage() for record in caplog.records if record.levelno == logging.WARNING
+    )
+    assert "tenure_months" in warning and "plan" in warning
+
+
+def test_missing_columns_name_the_dataset(drift_inputs, churn_columns):
+    train_set, scoring_set, train_scores, batch_scores = drift_inputs
+    with pytest.raises(
+        ValueError, match=r"'scoring_set' lacks categorical column\(s\) \['region'\]"
+    ):
+        compute_drift_report(
+            train_set,
+            scoring_set.drop(columns="region"),
+            train_scores,
+            batch_scores,
+            churn_columns,
+            PARAMS,
+        )
+    with pytest.raises(ValueError, match="'batch_scores' lacks score column"):
+        compute_drift_report(
+            train_set,
+            scoring_set,
+            train_scores,
+            batch_scores.drop(columns="calibrated_probability"),
+            churn_columns,
+            PARAMS,
+        )
+
+
+def test_mlflow_metrics_and_plot(drift_inputs, churn_columns):
+    report = compute_drift_report(*drift_inputs, churn_columns, PARAMS)
+    metrics = drift_mlflow_metrics(report)
+    assert set(metrics) == {f"psi.{feature}" for feature in report["feature"]} | {"max_psi"}
+    assert metrics["psi.plan"] == {
+        "value": pytest.approx(report.set_index("feature").loc["plan", "psi"]),
+        "step": 0,
+    }
+    figure = plot_drift(report, PARAMS)
+    assert isinstance(figure, Figure) and len(figure.axes) == 1
+    axes = figure.axes[0]
+    assert len(axes.patches) == len(report)  # one bar per feature
+    assert sorted(line.get_xdata()[0] for line in axes.lines) == [0.1, 0.2]  # thresholds
+
+
+def test_metric_names_are_made_mlflow_safe():
+    report = pd.DataFrame(
+        {"feature": ["price (€)"], "kind": ["numeric"], "psi": [0.05], "status": ["ok"]}
+    )
+    assert list(drift_mlflow_metrics(report)) == ["psi.price ___", "max_psi"]
