@@ -71,7 +71,7 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
 
     Example (``conf/local/catalog.yml``)::
 
-        ga4_user_features_raw:
+        ga4_events@user_features:
           type: ga4_mlops.datasets.duckdb_query_dataset.DuckDBQueryDataset
           filepath: src/ga4_mlops/sql/user_features.sql
           tables:

@@ -88,7 +88,9 @@ def test_bigquery_dtypes_give_the_same_table(raw):
 
 
 def test_an_empty_result_is_refused(raw):
-    with pytest.raises(ValueError, match=r"ga4_user_features_raw is empty: no user has an event"):
+    with pytest.raises(
+        ValueError, match=r"ga4_events@user_features is empty: no user has an event"
+    ):
         build(raw.iloc[0:0])
 
 
@@ -110,7 +112,7 @@ def test_a_snapshot_without_events_in_its_lookback_is_named(tmp_path):
     raw = run_feature_query(daily_events(), tmp_path, **query)
     with pytest.raises(
         ValueError,
-        match=r"snapshot 2021-01-31 has no users in ga4_user_features_raw: no events in its "
+        match=r"snapshot 2021-01-31 has no users in ga4_events@user_features: no events in its "
         r"lookback \[2021-01-24, 2021-01-30\]; the data cover \[2021-01-01, 2021-01-21\]",
     ):
         build(raw, snapshot_dates=query["snapshot_dates"])
@@ -151,7 +153,8 @@ def test_a_target_event_that_never_occurs_is_refused(tmp_path):
 
 def test_missing_expected_columns_are_named(raw):
     with pytest.raises(
-        ValueError, match=r"ga4_user_features_raw lacks column\(s\) \['browser', 'data_last_date'\]"
+        ValueError,
+        match=r"ga4_events@user_features lacks column\(s\) \['browser', 'data_last_date'\]",
     ):
         build(raw.drop(columns=["browser", "data_last_date"]))
 

@@ -57,7 +57,7 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
     config = config_loader(tmp_path / "conf", "local")
     entries = config["catalog"]
     catalog = DataCatalog.from_config(
-        {name: entries[name] for name in ("ga4_user_features_raw", "model_input_table")}
+        {name: entries[name] for name in ("ga4_events@user_features", "model_input_table")}
     )
     parameters = config["parameters"]
     for key in ("feature_extraction", "model_input.columns", "model_input.splits"):
@@ -66,7 +66,7 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
             value = value[part]
         catalog[f"params:{key}"] = MemoryDataset(value)
 
-    raw_dataset = catalog.get("ga4_user_features_raw")
+    raw_dataset = catalog.get("ga4_events@user_features")
     assert isinstance(raw_dataset, DuckDBQueryDataset)
     SequentialRunner().run(create_pipeline(), catalog)
 
@@ -91,13 +91,15 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
 def test_the_gcp_catalog_sends_bigquery_a_named_parameter_query(monkeypatch):
     monkeypatch.setenv("GCP_PROJECT_ID", "my-billing-project")
     config = config_loader(PROJECT / "conf", "gcp")
-    entry = config["catalog"]["ga4_user_features_raw"]
+    entry = config["catalog"]["ga4_events@user_features"]
     assert entry["filepath"] == "src/ga4_mlops/sql/user_features.sql"
     assert config["catalog"]["model_input_table"]["filepath"].startswith(
         "gs://my-billing-project-ga4-mlops/"
     )
     monkeypatch.chdir(PROJECT)
-    dataset = DataCatalog.from_config({"ga4_user_features_raw": entry}).get("ga4_user_features_raw")
+    dataset = DataCatalog.from_config({"ga4_events@user_features": entry}).get(
+        "ga4_events@user_features"
+    )
     assert isinstance(dataset, GBQQueryDataset)
 
     # What pandas-gbq does with load_args["configuration"] before calling BigQuery.
@@ -173,7 +175,7 @@ def test_bq_default_dataset_splits_a_table_name():
 def test_the_pipeline_turns_the_raw_query_into_model_input():
     pipeline = create_pipeline()
     assert pipeline.inputs() == {
-        "ga4_user_features_raw",
+        "ga4_events@user_features",
         "params:feature_extraction",
         "params:model_input.columns",
         "params:model_input.splits",

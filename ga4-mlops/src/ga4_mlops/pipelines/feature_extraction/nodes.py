@@ -15,7 +15,7 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-RAW_DATASET = "ga4_user_features_raw"
+RAW_DATASET = "ga4_events@user_features"
 # Returned by the query for these checks only; not model input.
 DATA_WINDOW_COLUMNS = ("data_first_date", "data_last_date")
 SCORING_SPLIT = "scoring"
@@ -182,7 +182,7 @@ def _check_snapshots(
 
 
 def build_model_input_table(
-    ga4_user_features_raw: pd.DataFrame,
+    user_features: pd.DataFrame,
     params: dict[str, Any],
     columns: dict[str, Any],
     splits: dict[str, list[str]],
@@ -190,7 +190,7 @@ def build_model_input_table(
     """Validate the feature query's rows and keep ids, features and label, typed alike.
 
     Args:
-        ga4_user_features_raw: the query result, one row per user and snapshot date.
+        user_features: the query result, one row per user and snapshot date.
         params: ``params:feature_extraction`` (``feature_query`` as the catalog passed it
             to the query, ``allow_partial_lookback``).
         columns: ``params:model_input.columns``, the column roles of the output.
@@ -198,17 +198,17 @@ def build_model_input_table(
     """
     feature_query = params["feature_query"]
     snapshots, lookback, horizon = _check_query_parameters(feature_query)
-    keep = _check_columns(ga4_user_features_raw, columns)
-    if ga4_user_features_raw.empty:
+    keep = _check_columns(user_features, columns)
+    if user_features.empty:
         raise ValueError(
             f"{RAW_DATASET} is empty: no user has an event in the lookback of any snapshot "
             f"{[str(s) for s in snapshots]} within the date window "
             f"[{feature_query['start_date']}, {feature_query['end_date']}] (sample_fraction "
             f"{feature_query['sample_fraction']}). Check that the events exist for those days"
         )
-    data_first = _to_datetime(ga4_user_features_raw["data_first_date"]).min().date()
-    data_last = _to_datetime(ga4_user_features_raw["data_last_date"]).max().date()
-    table = _standardise_types(ga4_user_features_raw[keep], columns, feature_query)
+    data_first = _to_datetime(user_features["data_first_date"]).min().date()
+    data_last = _to_datetime(user_features["data_last_date"]).max().date()
+    table = _standardise_types(user_features[keep], columns, feature_query)
     duplicated = table.duplicated(subset=columns["id"])
     if duplicated.any():
         raise ValueError(

@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=build_model_input_table,
                 inputs=[
-                    "ga4_user_features_raw",
+                    "ga4_events@user_features",
                     "params:feature_extraction",
                     "params:model_input.columns",
                     "params:model_input.splits",
