@@ -1,39 +1,11 @@
 """The whole project through the real kedro CLI on a tiny generated dataset."""
 
 import json
-from pathlib import Path
 
 import mlflow
 import pandas as pd
-import pytest
 
-from tests.conftest import copy_project, run_kedro
-
-# Small enough for a test, big enough that every split has positives. The quality gate is
-# opened because a tiny dataset cannot promise the real thresholds.
-TINY_PARAMS = ",".join(
-    [
-        "data_generation.n_users=3000",
-        "model_training.lightgbm.optuna.n_trials=3",
-        "model_explanation.max_rows=300",
-        "model_registry.quality_gate.min_roc_auc=0.0",
-        "model_registry.quality_gate.max_ece=1.0",
-        "model_registry.quality_gate.min_roc_auc_uplift_over_baseline=-1.0",
-    ]
-)
-
-
-def latest_version(dataset_folder: Path) -> Path:
-    """The newest file of a versioned Kedro dataset (``<name>/<version>/<name>``)."""
-    versions = sorted(dataset_folder.iterdir())
-    return versions[-1] / dataset_folder.name
-
-
-@pytest.fixture(scope="session")
-def tiny_project(tmp_path_factory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("e2e") / "ga4-mlops")
-    run_kedro(project, "run", "--env=local", "--params", TINY_PARAMS)
-    return project
+from tests.conftest import TINY_PARAMS, latest_version, run_kedro
 
 
 def test_default_run_writes_every_stage(tiny_project):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.test_end_to_end import latest_version
+from tests.conftest import latest_version
 
 
 def free_loopback_port() -> int:

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import google.cloud.aiplatform
+import pytest
 import yaml
 from click.testing import CliRunner
 from kedro.framework.cli.cli import KedroCLI
@@ -50,4 +51,4 @@ def test_compile_gives_one_vertex_step_per_node(tmp_path, monkeypatch):
     assert "kedro run -e gcp" in commands
     assert all(e["container"]["image"].endswith("ga4-mlops:test") for e in executors.values())
     tuning = executors[f"exec-{'tune-lightgbm'}"]["container"]["resources"]
-    assert tuning["cpuLimit"] == 8
+    assert tuning["memoryLimit"] == pytest.approx(16 * 1024**3 / 1e9)  # 16Gi, in GB

@@ -10,4 +10,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "custom_resolvers": CUSTOM_RESOLVERS,
     "config_patterns": {"vertexai": ["vertexai*"]},
+    # An environment that overrides one key of a parameters file keeps the others from base.
+    "merge_strategy": {"parameters": "soft"},
 }

@@ -13,8 +13,8 @@ def score_rows(
 ) -> pd.DataFrame:
     """Probabilities, decile (1 = the most likely 10%) and model version per row.
 
-    Ids pass through untouched (a GA4 ``user_pseudo_id`` stays a string). Deciles break
-    ties by row order after sorting on the ids, so they are reproducible.
+    Ids pass through untouched (a GA4 ``user_pseudo_id`` stays a string). Deciles rank by
+    calibrated then raw probability and break remaining ties by row order: reproducible.
     """
     input_columns = [*columns["numeric"], *columns["categorical"]]
     predictions = champion_model.model.predict(rows[input_columns])

@@ -171,6 +171,8 @@ def fit_preprocessor(
     ).fit(train_set, min_category_count=params["min_category_count"])
 
 
-def encode_features(preprocessor: TabularPreprocessor, data: pd.DataFrame) -> pd.DataFrame:
-    """Apply the train-fitted preprocessing to any split."""
-    return preprocessor.transform(data, dataset="model input split")
+def encode_features(
+    preprocessor: TabularPreprocessor, data: pd.DataFrame, split: str = "input"
+) -> pd.DataFrame:
+    """Apply the train-fitted preprocessing to any split (named in error messages)."""
+    return preprocessor.transform(data, dataset=f"{split}_set")

@@ -1,5 +1,7 @@
 """Split by date, fit the preprocessor on train, encode every labelled split."""
 
+from functools import partial
+
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import encode_features, fit_preprocessor, split_by_date
@@ -28,7 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             *[
                 Node(
-                    func=encode_features,
+                    func=partial(encode_features, split=split),
                     inputs=["preprocessor", f"{split}_set"],
                     outputs=f"{split}_features",
                     name=f"encode_{split}_features",

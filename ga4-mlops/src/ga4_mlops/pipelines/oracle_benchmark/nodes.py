@@ -11,20 +11,16 @@ import pandas as pd
 from ga4_mlops.pipelines.data_generation.nodes import oracle_probabilities
 from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
 
-MODEL_SCORES = {
-    "baseline": "baseline_probability",
-    "lightgbm_raw": "raw_probability",
-    "lightgbm_calibrated": "calibrated_probability",
-}
-
 
 def benchmark_against_oracle(
     ga4_user_truth: pd.DataFrame,
     test_predictions: pd.DataFrame,
     columns: dict[str, Any],
+    evaluation: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """Metrics of the oracle and of each model on the same test rows, with the AUC gap."""
+    """Metrics of the oracle and of each evaluated model on the same test rows, computed
+    exactly as model_evaluation computes them (its models and metric settings)."""
     target = test_predictions[columns["target"]].to_numpy()
     scores = {
         "oracle": oracle_probabilities(
@@ -33,11 +29,23 @@ def benchmark_against_oracle(
             horizon_days=params["horizon_days"],
             target_event=params["target_event"],
         ).to_numpy(),
-        **{name: test_predictions[column].to_numpy() for name, column in MODEL_SCORES.items()},
+        **{
+            name: test_predictions[column].to_numpy()
+            for name, column in evaluation["models"].items()
+        },
     }
     table = pd.DataFrame(
         [
-            {"model": name, **classification_metrics(target, score, **params["metrics"])}
+            {
+                "model": name,
+                **classification_metrics(
+                    target,
+                    score,
+                    top_fractions=evaluation["top_fractions"],
+                    n_bins=evaluation["n_bins"],
+                    strategy=evaluation["calibration_strategy"],
+                ),
+            }
             for name, score in scores.items()
         ]
     )

@@ -14,6 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "ga4_user_truth",
                     "test_predictions",
                     "params:model_input.columns",
+                    "params:model_evaluation",
                     "params:oracle_benchmark",
                 ],
                 outputs=["oracle_benchmark", "oracle_benchmark_mlflow_metrics"],
