@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,12 @@ def served_champion(tiny_project):
             str(port),
         ],
         cwd=tiny_project,
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tiny_project / 'mlflow.db'}"},
+        env={
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tiny_project / 'mlflow.db'}",
+            # mlflow starts `uvicorn` by name: the environment's bin folder must be on PATH
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
