@@ -8,6 +8,8 @@ from kedro.io import DataCatalog
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
+from tests.conftest import list_artifact_files
+
 DATASET = "ga4_mlops.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"
 FIRST, SECOND = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 
@@ -19,17 +21,6 @@ def tracking(tmp_path):
     mlflow.set_tracking_uri(uri)
     yield MlflowClient(tracking_uri=uri)
     mlflow.set_tracking_uri(previous)
-
-
-def _artifacts(client: MlflowClient, run_id: str) -> set[str]:
-    files, folders = set(), [None]
-    while folders:
-        for item in client.list_artifacts(run_id, folders.pop()):
-            if item.is_dir:
-                folders.append(item.path)
-            else:
-                files.add(item.path)
-    return files
 
 
 def _entry(filepath: str, dataset_type: str = "pandas.CSVDataset", **extra) -> dict:
@@ -50,7 +41,7 @@ def test_wrapped_dataset_takes_the_catalog_versions(tmp_path, tracking, monkeypa
         with mlflow.start_run() as run:
             catalog.save("report", pd.DataFrame({"a": [value]}))
         assert (tmp_path / "data/report.csv" / version / "report.csv").is_file()
-        assert _artifacts(tracking, run.info.run_id) == {"reports/report.csv"}
+        assert list_artifact_files(tracking, run.info.run_id) == {"reports/report.csv"}
     pinned = DataCatalog.from_config(config, load_versions={"report": FIRST})
     assert pinned.load("report")["a"].tolist() == [1]
     assert DataCatalog.from_config(config).load("report")["a"].tolist() == [2]  # latest
@@ -73,7 +64,7 @@ def test_remote_files_and_folders_are_logged_from_a_local_copy(tracking):
         catalog.save("report", pd.DataFrame({"a": [1]}))
         catalog.save("plots", {"a.png": figure, "b.png": figure})
         catalog.save("quiet", pd.DataFrame({"a": [1]}))
-    assert _artifacts(tracking, run.info.run_id) == {
+    assert list_artifact_files(tracking, run.info.run_id) == {
         "reports/report.csv",
         "reports/plots/a.png",
         "reports/plots/b.png",

@@ -21,6 +21,7 @@ from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
+from tests.conftest import list_artifact_files
 
 BLUEPRINT = Path(__file__).resolve().parents[3]
 SAVE_VERSION = "2026-01-02T03.04.05.678Z"
@@ -70,14 +71,7 @@ def _client(project: Path) -> MlflowClient:
 
 def artifact_paths(project: Path, run_id: str) -> set[str]:
     """Every file logged as an artifact of the run, as a path relative to its artifact root."""
-    client, files, folders = _client(project), set(), [None]
-    while folders:
-        for item in client.list_artifacts(run_id, folders.pop()):
-            if item.is_dir:
-                folders.append(item.path)
-            else:
-                files.add(item.path)
-    return files
+    return list_artifact_files(_client(project), run_id)
 
 
 def run_metrics(project: Path, run_id: str) -> dict[str, float]:
