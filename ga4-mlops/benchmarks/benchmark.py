@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
 
@@ -48,7 +49,7 @@ def run_once(workdir: Path, extra_params: list[str]) -> dict:
         "metrics": pd.read_csv(_latest(reporting / "evaluation_metrics.csv")).set_index("model"),
         "oracle": pd.read_csv(_latest(reporting / "oracle_benchmark.csv")).set_index("model"),
         "events": sum(
-            len(pd.read_parquet(path, columns=["event_name"]))
+            pq.read_metadata(path).num_rows
             for path in (project / "data" / "01_raw" / "ga4_events").glob("*.parquet")
         ),
         "users": len(pd.read_parquet(project / "data" / "01_raw" / "ga4_user_truth.parquet")),

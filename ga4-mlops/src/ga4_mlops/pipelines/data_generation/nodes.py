@@ -15,6 +15,12 @@ So the sessions with a target event are a thinned Poisson process and
 in window]`` exactly, where ``q`` is the per-session probability of the target event:
 ``oracle_probabilities`` computes it from ``ga4_user_truth``.
 
+Planted signal: intent raises both the visit rate and every funnel step (saturating above
+``users.intent_saturation``) and shows in the observable dwell time and pages per session;
+device, first-touch medium (with a device x medium interaction), country and a
+non-monotone engagement term shift the add-to-cart step; the rate decays after the first
+touch, so recency and tenure matter.
+
 The session plan (who visits on which day, when, with which session number) is drawn once
 from the seed; the events of each day come from their own RNG ``(seed, day)``, so the
 daily partitions are built lazily, one at a time, and memory stays bounded at any scale.
@@ -27,7 +33,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -38,6 +44,7 @@ from .schema import GA4_EVENT_SCHEMA, ITEM, KEY_VALUE_LIST
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
+ENGAGED_SECONDS = 10  # GA4: a session is engaged after 10 s, 2 page views or a conversion
 MICROS = 1_000_000
 STREAM_ID = 2_100_450_278
 SITE = "https://shop.googlemerchandisestore.com"
@@ -176,6 +183,12 @@ LANDING, BROWSE, PRODUCT, CART, CHECKOUT, CONFIRMATION = range(6)
 SLOT_FIRST_VISIT, SLOT_SESSION_START, SLOT_PAGE_VIEW, SLOT_MAIN, SLOT_SECONDARY = range(5)
 SLOT_SCROLL, SLOT_ENGAGEMENT = 5, 6
 N_SLOTS = 7
+# The event a page type fires after its page_view, and the optional one after that
+# ("page_view" where a page has none: the slot is never present there).
+MAIN_EVENT_BY_PAGE = ("view_promotion", "view_item_list", "view_item", "begin_checkout",
+                      "add_shipping_info", "purchase")  # fmt: skip
+SECONDARY_EVENT_BY_PAGE = ("select_promotion", "select_item", "add_to_cart", "page_view",
+                           "add_payment_info", "page_view")  # fmt: skip
 PARAM_KEYS = (
     "ga_session_id",
     "ga_session_number",
@@ -198,6 +211,7 @@ DEVICE_CATEGORY_SHARES = (0.57, 0.40, 0.03)
 # Share of single-session starts per UTC hour: the store's visitors are mostly American.
 DIURNAL_UTC = (4, 3, 2, 2, 2, 2, 2, 2, 2, 3, 3, 4, 4, 5, 6, 7, 7, 7, 7, 6, 6, 5, 5, 5)
 TRAFFIC_MEDIUM = tuple(MEDIUMS.index(medium) for _, medium, _, _ in TRAFFIC_SOURCES)
+PARAMETER_GROUPS = ("users", "visits", "funnel", "session")
 N_RANDOM_STREAMS = {"users": 0, "plan": 1, "day": 2, "catalogue": 3}
 
 
@@ -230,7 +244,7 @@ def _weekday(dates: np.ndarray) -> np.ndarray:
     return (np.asarray(dates, dtype="datetime64[D]").astype(np.int64) + 3) % 7
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise ValueError(f"params data_generation: {message}")
 
 
@@ -268,39 +282,46 @@ def _check_effects(effects: dict[str, Any], known: tuple[str, ...], name: str) -
 
 def _check_params(params: dict[str, Any]) -> None:
     """Fail before any work on values the model cannot use."""
-    if not _is_int(params.get("seed")):
-        _fail(f"seed must be an integer, got {params.get('seed')!r}")
+    seed = params.get("seed")
+    if not _is_int(seed) or seed < 0:
+        _fail(f"seed must be an integer >= 0, got {seed!r}")
+    missing = [group for group in PARAMETER_GROUPS if not isinstance(params.get(group), dict)]
+    if missing:
+        _fail(f"lacks the group(s) {missing} (see conf/base/parameters_data_generation.yml)")
     users, visits, funnel = params["users"], params["visits"], params["funnel"]
     if not 0 <= users["pre_window_share"] < 1:
-        _fail("users.pre_window_share must be in [0, 1)")
+        _fail(f"users.pre_window_share must be in [0, 1), got {users['pre_window_share']!r}")
     if users["pre_window_max_days"] < 1:
-        _fail("users.pre_window_max_days must be >= 1")
+        _fail(f"users.pre_window_max_days must be >= 1, got {users['pre_window_max_days']!r}")
+    if not -1 <= users["intent_engagement_correlation"] <= 1:
+        _fail("users.intent_engagement_correlation must be in [-1, 1]")
     if visits["base_sessions_per_day"] <= 0:
-        _fail("visits.base_sessions_per_day must be > 0")
+        _fail(f"visits.base_sessions_per_day must be > 0, got {visits['base_sessions_per_day']!r}")
     if not 0 <= visits["persistent_share"] <= 1:
-        _fail("visits.persistent_share must be in [0, 1]")
+        _fail(f"visits.persistent_share must be in [0, 1], got {visits['persistent_share']!r}")
     if visits["decay_days"] <= 0:
-        _fail("visits.decay_days must be > 0")
-    for name in ("weekday_multipliers",):
-        values = visits[name]
-        if len(values) != 7 or min(values) < 0:
-            _fail(f"visits.{name} must be 7 numbers >= 0, Monday first, got {values!r}")
-    if len(users["arrival_weekday_multipliers"]) != 7:
-        _fail("users.arrival_weekday_multipliers must be 7 numbers, Monday first")
+        _fail(f"visits.decay_days must be > 0, got {visits['decay_days']!r}")
+    for group, name in (
+        ("visits", "weekday_multipliers"),
+        ("users", "arrival_weekday_multipliers"),
+    ):
+        values = params[group][name]
+        if len(values) != 7 or min(values) < 0 or max(values) <= 0:
+            _fail(f"{group}.{name} must be 7 numbers >= 0 (Monday first), got {values!r}")
     if set(funnel["steps"]) != set(FUNNEL_STEPS):
         _fail(f"funnel.steps must have exactly the keys {list(FUNNEL_STEPS)}")
     _check_effects(visits["device_effects"], DEVICE_CATEGORIES, "visits.device_effects")
     _check_effects(visits["medium_effects"], MEDIUMS, "visits.medium_effects")
-    checkout = funnel["checkout_effects"]
-    _check_effects(checkout["device"], DEVICE_CATEGORIES, "funnel.checkout_effects.device")
-    _check_effects(checkout["medium"], MEDIUMS, "funnel.checkout_effects.medium")
+    effects = funnel["cart_effects"]
+    _check_effects(effects["device"], DEVICE_CATEGORIES, "funnel.cart_effects.device")
+    _check_effects(effects["medium"], MEDIUMS, "funnel.cart_effects.medium")
     _check_effects(
-        checkout["device_x_medium"], DEVICE_CATEGORIES, "funnel.checkout_effects.device_x_medium"
+        effects["device_x_medium"], DEVICE_CATEGORIES, "funnel.cart_effects.device_x_medium"
     )
-    for device, effects in checkout["device_x_medium"].items():
-        _check_effects(effects, MEDIUMS, f"funnel.checkout_effects.device_x_medium.{device}")
+    for device, by_medium in effects["device_x_medium"].items():
+        _check_effects(by_medium, MEDIUMS, f"funnel.cart_effects.device_x_medium.{device}")
     countries = tuple(sorted({place[2] for place in GEO_PLACES}))
-    _check_effects(checkout["country"], countries, "funnel.checkout_effects.country")
+    _check_effects(effects["country"], countries, "funnel.cart_effects.country")
 
 
 def _rng(seed: int, stream: str, *index: int) -> np.random.Generator:
@@ -373,7 +394,7 @@ def simulate_users(params: dict[str, Any]) -> pd.DataFrame:
     intent = rng.standard_normal(n)
     rho = users_cfg["intent_engagement_correlation"]
     engagement = rho * intent + np.sqrt(1 - rho**2) * rng.standard_normal(n)
-    capped_intent = np.minimum(intent, params["funnel"]["intent_saturation"])
+    capped_intent = np.minimum(intent, users_cfg["intent_saturation"])
     log_rate = (
         np.log(visits["base_sessions_per_day"])
         + visits["intent_effect"] * capped_intent
@@ -382,27 +403,27 @@ def simulate_users(params: dict[str, Any]) -> pd.DataFrame:
         + visits["idiosyncratic_sd"] * rng.standard_normal(n)
     )
 
-    checkout = funnel["checkout_effects"]
+    effects = funnel["cart_effects"]
     interaction = np.array(
         [
-            [float(checkout["device_x_medium"].get(d, {}).get(m, 0.0)) for m in MEDIUMS]
+            [float(effects["device_x_medium"].get(d, {}).get(m, 0.0)) for m in MEDIUMS]
             for d in DEVICE_CATEGORIES
         ]
     )
-    checkout_shift = (
-        _lookup(checkout["device"], DEVICE_CATEGORIES, device_category)
-        + _lookup(checkout["medium"], MEDIUMS, medium)
+    cart_shift = (
+        _lookup(effects["device"], DEVICE_CATEGORIES, device_category)
+        + _lookup(effects["medium"], MEDIUMS, medium)
         + interaction[device_category, medium]
-        + _lookup(checkout["country"], country_names, geo_place)
+        + _lookup(effects["country"], country_names, geo_place)
         # Non-monotone: users who linger far longer than usual are browsing, not buying.
-        - checkout["engagement_curvature"] * (engagement - checkout["engagement_peak"]) ** 2
+        - effects["engagement_curvature"] * (engagement - effects["engagement_peak"]) ** 2
     )
     step_probability = {}
     for step in FUNNEL_STEPS:
         cfg = funnel["steps"][step]
         logit = cfg["intercept"] + cfg["intent_slope"] * capped_intent
-        if step == "begin_checkout":
-            logit = logit + checkout_shift
+        if step == "add_to_cart":
+            logit = logit + cart_shift
         step_probability[step] = _sigmoid(logit)
     session_prob_add_to_cart = step_probability["view_item"] * step_probability["add_to_cart"]
     session_prob_purchase = session_prob_add_to_cart * np.prod(
@@ -450,8 +471,9 @@ def _pseudo_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     random_part = rng.integers(100_000, 2**31, size=n)
     second_part = rng.integers(0, 10**10, size=n)
     while True:
-        pairs = random_part.astype(np.int64) * 10**10 + second_part
-        _, first_index = np.unique(pairs, return_index=True)
+        _, first_index = np.unique(
+            np.stack([random_part, second_part], axis=1), axis=0, return_index=True
+        )
         duplicate = np.ones(n, dtype=bool)
         duplicate[first_index] = False
         if not duplicate.any():
@@ -517,14 +539,10 @@ def plan_sessions(users: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataF
     n = len(users)
     rates = VisitRates.of(users)
     first_touch_day = users["first_touch_day"].to_numpy()
-    by_arrival = np.argsort(first_touch_day, kind="stable")
-    arrived_count = np.searchsorted(
-        first_touch_day[by_arrival], np.arange(calendar.n_days), "right"
-    )
 
     session_user, session_day, rank, count = [], [], [], []
     for day in range(calendar.n_days):
-        active = np.sort(by_arrival[: arrived_count[day]])
+        active = np.flatnonzero(first_touch_day <= day)
         weekday = np.full(active.size, calendar.weekday(day))
         age = day - first_touch_day[active]
         rate = rates.daily(active, weekday, age)
@@ -805,6 +823,14 @@ USER_SESSION_COLUMNS = (
     "dwell_seconds_median",
     "traffic_source",
 )
+ORACLE_COLUMNS = (
+    "user_pseudo_id",
+    "first_touch_date",
+    "sessions_per_day_base",
+    "rate_persistent_share",
+    "rate_decay_days",
+    *WEEKDAY_COLUMNS,
+)
 TRUTH_COLUMNS = (
     "user_pseudo_id",
     "user_first_touch_timestamp",
@@ -907,7 +933,8 @@ def day_events(simulation: Simulation, day: int) -> pa.Table:
     ps = np.repeat(np.arange(n), pages_per_session)  # session of each page
     first_page = np.cumsum(pages_per_session) - pages_per_session
     rank = np.arange(n_pages) - first_page[ps]
-    adds = (page_type == PRODUCT) & (n_product[ps] - rank + n_browse[ps] <= n_add[ps])
+    # the last n_add product pages of a session add their item to the cart
+    adds = (page_type == PRODUCT) & (n_product[ps] - rank + n_browse[ps] < n_add[ps])
     kind = rng.random(n_pages)
     search = (page_type == BROWSE) & (kind < cfg["search_share"])
     listing = (
@@ -944,32 +971,8 @@ def day_events(simulation: Simulation, day: int) -> pa.Table:
         ],
         axis=1,
     )
-    main_by_type = np.array(
-        [
-            _code(e)
-            for e in (
-                "view_promotion",
-                "view_item_list",
-                "view_item",
-                "begin_checkout",
-                "add_shipping_info",
-                "purchase",
-            )
-        ]  # fmt: skip
-    )
-    secondary_by_type = np.array(
-        [
-            _code(e)
-            for e in (
-                "select_promotion",
-                "select_item",
-                "add_to_cart",
-                "page_view",
-                "add_payment_info",
-                "page_view",
-            )
-        ]  # fmt: skip
-    )
+    main_by_type = np.array([_code(name) for name in MAIN_EVENT_BY_PAGE])
+    secondary_by_type = np.array([_code(name) for name in SECONDARY_EVENT_BY_PAGE])
     names = np.stack(
         [
             np.full(n_pages, _code("first_visit")),
@@ -1013,11 +1016,20 @@ def day_events(simulation: Simulation, day: int) -> pa.Table:
     event_rank = np.arange(n_events) - first_event[es]
     timestamp = start[es] * MICROS + np.floor(offset * MICROS).astype(np.int64) + event_rank
 
-    engaged = (pages_per_session >= 2) | (dwell[first_page] >= 10) | purchase
+    engaged = (pages_per_session >= 2) | (dwell[first_page] >= ENGAGED_SECONDS) | purchase
     event_params = _event_params(
-        simulation, page_code, page_type, traffic, start, number, engaged, dwell,
-        ev_page, ev_slot, es,
-    )  # fmt: skip
+        simulation,
+        page_code,
+        page_type,
+        traffic,
+        start,
+        number,
+        engaged,
+        dwell,
+        ev_page,
+        ev_slot,
+        es,
+    )
     items, ecommerce, revenue = _items_and_ecommerce(
         rng, site, cfg, adds, item, ps, n, ev_name, ev_page, es
     )
@@ -1300,12 +1312,7 @@ def oracle_probabilities(
     if not _is_int(horizon_days) or horizon_days < 1:
         raise ValueError(f"horizon_days must be an integer >= 1, got {horizon_days!r}")
     probability_column = f"session_prob_{target_event}"
-    _require_columns(
-        user_truth,
-        ("user_pseudo_id", "first_touch_date", probability_column, "sessions_per_day_base",
-         "rate_persistent_share", "rate_decay_days", *WEEKDAY_COLUMNS),
-        "ga4_user_truth",
-    )  # fmt: skip
+    _require_columns(user_truth, (*ORACLE_COLUMNS, probability_column), "ga4_user_truth")
     _require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
     truth_ids = pd.Index(user_truth["user_pseudo_id"].astype(str))
     if not truth_ids.is_unique:
