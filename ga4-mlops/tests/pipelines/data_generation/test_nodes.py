@@ -35,10 +35,18 @@ def default_params(**overrides) -> dict:
     return {**params, "seed": 42, **overrides}
 
 
+CATALOG = PARAMETERS.parent / "catalog_data_generation.yml"
+
+
+def events_dataset(folder: Path) -> PartitionedDataset:
+    """``ga4_events@partitions`` exactly as the catalog declares it, rooted in ``folder``."""
+    config = yaml.safe_load(CATALOG.read_text())["ga4_events@partitions"]
+    config = {key: value for key, value in config.items() if key not in ("type", "path")}
+    return PartitionedDataset(path=str(folder), **config)
+
+
 def save_partitions(partitions: dict, folder: Path) -> list[Path]:
-    PartitionedDataset(
-        path=str(folder), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
-    ).save(partitions)
+    events_dataset(folder).save(partitions)
     return sorted(folder.glob("events_*.parquet"))
 
 
@@ -102,6 +110,17 @@ def test_every_day_file_has_the_exact_export_schema(generated):
         assert table.schema.remove_metadata().equals(GA4_EVENT_SCHEMA)
     assert sum(table.num_rows for table in tables.values()) > 10_000
     assert truth["user_pseudo_id"].is_unique
+
+
+def test_the_catalog_dataset_loads_what_it_saved(tmp_path):
+    partitions, _ = generate_ga4_events(default_params(n_users=200, n_days=2, seed=3))
+    save_partitions(partitions, tmp_path)
+    loaded = events_dataset(tmp_path).load()
+    assert sorted(loaded) == ["events_20201101", "events_20201102"]
+    frame = loaded["events_20201102"]()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert table.schema.remove_metadata().equals(GA4_EVENT_SCHEMA)
+    assert table.equals(pa.Table.from_pandas(partitions["events_20201102"](), preserve_index=False))
 
 
 def test_event_date_is_the_utc_day_of_the_timestamp_and_of_the_file(generated):
