@@ -85,7 +85,7 @@ session_days AS (
     COUNTIF(event_name = 'begin_checkout') AS begin_checkouts,
     COUNTIF(event_name = 'purchase') AS purchases,
     COUNTIF(event_name = @target_event) AS target_events,
-    SUM(IF(event_name = 'purchase', IFNULL(purchase_revenue_in_usd, 0), 0)) AS revenue_usd,
+    ROUND(SUM(IF(event_name = 'purchase', IFNULL(purchase_revenue_in_usd, 0), 0)), 2) AS revenue_usd,
     SUM(IFNULL(engagement_time_msec, 0)) AS engagement_time_msec,
     LOGICAL_OR(IFNULL(session_engaged = '1', FALSE)) AS is_engaged,
     MAX(CASE event_name
@@ -153,7 +153,7 @@ user_snapshots AS (
     SUM(IF(is_lookback, add_to_carts, 0)) AS add_to_cart_lookback,
     SUM(IF(is_lookback, begin_checkouts, 0)) AS begin_checkout_lookback,
     SUM(IF(is_lookback, purchases, 0)) AS purchases_lookback,
-    SUM(IF(is_lookback, revenue_usd, 0)) AS revenue_usd_lookback,
+    ROUND(SUM(IF(is_lookback, revenue_usd, 0)), 2) AS revenue_usd_lookback,
     MAX(IF(is_lookback, funnel_step, 0)) AS max_funnel_step,
     MAX_BY(device_category, IF(is_history, device_category_at, NULL)) AS device_category,
     MAX_BY(operating_system, IF(is_history, operating_system_at, NULL)) AS operating_system,
