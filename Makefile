@@ -30,7 +30,6 @@ done; \
 echo; echo "=============== summary: make $(1) ==============="; \
 for bp in "$${passed[@]}"; do echo "  passed: $$bp"; done; \
 for bp in "$${failed[@]}"; do echo "  FAILED: $$bp   (details above; rerun alone: make -C $$bp $(1))"; done; \
-$(if $(filter run,$(1)),for bp in "$${passed[@]}"; do $(MAKE) --no-print-directory -s -C "$$bp" results; done;) \
 [ "$${#failed[@]}" -eq 0 ] || { echo "make $(1): $${#failed[@]} of $(words $(SELECTED)) blueprint(s) failed: $${failed[*]}" >&2; exit 1; }
 endef
 
