@@ -69,10 +69,17 @@ def bq_default_dataset(table: str) -> dict[str, str]:
     return {"projectId": parts[0], "datasetId": parts[1]}
 
 
+def concat_lists(lists: Mapping[str, Sequence[Any]]) -> list[Any]:
+    """All values of a mapping of lists, in order: derives the query's snapshot dates from
+    the splits in globals.yml, so the dates are written once."""
+    return [item for values in lists.values() for item in values]
+
+
 # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
 # project and bucket from the environment Vertex AI sets, instead of committing them.
 CUSTOM_RESOLVERS = {
     "bq_query_parameters": bq_query_parameters,
     "bq_default_dataset": bq_default_dataset,
     "oc.env": oc.env,
+    "concat_lists": concat_lists,
 }

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ga4_mlops.checks import require_columns
+
 from .schema import GA4_EVENT_SCHEMA, ITEM, KEY_VALUE_LIST
 
 logger = logging.getLogger(__name__)
@@ -1288,12 +1290,6 @@ def generate_ga4_events(
     return partitions, users.loc[:, list(TRUTH_COLUMNS)]
 
 
-def _require_columns(data: pd.DataFrame, required: tuple[str, ...], dataset: str) -> None:
-    missing = [column for column in required if column not in data.columns]
-    if missing:
-        raise ValueError(f"{dataset} lacks column(s) {missing}; it has {sorted(data.columns)}")
-
-
 def oracle_probabilities(
     user_truth: pd.DataFrame, keys: pd.DataFrame, horizon_days: int, target_event: str
 ) -> pd.Series:
@@ -1312,8 +1308,8 @@ def oracle_probabilities(
     if not _is_int(horizon_days) or horizon_days < 1:
         raise ValueError(f"horizon_days must be an integer >= 1, got {horizon_days!r}")
     probability_column = f"session_prob_{target_event}"
-    _require_columns(user_truth, (*ORACLE_COLUMNS, probability_column), "ga4_user_truth")
-    _require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
+    require_columns(user_truth, (*ORACLE_COLUMNS, probability_column), "ga4_user_truth")
+    require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
     truth_ids = pd.Index(user_truth["user_pseudo_id"].astype(str))
     if not truth_ids.is_unique:
         raise ValueError("ga4_user_truth.user_pseudo_id must be unique")

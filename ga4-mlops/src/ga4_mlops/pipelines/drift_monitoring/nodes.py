@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ga4_mlops.checks import require_columns
+
 logger = logging.getLogger(__name__)
 
 MISSING = "__missing__"
@@ -102,12 +104,6 @@ def drift_status(psi: float, warn: float, alert: float) -> str:
     return "ok"
 
 
-def _require_columns(data: pd.DataFrame, dataset: str, columns: list[str], role: str) -> None:
-    missing = [column for column in columns if column not in data.columns]
-    if missing:
-        raise ValueError(f"dataset '{dataset}' lacks {role} column(s) {missing}")
-
-
 def _require_rows(data: pd.DataFrame, dataset: str) -> None:
     if data.empty:
         raise ValueError(f"dataset '{dataset}' has no rows: drift needs reference and current rows")
@@ -130,11 +126,11 @@ def compute_drift_report(
     score_column = params["score_column"]
     for data, name in ((train_set, "train_set"), (scoring_set, "scoring_set")):
         _require_rows(data, name)
-        _require_columns(data, name, numeric, "numeric")
-        _require_columns(data, name, categorical, "categorical")
+        require_columns(data, numeric, f"dataset '{name}'", role="numeric")
+        require_columns(data, categorical, f"dataset '{name}'", role="categorical")
     for data, name in ((train_scores, "train_scores"), (batch_scores, "batch_scores")):
         _require_rows(data, name)
-        _require_columns(data, name, [score_column], "score")
+        require_columns(data, [score_column], f"dataset '{name}'", role="score")
 
     n_bins, epsilon = params["n_bins"], params["epsilon"]
     rows = [

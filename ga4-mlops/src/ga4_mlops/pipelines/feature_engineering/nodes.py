@@ -11,21 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ga4_mlops.checks import require_columns
+
 logger = logging.getLogger(__name__)
 
 MISSING_CODE = 0
 OTHER_CODE = 1  # rare in train, or never seen in train
 FIRST_CATEGORY_CODE = 2
 SPLIT_NAMES = ("train", "validation", "calibration", "test", "scoring")
-
-
-def _require_columns(data: pd.DataFrame, required: list[str], dataset: str) -> None:
-    missing = [column for column in required if column not in data.columns]
-    if missing:
-        raise ValueError(
-            f"{dataset} lacks column(s) {missing} declared in params model_input.columns; "
-            f"it has {sorted(data.columns)}"
-        )
 
 
 def feature_columns(columns: dict[str, Any]) -> list[str]:
@@ -42,10 +35,11 @@ def split_by_date(
     tested on a later period than it learned from, as it will be used.
     """
     date_column, target = columns["date"], columns["target"]
-    _require_columns(
+    require_columns(
         model_input_table,
         [*columns["id"], date_column, target, *feature_columns(columns)],
         "model_input_table",
+        hint=" declared in params model_input.columns",
     )
     unknown = set(splits) - set(SPLIT_NAMES)
     if unknown:
@@ -115,7 +109,7 @@ class TabularPreprocessor:
         ]
 
     def fit(self, data: pd.DataFrame, min_category_count: int) -> "TabularPreprocessor":
-        _require_columns(data, self.numeric_columns + self.categorical_columns, "train_set")
+        require_columns(data, self.numeric_columns + self.categorical_columns, "train_set")
         for column in self.numeric_columns:
             values = pd.to_numeric(data[column], errors="raise").astype("float64")
             median = values.median()
@@ -130,7 +124,7 @@ class TabularPreprocessor:
         return self
 
     def transform(self, data: pd.DataFrame, dataset: str = "input") -> pd.DataFrame:
-        _require_columns(data, self.numeric_columns + self.categorical_columns, dataset)
+        require_columns(data, self.numeric_columns + self.categorical_columns, dataset)
         encoded = {}
         for column in self.numeric_columns:
             try:
