@@ -1,0 +1,1 @@
+"""Pipelines: one folder each, found by ``find_pipelines``."""

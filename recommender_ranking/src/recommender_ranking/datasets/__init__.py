@@ -1,0 +1,1 @@
+"""Dataset classes that kedro-datasets has no equivalent for."""
