@@ -1,0 +1,180 @@
+"""Candidate sources and their union.
+
+The SQL sources (popularity, segment popularity, repurchase, same product, co-purchase) are
+queries in ``src/recommender_ranking/sql`` run by the catalog (DuckDB locally, BigQuery in
+``gcp``); their nodes here check what came back. The image and text sources search a faiss
+index of article embeddings. Every source returns the same columns: ``week``,
+``customer_id``, ``article_id``, ``score``, ``source_rank`` (1 = best).
+"""
+
+import logging
+from typing import Any
+
+import faiss
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+SOURCE_COLUMNS = ["week", "customer_id", "article_id", "score", "source_rank"]
+KEYS = ["week", "customer_id", "article_id"]
+
+
+def require_columns(data: pd.DataFrame, columns: list[str], dataset: str) -> None:
+    """Stop with a message naming the dataset and the columns it lacks."""
+    missing = [column for column in columns if column not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{dataset} lacks column(s) {missing}; expected at least {columns}, "
+            f"got {list(data.columns)}"
+        )
+
+
+def select_customer_weeks(
+    customer_weeks: pd.DataFrame, transactions: pd.DataFrame, as_of_date: str
+) -> pd.DataFrame:
+    """The ranked customers of every week (from the customer_weeks query), checked.
+
+    Cross-checks the query's calendar with pandas: with ``as_of_date`` empty, the customers
+    of week 1 must be the buyers of the last 7 days of ``transactions``.
+    """
+    require_columns(customer_weeks, ["week", "customer_id", "has_history"], "customer_weeks")
+    require_columns(transactions, ["t_dat", "customer_id"], "transactions")
+    counts = customer_weeks.groupby("week")["customer_id"].size()
+    if 1 not in counts.index:
+        raise ValueError(
+            "customer_weeks has no customer in week 1 (the test week): the transactions "
+            "hold no purchase in their last 7 days"
+        )
+    if not as_of_date:
+        last_week = transactions["t_dat"] > transactions["t_dat"].max() - pd.Timedelta(days=7)
+        expected = transactions.loc[last_week, "customer_id"].nunique()
+        if expected != counts[1]:
+            raise ValueError(
+                f"customer_weeks has {counts[1]} customers in week 1 but transactions have "
+                f"{expected} buyers in their last 7 days: the query's calendar is off"
+            )
+    logger.info("Ranked customers per week: %s", counts.to_dict())
+    return customer_weeks.sort_values(["week", "customer_id"], ignore_index=True)
+
+
+def collect_week_purchases(
+    week_purchases: pd.DataFrame, customer_weeks: pd.DataFrame
+) -> pd.DataFrame:
+    """Labels: what each ranked customer bought in each labelled week."""
+    require_columns(week_purchases, KEYS, "week_purchases")
+    labelled = week_purchases[["week", "customer_id"]].drop_duplicates()
+    ranked = labelled.merge(customer_weeks[["week", "customer_id"]], how="left", indicator=True)
+    if (ranked["_merge"] == "left_only").any() or (week_purchases["week"] < 1).any():
+        raise ValueError(
+            "week_purchases has customers or weeks that customer_weeks does not rank "
+            "(labels exist for weeks >= 1 and ranked customers only)"
+        )
+    return week_purchases[KEYS].sort_values(KEYS, ignore_index=True)
+
+
+def check_source(
+    source_candidates: pd.DataFrame, customer_weeks: pd.DataFrame, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Validate one SQL source against its parameters and the ranked customers."""
+    name = params["name"]
+    require_columns(source_candidates, SOURCE_COLUMNS, f"candidates_{name}")
+    candidates = source_candidates[SOURCE_COLUMNS].copy()
+    if (candidates["source_rank"] > params["top_n"]).any():
+        raise ValueError(
+            f"candidates_{name} has source_rank above its top_n {params['top_n']}: the "
+            "query and parameters disagree"
+        )
+    unknown = candidates[["week", "customer_id"]].merge(
+        customer_weeks[["week", "customer_id"]], how="left", indicator=True
+    )
+    if (unknown["_merge"] == "left_only").any():
+        raise ValueError(f"candidates_{name} has customers that are not in customer_weeks")
+    _log_source(candidates, name)
+    return candidates.sort_values(["week", "customer_id", "source_rank"], ignore_index=True)
+
+
+def _log_source(candidates: pd.DataFrame, name: str) -> None:
+    per_customer = candidates.groupby(["week", "customer_id"]).size()
+    logger.info(
+        "Source %s: %d candidates, %d customer-weeks, %.1f per customer-week",
+        name,
+        len(candidates),
+        len(per_customer),
+        per_customer.mean() if len(per_customer) else 0.0,
+    )
+
+
+def embedding_matrix(embeddings: pd.DataFrame, prefix: str, dataset: str) -> pd.DataFrame:
+    """Article embeddings as a float32 frame indexed by article_id, rows L2-normalised."""
+    columns = [column for column in embeddings.columns if column.startswith(prefix)]
+    if "article_id" not in embeddings.columns or not columns:
+        raise ValueError(
+            f"{dataset} needs article_id and {prefix}NNN columns, got "
+            f"{list(embeddings.columns)[:5]}"
+        )
+    vectors = embeddings[columns].to_numpy(dtype="float32")
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    return pd.DataFrame(vectors, index=embeddings["article_id"].to_numpy(), columns=columns)
+
+
+def nearest_neighbour_candidates(
+    embeddings: pd.DataFrame, seeds: pd.DataFrame, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Articles closest (inner product of unit vectors) to the customer's recent purchases.
+
+    The seeds are the customer's recent purchases (the repurchase source, best
+    ``n_seed_articles``); faiss searches ``neighbours_per_seed`` neighbours of every distinct
+    seed once (an exact ``IndexFlatIP``, or HNSW when ``index: hnsw``), and a candidate's score
+    is its best similarity to any seed.
+    """
+    name = params["name"]
+    vectors = embedding_matrix(embeddings, params["column_prefix"], f"article_{name}_embeddings")
+    seeds = seeds.loc[seeds["source_rank"] <= params["n_seed_articles"], KEYS]
+    seeds = seeds[seeds["article_id"].isin(vectors.index)]
+    seed_articles = np.sort(seeds["article_id"].unique())
+    if len(seed_articles) == 0 or len(vectors) < 2:
+        logger.warning("Source %s: no seed article has an embedding: no candidates", name)
+        return pd.DataFrame({column: [] for column in SOURCE_COLUMNS}).astype(
+            {"week": "int64", "score": "float64", "source_rank": "int64"}
+        )
+    index = _faiss_index(vectors.shape[1], params)
+    index.add(np.ascontiguousarray(vectors.to_numpy()))
+    k = min(params["neighbours_per_seed"] + 1, len(vectors))
+    similarity, position = index.search(
+        np.ascontiguousarray(vectors.loc[seed_articles].to_numpy()), k
+    )
+    neighbours = pd.DataFrame(
+        {
+            "seed_article_id": np.repeat(seed_articles, k),
+            "article_id": vectors.index.to_numpy()[position.ravel()],
+            "score": similarity.ravel().astype("float64"),
+            "found": position.ravel() >= 0,
+        }
+    )
+    neighbours = neighbours[
+        neighbours["found"] & (neighbours["article_id"] != neighbours["seed_article_id"])
+    ]
+    scored = (
+        seeds.rename(columns={"article_id": "seed_article_id"})
+        .merge(neighbours.drop(columns="found"), on="seed_article_id")
+        .groupby(KEYS, as_index=False)["score"]
+        .max()
+    )
+    scored = scored.sort_values(
+        ["week", "customer_id", "score", "article_id"], ascending=[True, True, False, True]
+    )
+    scored["source_rank"] = scored.groupby(["week", "customer_id"]).cumcount() + 1
+    scored = scored.loc[scored["source_rank"] <= params["top_n"], SOURCE_COLUMNS]
+    scored = scored.sort_values(["week", "customer_id", "source_rank"], ignore_index=True)
+    _log_source(scored, name)
+    return scored
+
+
+def _faiss_index(dimension: int, params: dict[str, Any]) -> faiss.Index:
+    if params.get("index", "flat") == "hnsw":
+        index = faiss.IndexHNSWFlat(dimension, params.get("hnsw_m", 32), faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = params.get("hnsw_ef_search", 64)
+        return index
+    return faiss.IndexFlatIP(dimension)

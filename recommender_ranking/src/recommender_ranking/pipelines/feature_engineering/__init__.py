@@ -1,0 +1,5 @@
+"""Hand-written SQL features, embedding similarities, Deep Feature Synthesis, selection."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,124 @@
+"""Compare every recommender on the held-out test week (week 1), in one table and one plot.
+
+Two MAP@12 conventions: ``map_buyers`` averages over the customers who bought that week;
+``map_all_customers`` (the Kaggle leaderboard's) divides the same sum by every customer,
+non-buyers scoring 0. Both are reported for the segment "all"; the history segments use
+``map_buyers`` (a non-buyer has no history segment).
+"""
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from recommender_ranking.pipelines.candidate_generation.nodes import require_columns
+
+from .metrics import average_precision, rank_by_score
+
+matplotlib.use("Agg")
+logger = logging.getLogger(__name__)
+
+BASELINE = "popularity"
+
+
+def score_test_week(
+    ranker: lgb.LGBMRanker,
+    ranking_features: pd.DataFrame,
+    ranker_hyperparameters: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The ranker's score for every candidate of the test week."""
+    test = ranking_features[ranking_features["week"] == params["test_week"]]
+    columns = ranker_hyperparameters["feature_columns"]
+    require_columns(test, columns, "ranking_features (test week)")
+    kept = ["week", "customer_id", "article_id", "has_history"]
+    kept += [c for c in test.columns if c.startswith("rank_")]
+    return test[kept].assign(score=ranker.predict(test[columns]))
+
+
+def _recommendations(
+    test_scores: pd.DataFrame, oracle_recommendations: pd.DataFrame, k: int, week: int
+) -> dict[str, pd.DataFrame]:
+    """Each recommender's top k per customer: week, customer_id, article_id, rank."""
+    sources = [c.removeprefix("rank_") for c in test_scores.columns if c.startswith("rank_")]
+    recommenders = {}
+    for source in sources:
+        proposed = test_scores.dropna(subset=f"rank_{source}")
+        recommenders[f"source:{source}"] = rank_by_score(
+            proposed.assign(score=-proposed[f"rank_{source}"]), k
+        )
+    recommenders[f"baseline:{BASELINE}"] = recommenders.pop(f"source:{BASELINE}")
+    recommenders["ranker"] = rank_by_score(test_scores, k)
+    require_columns(oracle_recommendations, ["customer_id", "article_id", "rank"], "oracle")
+    recommenders["oracle"] = oracle_recommendations.assign(week=week)
+    return recommenders
+
+
+def evaluate_recommenders(
+    test_scores: pd.DataFrame,
+    week_purchases: pd.DataFrame,
+    customer_weeks: pd.DataFrame,
+    oracle_recommendations: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """MAP@k and recall@k of every recommender, overall and by purchase history."""
+    k, week = params["k"], params["test_week"]
+    bought = week_purchases[week_purchases["week"] == week]
+    if bought.empty:
+        raise ValueError(f"week_purchases has no purchase in the test week {week}")
+    segments = customer_weeks.loc[customer_weeks["week"] == week, ["customer_id", "has_history"]]
+    n_all_customers = int((customer_weeks["week"] == 0).sum())
+    rows = []
+    for name, recommendations in _recommendations(
+        test_scores, oracle_recommendations, k, week
+    ).items():
+        per_buyer = average_precision(recommendations, bought, k).merge(segments, on="customer_id")
+        for segment, selected in {
+            "all": per_buyer,
+            "with_history": per_buyer[per_buyer["has_history"]],
+            "without_history": per_buyer[~per_buyer["has_history"]],
+        }.items():
+            rows.append(
+                {
+                    "recommender": name,
+                    "segment": segment,
+                    "buyers": len(selected),
+                    f"map_at_{k}_buyers": selected["ap"].mean() if len(selected) else float("nan"),
+                    f"map_at_{k}_all_customers": (
+                        per_buyer["ap"].sum() / n_all_customers if segment == "all" else None
+                    ),
+                    f"recall_at_{k}": selected["recall"].mean() if len(selected) else float("nan"),
+                }
+            )
+    table = pd.DataFrame(rows)
+    metric = f"map_at_{k}_buyers"
+    oracle = table[table["recommender"] == "oracle"].set_index("segment")[metric]
+    table["fraction_of_oracle"] = table[metric] / table["segment"].map(oracle)
+    logger.info("Test-week evaluation:\n%s", table.to_string(index=False))
+    metrics = {
+        f"{row.recommender.replace(':', '.')}.{row.segment}.{column}": {
+            "value": float(getattr(row, column)),
+            "step": 0,
+        }
+        for row in table.itertuples()
+        for column in (metric, f"recall_at_{k}")
+        if pd.notna(getattr(row, column))
+    }
+    return table, metrics
+
+
+def evaluation_plot(evaluation_table: pd.DataFrame, params: dict[str, Any]) -> plt.Figure:
+    """MAP@k (buyers) and recall@k of every recommender, side by side, per segment."""
+    k = params["k"]
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5), constrained_layout=True)
+    for axis, metric in zip(axes, [f"map_at_{k}_buyers", f"recall_at_{k}"], strict=True):
+        pivot = evaluation_table.pivot_table(
+            index="recommender", columns="segment", values=metric, aggfunc="first"
+        )
+        pivot.plot.barh(ax=axis)
+        axis.set_title(f"{metric} on the test week")
+        axis.set_xlabel(metric)
+    return figure

@@ -1,0 +1,136 @@
+"""The ranker as one MLflow pyfunc model, and the quality gate that moves the alias.
+
+The gate compares the new model with the current champion on this run's test week (both
+score the same candidate rows), so a champion trained on other data is judged on today's.
+"""
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import mlflow.pyfunc
+import pandas as pd
+
+from recommender_ranking.datasets.mlflow_model_alias_dataset import RegisteredModel
+from recommender_ranking.pipelines.candidate_generation.nodes import require_columns
+from recommender_ranking.pipelines.model_evaluation.metrics import map_at_k, rank_by_score
+
+logger = logging.getLogger(__name__)
+
+INPUT_EXAMPLE_ROWS = 5
+
+
+class RankingModel(mlflow.pyfunc.PythonModel):
+    """Candidate rows (the feature columns) in, one ranking score per row out."""
+
+    def __init__(self, ranker: lgb.LGBMRanker, feature_columns: list[str]) -> None:
+        self.ranker = ranker
+        self.feature_columns = list(feature_columns)
+
+    def predict(self, context, model_input, params=None):
+        rows = pd.DataFrame(model_input)
+        require_columns(rows, self.feature_columns, "model input")
+        features = rows[self.feature_columns].astype("float64")
+        return pd.DataFrame({"score": self.ranker.predict(features)}, index=rows.index)
+
+
+def package_model(
+    ranker: lgb.LGBMRanker,
+    ranker_hyperparameters: dict[str, Any],
+    ranking_features: pd.DataFrame,
+    evaluation_table: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pyfunc model with an input example (its signature), and the model card."""
+    columns = ranker_hyperparameters["feature_columns"]
+    test = ranking_features[ranking_features["week"] == params["test_week"]]
+    input_example = test[columns].head(INPUT_EXAMPLE_ROWS).astype("float64")
+    metric = f"map_at_{params['k']}_buyers"
+    overall = evaluation_table[evaluation_table["segment"] == "all"].set_index("recommender")
+    model_card = {
+        "feature_columns": columns,
+        "hyperparameters": ranker_hyperparameters,
+        "test_week": params["test_week"],
+        "test_metrics": {
+            name: {m: float(v) for m, v in row.items() if pd.notna(v) and m != "segment"}
+            for name, row in overall.drop(columns="buyers").iterrows()
+        },
+        "metric": metric,
+    }
+    model = RankingModel(ranker, columns)
+    return {"python_model": model, "input_example": input_example}, model_card
+
+
+def score_current_champion(
+    current_champion: RegisteredModel | None,
+    ranking_features: pd.DataFrame,
+    week_purchases: pd.DataFrame,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """MAP@k of the current champion on this run's test week (None when there is none or it
+    cannot score these rows, e.g. it needs a feature this run no longer builds)."""
+    if current_champion is None:
+        return {"version": None, "map_at_k": None, "reason": "no champion yet"}
+    test = ranking_features[ranking_features["week"] == params["test_week"]]
+    columns = current_champion.model.metadata.get_input_schema().input_names()
+    missing = sorted(set(columns) - set(test.columns))
+    if missing:
+        logger.warning(
+            "Champion v%s needs columns %s: not compared", current_champion.version, missing
+        )
+        return {
+            "version": current_champion.version,
+            "map_at_k": None,
+            "reason": f"missing {missing}",
+        }
+    scores = current_champion.model.predict(test[columns].astype("float64"))
+    scored = test[["week", "customer_id", "article_id"]].assign(score=scores["score"].to_numpy())
+    bought = week_purchases[week_purchases["week"] == params["test_week"]]
+    value = map_at_k(rank_by_score(scored, params["k"]), bought, params["k"])
+    logger.info(
+        "Champion v%s on this run's test week: MAP@%d %.5f",
+        current_champion.version,
+        params["k"],
+        value,
+    )
+    return {"version": current_champion.version, "map_at_k": value, "reason": "scored"}
+
+
+def decide_promotion(
+    model_card: dict[str, Any], champion_score: dict[str, Any], quality_gate: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Promote when the ranker beats the baseline by ``min_ratio_to_baseline`` and is not worse
+    than the current champion (minus ``champion_tolerance``) on the same test rows.
+
+    Returns the decision twice: for the alias dataset (which acts on it) and for the report.
+    """
+    metric = model_card["metric"]
+    metrics = model_card["test_metrics"]
+    ranker = metrics["ranker"][metric]
+    baseline = metrics[quality_gate["baseline"]][metric]
+    checks = {
+        "ratio_to_baseline": {
+            "value": ranker / baseline if baseline else float("inf"),
+            "threshold": quality_gate["min_ratio_to_baseline"],
+        },
+    }
+    checks["ratio_to_baseline"]["passed"] = (
+        checks["ratio_to_baseline"]["value"] >= quality_gate["min_ratio_to_baseline"]
+    )
+    if champion_score["map_at_k"] is not None:
+        checks["not_worse_than_champion"] = {
+            "value": ranker - champion_score["map_at_k"],
+            "threshold": -quality_gate["champion_tolerance"],
+            "passed": ranker - champion_score["map_at_k"] >= -quality_gate["champion_tolerance"],
+            "champion_version": champion_score["version"],
+        }
+    failed = [name for name, check in checks.items() if not check["passed"]]
+    decision = {
+        "promote": not failed,
+        "checks": checks,
+        "failed_checks": failed,
+        "champion": champion_score,
+        metric: ranker,
+    }
+    logger.info("Quality gate: %s", "passed" if not failed else f"failed on {failed}")
+    return decision, decision

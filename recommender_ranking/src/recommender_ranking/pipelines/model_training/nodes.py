@@ -1,0 +1,176 @@
+"""Train the ranker: LightGBM ``lambdarank`` with one query per (week, customer).
+
+Training weeks fit, the validation week early-stops and scores Optuna's trials (MAP@12
+against every purchase of the week, candidates or not); the test week is never read here.
+"""
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import optuna
+import pandas as pd
+
+from recommender_ranking.pipelines.feature_engineering.nodes import LABEL
+from recommender_ranking.pipelines.model_evaluation.metrics import map_at_k, rank_by_score
+
+logger = logging.getLogger(__name__)
+
+QUERY = ["week", "customer_id"]
+
+
+def query_groups(rows: pd.DataFrame) -> np.ndarray:
+    """Sizes of the consecutive (week, customer) queries; the rows must be sorted by query."""
+    keys = rows[QUERY]
+    changes = (keys != keys.shift()).any(axis=1).to_numpy()
+    starts = np.flatnonzero(changes)
+    if len(starts) != len(keys.drop_duplicates()):
+        raise ValueError(
+            "ranking rows are not sorted by query (week, customer_id): LightGBM lambdarank "
+            "needs each query's rows together"
+        )
+    return np.diff(np.append(starts, len(keys)))
+
+
+def feature_columns(feature_selection: dict[str, Any], use_dfs: bool) -> list[str]:
+    return [*feature_selection["hand_written"], *(feature_selection["dfs"] if use_dfs else [])]
+
+
+def _split(
+    ranking_features: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    train = ranking_features[ranking_features["week"] >= params["first_training_week"]]
+    if params["drop_queries_without_positive"]:
+        positives = train.groupby(QUERY)[LABEL].transform("max")
+        train = train[positives > 0]
+    validation = ranking_features[ranking_features["week"] == params["validation_week"]]
+    if train.empty or validation.empty:
+        raise ValueError(
+            f"ranking_features has no training rows (week >= {params['first_training_week']} "
+            f"with a purchase) or no validation rows (week {params['validation_week']})"
+        )
+    return train, validation
+
+
+def fit_ranker(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    columns: list[str],
+    hyperparameters: dict[str, Any],
+    params: dict[str, Any],
+) -> lgb.LGBMRanker:
+    model = lgb.LGBMRanker(**params["fixed"], **hyperparameters)
+    model.fit(
+        train[columns],
+        train[LABEL],
+        group=query_groups(train),
+        eval_set=[(validation[columns], validation[LABEL])],
+        eval_group=[query_groups(validation)],
+        eval_at=[params["k"]],
+        callbacks=[lgb.early_stopping(params["early_stopping_rounds"], verbose=False)],
+    )
+    return model
+
+
+def validation_map(
+    model: lgb.LGBMRanker,
+    validation: pd.DataFrame,
+    week_purchases: pd.DataFrame,
+    columns: list[str],
+    k: int,
+) -> float:
+    scored = validation[["week", "customer_id", "article_id"]].assign(
+        score=model.predict(validation[columns])
+    )
+    bought = week_purchases[week_purchases["week"] == validation["week"].iloc[0]]
+    return map_at_k(rank_by_score(scored, k), bought, k)
+
+
+def train_ranker(
+    ranking_features: pd.DataFrame,
+    week_purchases: pd.DataFrame,
+    feature_selection: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[lgb.LGBMRanker, dict[str, Any], pd.DataFrame]:
+    """Optuna (seeded TPE, ``n_trials``) over LightGBM's main knobs; the best trial's model.
+
+    Returns the model, its hyperparameters (with the feature columns and validation MAP@k)
+    and the table of trials.
+    """
+    columns = feature_columns(feature_selection, params["use_dfs"])
+    train, validation = _split(ranking_features, params)
+    space = params["search_space"]
+    models: dict[int, lgb.LGBMRanker] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        hyperparameters = {
+            "num_leaves": trial.suggest_int("num_leaves", *space["num_leaves"]),
+            "learning_rate": trial.suggest_float(
+                "learning_rate", *space["learning_rate"], log=True
+            ),
+            "min_child_samples": trial.suggest_int(
+                "min_child_samples", *space["min_child_samples"]
+            ),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", *space["colsample_bytree"]),
+            "reg_lambda": trial.suggest_float("reg_lambda", *space["reg_lambda"], log=True),
+        }
+        model = fit_ranker(train, validation, columns, hyperparameters, params)
+        models[trial.number] = model
+        return validation_map(model, validation, week_purchases, columns, params["k"])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=params["seed"])
+    )
+    study.optimize(objective, n_trials=params["n_trials"])
+    best = study.best_trial
+    model = models[best.number]
+    logger.info(
+        "Ranker: validation MAP@%d %.5f after %d trials, %d features, %d boosting rounds",
+        params["k"],
+        best.value,
+        len(study.trials),
+        len(columns),
+        model.best_iteration_ or model.n_estimators,
+    )
+    hyperparameters = {
+        **best.params,
+        "best_iteration": int(model.best_iteration_ or model.n_estimators),
+        "validation_map_at_k": float(best.value),
+        "feature_columns": columns,
+    }
+    trials = study.trials_dataframe(attrs=("number", "value", "params", "state"))
+    return model, hyperparameters, trials
+
+
+def feature_ablation(
+    ranking_features: pd.DataFrame,
+    week_purchases: pd.DataFrame,
+    feature_selection: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """Validation MAP@k of the ranker with hand-written features only, then with DFS too.
+
+    Same fixed hyperparameters (``ablation_hyperparameters``) for both, no tuning, so the only
+    difference is the feature set. ``use_dfs`` in parameters_model_training.yml follows it.
+    """
+    train, validation = _split(ranking_features, params)
+    rows = []
+    for name, use_dfs in {"hand_written": False, "hand_written_and_dfs": True}.items():
+        columns = feature_columns(feature_selection, use_dfs)
+        model = fit_ranker(train, validation, columns, params["ablation_hyperparameters"], params)
+        rows.append(
+            {
+                "features": name,
+                "n_features": len(columns),
+                f"validation_map_at_{params['k']}": validation_map(
+                    model, validation, week_purchases, columns, params["k"]
+                ),
+            }
+        )
+    table = pd.DataFrame(rows)
+    logger.info("Feature ablation:\n%s", table.to_string(index=False))
+    metric = f"validation_map_at_{params['k']}"
+    metrics = {f"{row['features']}.{metric}": {"value": row[metric], "step": 0} for row in rows}
+    return table, metrics

@@ -1,0 +1,26 @@
+"""Tune and train the lambdarank model; measure what DFS adds."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import feature_ablation, train_ranker
+
+INPUTS = ["ranking_features", "week_purchases", "feature_selection", "params:model_training"]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=train_ranker,
+                inputs=INPUTS,
+                outputs=["ranker", "ranker_hyperparameters", "optuna_trials"],
+                name="train_ranker",
+            ),
+            Node(
+                func=feature_ablation,
+                inputs=INPUTS,
+                outputs=["feature_ablation", "feature_ablation_mlflow_metrics"],
+                name="feature_ablation",
+            ),
+        ]
+    )

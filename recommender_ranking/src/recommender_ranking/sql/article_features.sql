@@ -1,0 +1,75 @@
+-- Hand-written article features from sales before each week's cutoff: popularity and its trend,
+-- price, channel, age of the article in the shop, and its attribute codes.
+-- Week calendar (the same lines open every query here: each file runs alone on BigQuery).
+-- Week 0 is the 7 days after the last day (@as_of_date, or the last day of the data when it
+-- is ""), week 1 the 7 days before (test), week 2 validation, weeks 3 .. 2 + @n_train_weeks
+-- training. History for a week is every purchase strictly before its cutoff.
+WITH last_day AS (
+  SELECT COALESCE(SAFE_CAST(@as_of_date AS DATE), MAX(CAST(t_dat AS DATE))) AS day
+  FROM transactions_train
+),
+weeks AS (
+  SELECT week, DATE_ADD(last_day.day, INTERVAL 1 - 7 * week DAY) AS cutoff
+  FROM last_day CROSS JOIN UNNEST(GENERATE_ARRAY(0, @n_train_weeks + 2)) AS week
+),
+-- The customers ranked each week: those who bought in a labelled week (only they carry a
+-- label; weeks >= 2 keep a hashed sample of them), every customer in week 0.
+customer_weeks AS (
+  SELECT DISTINCT w.week, w.cutoff, t.customer_id
+  FROM weeks AS w
+  JOIN transactions_train AS t
+    ON CAST(t.t_dat AS DATE) >= w.cutoff
+    AND CAST(t.t_dat AS DATE) < DATE_ADD(w.cutoff, INTERVAL 7 DAY)
+  WHERE w.week = 1
+    OR (
+      w.week >= 2
+      AND MOD(ABS(FARM_FINGERPRINT(CONCAT(t.customer_id, @sample_salt))), 1000000)
+        < @train_sample_per_million
+    )
+  UNION ALL
+  SELECT w.week, w.cutoff, c.customer_id
+  FROM weeks AS w CROSS JOIN customers AS c
+  WHERE w.week = 0
+),
+sales AS (
+  SELECT
+    w.week,
+    t.article_id,
+    COUNTIF(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY) <= 7) AS article_sales_1w,
+    COUNTIF(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY) <= 28) AS article_sales_4w,
+    COUNT(*) AS article_sales,
+    COUNT(DISTINCT IF(
+      DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY) <= 28, t.customer_id, NULL
+    )) AS article_buyers_4w,
+    AVG(t.price) AS article_mean_price,
+    AVG(IF(t.sales_channel_id = 2, 1.0, 0.0)) AS article_online_share,
+    MIN(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY)) AS article_days_since_last_sale,
+    MAX(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY)) AS article_days_since_first_sale
+  FROM weeks AS w
+  JOIN transactions_train AS t ON CAST(t.t_dat AS DATE) < w.cutoff
+  GROUP BY w.week, t.article_id
+)
+SELECT
+  w.week,
+  a.article_id,
+  COALESCE(s.article_sales_1w, 0) AS article_sales_1w,
+  COALESCE(s.article_sales_4w, 0) AS article_sales_4w,
+  COALESCE(s.article_sales, 0) AS article_sales,
+  COALESCE(s.article_buyers_4w, 0) AS article_buyers_4w,
+  -- last week's sales over the weekly mean of the last four weeks: > 1 means rising
+  SAFE_DIVIDE(s.article_sales_1w, s.article_sales_4w / 4) AS article_trend,
+  s.article_mean_price,
+  s.article_online_share,
+  s.article_days_since_last_sale,
+  s.article_days_since_first_sale,
+  a.product_type_no AS article_product_type_no,
+  a.graphical_appearance_no AS article_graphical_appearance_no,
+  a.colour_group_code AS article_colour_group_code,
+  a.perceived_colour_master_id AS article_perceived_colour_master_id,
+  a.department_no AS article_department_no,
+  a.index_group_no AS article_index_group_no,
+  a.section_no AS article_section_no,
+  a.garment_group_no AS article_garment_group_no
+FROM weeks AS w
+CROSS JOIN articles AS a
+LEFT JOIN sales AS s ON s.week = w.week AND s.article_id = a.article_id
