@@ -1,0 +1,85 @@
+"""Score every item for every session prefix and keep the top 20 per event type.
+
+Nothing is excluded by default: in OTTO a large share of next clicks, carts and orders are
+items already seen in the session, so removing them would cost recall (``exclude_seen``
+switches it on for catalogues where re-visits are rare).
+"""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recommender_gnn.pipelines.model_training.graphs import SessionEvents
+from recommender_gnn.pipelines.model_training.model import select_device
+from recommender_gnn.pipelines.model_training.nodes import load_model, top_items
+
+EVENT_TYPES = ("clicks", "carts", "orders")
+PREDICTION_COLUMNS = ["session", "event_type", "item", "rank", "score"]
+
+
+def predictions_frame(sessions: np.ndarray, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """The shared predictions format from top-k matrices (rows: sessions, best first).
+
+    The same ranking serves clicks, carts and orders: the model learns the next item, and the
+    next item is what a session carts or orders as well.
+    """
+    k = items.shape[1]
+    one_type = pd.DataFrame(
+        {
+            "session": np.repeat(sessions, k).astype("int64"),
+            "item": items.reshape(-1).astype("int64"),
+            "rank": np.tile(np.arange(1, k + 1), sessions.size).astype("int64"),
+            "score": scores.reshape(-1).astype("float64"),
+        }
+    )
+    frames = [one_type.assign(event_type=event_type) for event_type in EVENT_TYPES]
+    return pd.concat(frames, ignore_index=True)[PREDICTION_COLUMNS]
+
+
+def predict_next_items(
+    checkpoint: dict[str, Any], sessions: pd.DataFrame, params: dict[str, Any], dataset: str
+) -> pd.DataFrame:
+    """Top ``params.top_k`` items for every session in ``sessions`` (one graph per session)."""
+    if params.get("num_threads"):
+        torch.set_num_threads(int(params["num_threads"]))
+    device = select_device(params["device"])
+    model = load_model(checkpoint, device)
+    events = SessionEvents(sessions, dataset)
+    if events.items.size and events.items.max() >= model.n_items:
+        raise ValueError(
+            f"{dataset} has item {events.items.max()} but the model knows {model.n_items} items: "
+            "were the sessions mapped with the item_map the model was trained on?"
+        )
+    # With exclusion, ask for more so that k remain after removing the session's own items.
+    extra = int(events.lengths.max()) if params["exclude_seen"] and events.lengths.size else 0
+    items, scores = top_items(
+        model,
+        events,
+        checkpoint["config"]["max_session_length"],
+        params["top_k"] + extra,
+        params["batch_size"],
+        device,
+    )
+    if extra:
+        items, scores = _drop_seen(events, items, scores, params["top_k"])
+    return predictions_frame(events.sessions, items, scores)
+
+
+def _drop_seen(events: SessionEvents, items, scores, k: int):
+    session_of_event = np.repeat(np.arange(events.sessions.size), events.lengths)
+    seen = pd.MultiIndex.from_arrays([session_of_event, events.items])
+    rows = np.repeat(np.arange(items.shape[0]), items.shape[1])
+    candidates = pd.MultiIndex.from_arrays([rows, items.reshape(-1)])
+    keep = ~candidates.isin(seen).reshape(items.shape)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(items, order, 1), np.take_along_axis(scores, order, 1)
+
+
+def predict_test_sessions(checkpoint, test_sessions, params):
+    return predict_next_items(checkpoint, test_sessions, params, "test_sessions")
+
+
+def predict_valid_sessions(checkpoint, valid_sessions, params):
+    return predict_next_items(checkpoint, valid_sessions, params, "valid_sessions")
