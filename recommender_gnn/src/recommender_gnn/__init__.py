@@ -1,3 +1,3 @@
-"""recommender_gnn: session-based next-item recommendation with a graph neural network (OTTO, H&M)."""
+"""recommender_gnn: session-based next-item recommendation with a graph neural network."""
 
 __version__ = "0.1.0"

@@ -1,0 +1,134 @@
+"""Every model's test predictions against the test labels: one table, one plot, MLflow metrics,
+and the same metrics by session length."""
+
+from __future__ import annotations
+
+import logging
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from recommender_gnn.checks import require_columns
+
+from .metrics import (
+    LENGTH_BUCKETS,
+    METRICS,
+    check_predictions,
+    length_bucket,
+    session_scores,
+    summarise,
+)
+
+logger = logging.getLogger(__name__)
+FRACTION_OF_ORACLE = ("recall_clicks", "mrr_clicks")
+
+
+def oracle_predictions(
+    oracle_next_items: pd.DataFrame, item_map: pd.DataFrame, session_map: pd.DataFrame
+) -> pd.DataFrame:
+    """The generator's knowledge as predictions (exact for the next click; see
+    data_generation). Empty on real data, which has no oracle."""
+    require_columns(
+        oracle_next_items, ["session", "event_type", "aid", "probability"], "oracle_next_items"
+    )
+    test_map = session_map[session_map["source"] == "test"]
+    oracle = oracle_next_items.merge(
+        test_map.rename(columns={"session": "canonical", "original_session": "session"}),
+        on="session",
+    ).merge(item_map[["item", "aid"]], on="aid")
+    oracle = oracle.sort_values(
+        ["canonical", "event_type", "probability", "item"], ascending=[True, True, False, True]
+    )
+    oracle["rank"] = oracle.groupby(["canonical", "event_type"]).cumcount() + 1
+    oracle = oracle[oracle["rank"] <= 20]
+    return pd.DataFrame(
+        {
+            "session": oracle["canonical"].to_numpy(dtype=np.int64),
+            "event_type": oracle["event_type"].to_numpy(dtype=object),
+            "item": oracle["item"].to_numpy(dtype=np.int64),
+            "rank": oracle["rank"].to_numpy(dtype=np.int64),
+            "score": oracle["probability"].to_numpy(dtype=float),
+        }
+    )
+
+
+def evaluate_models(
+    test_labels: pd.DataFrame, test_sessions: pd.DataFrame, **predictions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(metrics per model, metrics per model and session length, MLflow metrics).
+
+    ``predictions`` maps a model name to its ``<model>_predictions``; a model with no
+    predictions (the oracle on real data) is left out with a log line. With no labels (the
+    real test week without test_labels.jsonl) both tables are empty.
+    """
+    columns = ["model", *METRICS, *(f"{m}_vs_oracle" for m in FRACTION_OF_ORACLE), "sessions"]
+    if test_labels.empty:
+        logger.warning("test_labels is empty (no test_labels.jsonl): no test metrics")
+        return (
+            pd.DataFrame(columns=columns),
+            pd.DataFrame(columns=["model", "length", *METRICS]),
+            {},
+        )
+    lengths = length_bucket(test_sessions.groupby("session").size()).rename("length")
+    rows, by_length = [], []
+    for model, model_predictions in predictions.items():
+        if model_predictions.empty:
+            logger.info("%s_predictions is empty: %s is left out of the evaluation", model, model)
+            continue
+        check_predictions(model_predictions, f"{model}_predictions")
+        scores = session_scores(model_predictions, test_labels)
+        rows.append({"model": model, **summarise(scores), "sessions": scores["session"].nunique()})
+        scores = scores.join(lengths, on="session")
+        for bucket in LENGTH_BUCKETS:
+            part = scores[scores["length"] == bucket]
+            if len(part):
+                by_length.append(
+                    {
+                        "model": model,
+                        "length": bucket,
+                        **summarise(part),
+                        "sessions": part["session"].nunique(),
+                    }
+                )
+    table = pd.DataFrame(rows)
+    # The oracle's next-click ranking is exact (sorting by the true probability maximises
+    # expected recall and reciprocal rank): models are shown as a fraction of it.
+    oracle = table[table["model"] == "oracle"]
+    for metric in FRACTION_OF_ORACLE:
+        table[f"{metric}_vs_oracle"] = (
+            table[metric] / oracle[metric].iloc[0] if len(oracle) else np.nan
+        )
+    mlflow_metrics = {
+        f"{row['model']}.{metric}": {"value": float(row[metric]), "step": 0}
+        for row in table.to_dict("records")
+        for metric in METRICS
+        if not np.isnan(row[metric])
+    }
+    return table[columns], pd.DataFrame(by_length), mlflow_metrics
+
+
+def evaluation_plot(metrics: pd.DataFrame, metrics_by_length: pd.DataFrame) -> plt.Figure:
+    """Left: the five metrics per model; right: the OTTO score by session length."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    if metrics.empty:
+        left.text(0.5, 0.5, "no test labels", ha="center")
+        return figure
+    models = metrics["model"].tolist()
+    width = 0.8 / len(models)
+    positions = np.arange(len(METRICS))
+    for index, row in enumerate(metrics.to_dict("records")):
+        left.bar(positions + index * width, [row[m] for m in METRICS], width, label=row["model"])
+    left.set_xticks(positions + width * (len(models) - 1) / 2, METRICS)
+    left.set_ylabel("test value (@20)")
+    left.legend()
+    pivot = metrics_by_length.pivot_table(index="length", columns="model", values="score")
+    pivot = pivot.reindex(index=[b for b in LENGTH_BUCKETS if b in pivot.index], columns=models)
+    pivot.plot.bar(ax=right, rot=0)
+    right.set_xlabel("events in the session prefix")
+    right.set_ylabel("OTTO score")
+    figure.tight_layout()
+    return figure
