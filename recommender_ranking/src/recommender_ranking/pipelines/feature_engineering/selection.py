@@ -23,10 +23,10 @@ def dfs_customer_features(
     -> articles, each computed with the purchases before the week's cutoff (featuretools'
     ``cutoff_time``): numeric features only, prefixed ``dfs_``.
     """
-    cutoff_time = (
-        customer_weeks[["customer_id", "cutoff", "week"]]
-        .rename(columns={"cutoff": "time"})
-        .astype({"time": "datetime64[ns]"})
+    # featuretools uses data up to and including the cutoff time; the week's first day is a
+    # target day, so features stop one second before it.
+    cutoff_time = customer_weeks[["customer_id", "week"]].assign(
+        time=customer_weeks["cutoff"].astype("datetime64[ns]") - pd.Timedelta(seconds=1)
     )
     entityset = ft.EntitySet(id="hm")
     entityset.add_dataframe(
@@ -65,16 +65,14 @@ def dfs_customer_features(
     )
     numeric = matrix.select_dtypes(include=["number", "bool"]).astype("float64")
     numeric.columns = [f"dfs_{_clean(name)}" for name in numeric.columns]
-    numeric = numeric.reset_index().rename(columns={"time": "cutoff"})
-    result = cutoff_time.rename(columns={"time": "cutoff"}).merge(
-        numeric, on=["customer_id", "cutoff"], how="left"
-    )
+    numeric = numeric.reset_index()
+    result = cutoff_time.merge(numeric, on=["customer_id", "time"], how="left")
     logger.info(
         "DFS built %d numeric customer features (%d definitions)",
         numeric.shape[1] - 2,
         len(definitions),
     )
-    return result.drop(columns="cutoff")
+    return result.drop(columns="time")
 
 
 def _clean(name: str) -> str:

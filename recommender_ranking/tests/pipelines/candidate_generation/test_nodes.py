@@ -1,0 +1,115 @@
+"""Candidate nodes: faiss neighbours, union with fallback, recall per source, bad input."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender_ranking.pipelines.candidate_generation.nodes import (
+    check_source,
+    nearest_neighbour_candidates,
+)
+from recommender_ranking.pipelines.candidate_generation.union import (
+    candidate_report,
+    combine_candidates,
+)
+
+UNION = {"fallback_source": "popularity", "fallback_top_n": 2}
+
+
+def source(rows: list[tuple]) -> pd.DataFrame:
+    """rows of (week, customer_id, article_id, source_rank)."""
+    frame = pd.DataFrame(rows, columns=["week", "customer_id", "article_id", "source_rank"])
+    return frame.assign(score=-frame["source_rank"].astype("float64"))
+
+
+def customer_weeks(customers: list[str], week: int = 1) -> pd.DataFrame:
+    return pd.DataFrame({"week": week, "customer_id": customers, "has_history": True})
+
+
+def test_neighbours_come_from_the_faiss_index_best_similarity_first():
+    embeddings = pd.DataFrame(
+        {
+            "article_id": ["a", "b", "c", "d"],
+            "text_emb_000": [1.0, 0.9, 0.3, -1.0],
+            "text_emb_001": [0.0, 0.1, 1.0, -0.2],
+        }
+    )
+    seeds = source([(1, "u", "a", 1), (1, "u", "c", 2), (1, "v", "d", 9)])
+    params = {
+        "name": "text_neighbours",
+        "column_prefix": "text_emb_",
+        "n_seed_articles": 2,  # v's seed (rank 9) is ignored
+        "neighbours_per_seed": 2,
+        "top_n": 3,
+    }
+    result = nearest_neighbour_candidates(embeddings, seeds, params)
+    assert result["customer_id"].unique().tolist() == ["u"]
+    # a's neighbours: b (cos 0.99), c (0.29); c's: b (0.39), a (0.29); d is far from both
+    assert result["article_id"].tolist() == ["b", "a", "c"]
+    assert result["source_rank"].tolist() == [1, 2, 3]
+    assert result["score"].iloc[0] == pytest.approx(0.9 / np.hypot(0.9, 0.1))
+    hnsw = nearest_neighbour_candidates(embeddings, seeds, {**params, "index": "hnsw"})
+    pd.testing.assert_frame_equal(hnsw, result, atol=1e-5)
+
+
+def test_union_keeps_each_source_rank_and_serves_unserved_customers_from_popularity(caplog):
+    popularity = source([(1, "u", "p1", 1), (1, "u", "p2", 2), (1, "u", "p3", 3)])
+    repurchase = source([(1, "u", "p2", 1), (1, "u", "r1", 2)])
+    with caplog.at_level(logging.INFO):
+        union = combine_candidates(
+            customer_weeks(["u", "lonely"]), UNION, popularity=popularity, repurchase=repurchase
+        )
+    u = union[union["customer_id"] == "u"].set_index("article_id")
+    assert u.loc["p2", ["rank_popularity", "rank_repurchase", "n_sources"]].tolist() == [2, 1, 2]
+    assert np.isnan(u.loc["r1", "rank_popularity"])
+    lonely = union[union["customer_id"] == "lonely"]
+    assert lonely["article_id"].tolist() == ["p1", "p2"]  # fallback_top_n = 2
+    assert "served by the popularity fallback: 1 of 2" in caplog.text
+
+
+def test_recall_per_source_and_of_the_union():
+    candidates = combine_candidates(
+        customer_weeks(["u", "v"]),
+        UNION,
+        popularity=source([(1, "u", "p1", 1), (1, "v", "p1", 1)]),
+        repurchase=source([(1, "u", "r1", 1)]),
+    )
+    bought = pd.DataFrame(
+        {
+            "week": 1,
+            "customer_id": ["u", "u", "v", "v"],
+            "article_id": ["p1", "r1", "x", "y"],
+        }
+    )
+    report, metrics = candidate_report(candidates, bought, {"report_week": 1})
+    recall = report.set_index("source")["recall"]
+    assert recall["popularity"] == pytest.approx(1 / 4)
+    assert recall["repurchase"] == pytest.approx(1 / 4)
+    assert recall["union"] == pytest.approx(2 / 4)
+    assert report.set_index("source").loc["union", "candidates_per_customer"] == 1.5
+    assert metrics["recall.union"]["value"] == pytest.approx(0.5)
+
+
+def test_a_source_with_a_missing_column_is_named():
+    bad = source([(1, "u", "a", 1)]).drop(columns="score")
+    with pytest.raises(ValueError, match=r"candidates_repurchase lacks column\(s\) \['score'\]"):
+        check_source(bad, customer_weeks(["u"]), {"name": "repurchase", "top_n": 5})
+
+
+def test_a_source_beyond_its_top_n_or_for_an_unknown_customer_is_refused():
+    rows = source([(1, "u", "a", 1), (1, "u", "b", 2)])
+    with pytest.raises(ValueError, match="source_rank above its top_n 1"):
+        check_source(rows, customer_weeks(["u"]), {"name": "repurchase", "top_n": 1})
+    with pytest.raises(ValueError, match="not in customer_weeks"):
+        check_source(rows, customer_weeks(["v"]), {"name": "repurchase", "top_n": 5})
+
+
+def test_recall_needs_purchases_in_the_report_week():
+    candidates = combine_candidates(
+        customer_weeks(["u"]), UNION, popularity=source([(1, "u", "p1", 1)])
+    )
+    empty = pd.DataFrame(columns=["week", "customer_id", "article_id"])
+    with pytest.raises(ValueError, match="no purchase in week 1"):
+        candidate_report(candidates, empty, {"report_week": 1})

@@ -1,0 +1,173 @@
+"""The SQL files on DuckDB against an independent pandas computation, on a small world."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.ranking.hm_data import QUERY_PARAMETERS, make_synthetic, run_sql, write_tables
+
+P = QUERY_PARAMETERS
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict:
+    data = make_synthetic(n_customers=40, n_articles=24, n_days=42, seed=3)
+    data["tables"] = write_tables(
+        Path(tmp_path_factory.mktemp("hm")),
+        data["transactions"],
+        data["customers"],
+        data["articles"],
+    )
+    return data
+
+
+def cutoffs(transactions: pd.DataFrame) -> dict[int, pd.Timestamp]:
+    last = transactions["t_dat"].max()
+    return {w: last + pd.Timedelta(days=1 - 7 * w) for w in range(P["n_train_weeks"] + 3)}
+
+
+def pandas_customer_weeks(world: dict) -> pd.DataFrame:
+    transactions, frames = world["transactions"], []
+    for week, cutoff in cutoffs(transactions).items():
+        if week == 0:
+            ids = world["customers"]["customer_id"]
+        else:
+            in_week = transactions["t_dat"].between(cutoff, cutoff + pd.Timedelta(days=6))
+            ids = transactions.loc[in_week, "customer_id"].drop_duplicates()
+        before = set(transactions.loc[transactions["t_dat"] < cutoff, "customer_id"])
+        frames.append(
+            pd.DataFrame({"week": week, "customer_id": ids.to_numpy()}).assign(
+                has_history=lambda f, b=before: f["customer_id"].isin(b)
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def test_customer_weeks_follow_the_week_calendar(world):
+    result = run_sql("customer_weeks", world["tables"])
+    expected = pandas_customer_weeks(world)
+    keys = ["week", "customer_id"]
+    pd.testing.assert_frame_equal(
+        sort(result[[*keys, "has_history"]], keys), sort(expected, keys), check_dtype=False
+    )
+    cutoff_by_week = result.groupby("week")["cutoff"].first()
+    assert cutoff_by_week.to_dict() == cutoffs(world["transactions"])
+
+
+def test_repurchase_candidates_match_pandas(world):
+    transactions = world["transactions"]
+    frames = []
+    for row in pandas_customer_weeks(world).itertuples():
+        cutoff = cutoffs(transactions)[row.week]
+        window = transactions[
+            (transactions["customer_id"] == row.customer_id)
+            & (transactions["t_dat"] < cutoff)
+            & (transactions["t_dat"] >= cutoff - pd.Timedelta(days=P["repurchase_window_days"]))
+        ]
+        if window.empty:
+            continue
+        bought = window.groupby("article_id").agg(times=("t_dat", "size"), last=("t_dat", "max"))
+        bought = bought.reset_index().sort_values(
+            ["last", "times", "article_id"], ascending=[False, False, True]
+        )
+        bought = bought.head(P["repurchase_top_n"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "week": row.week,
+                    "customer_id": row.customer_id,
+                    "article_id": bought["article_id"].to_numpy(),
+                    "score": bought["times"].to_numpy(dtype="float64"),
+                    "source_rank": np.arange(1, len(bought) + 1),
+                }
+            )
+        )
+    expected = pd.concat(frames, ignore_index=True)
+    result = run_sql("candidates_repurchase", world["tables"])
+    keys = ["week", "customer_id", "source_rank"]
+    pd.testing.assert_frame_equal(sort(result, keys), sort(expected, keys), check_dtype=False)
+
+
+def test_popularity_candidates_match_pandas(world):
+    transactions = world["transactions"]
+    result = run_sql("candidates_popularity", world["tables"])
+    for week, cutoff in cutoffs(transactions).items():
+        score = pd.Series(dtype="float64")
+        for days in P["popularity_windows_days"]:
+            window = transactions[
+                (transactions["t_dat"] < cutoff)
+                & (transactions["t_dat"] >= cutoff - pd.Timedelta(days=days))
+            ]
+            share = window["article_id"].value_counts(normalize=True)
+            score = score.add(share, fill_value=0.0)
+        ranked = score.rename("score").rename_axis("article_id").reset_index()
+        ranked = ranked.sort_values(["score", "article_id"], ascending=[False, True])
+        expected = ranked.head(P["popularity_top_n"])["article_id"].tolist()
+        week_rows = result[result["week"] == week]
+        one_customer = week_rows[week_rows["customer_id"] == week_rows["customer_id"].iloc[0]]
+        assert one_customer.sort_values("source_rank")["article_id"].tolist() == expected
+        n_customers = (pandas_customer_weeks(world)["week"] == week).sum()
+        assert week_rows["customer_id"].nunique() == n_customers
+
+
+def test_customer_and_pair_features_match_pandas(world):
+    transactions = world["transactions"]
+    customer_features = run_sql("customer_features", world["tables"]).set_index(
+        ["week", "customer_id"]
+    )
+    pair_features = run_sql("customer_article_features", world["tables"]).set_index(
+        ["week", "customer_id", "article_id"]
+    )
+    for week, cutoff in cutoffs(transactions).items():
+        history = transactions[transactions["t_dat"] < cutoff]
+        days_ago = (cutoff - history["t_dat"]).dt.days
+        by_customer = history.assign(days_ago=days_ago).groupby("customer_id")
+        expected = pd.DataFrame(
+            {
+                "customer_days_since_last_purchase": by_customer["days_ago"].min(),
+                "customer_purchases": by_customer.size(),
+                "customer_purchases_4w": by_customer["days_ago"].agg(lambda d: (d <= 28).sum()),
+                "customer_mean_price": by_customer["price"].mean(),
+                "customer_online_share": by_customer["sales_channel_id"].agg(
+                    lambda c: (c == 2).mean()
+                ),
+            }
+        )
+        got = customer_features.loc[week]
+        got = got[got["customer_purchases"] > 0][expected.columns]
+        pd.testing.assert_frame_equal(
+            got.sort_index(), expected.loc[got.index].sort_index(), check_dtype=False
+        )
+        assert set(got.index) == set(expected.index) & set(got.index)
+        pairs = history.assign(days_ago=days_ago).groupby(["customer_id", "article_id"])
+        expected_pairs = pd.DataFrame(
+            {
+                "pair_times_bought": pairs.size(),
+                "pair_weeks_since_bought": pairs["days_ago"].min() // 7,
+            }
+        )
+        got_pairs = pair_features.loc[week].dropna(subset="pair_times_bought")
+        got_pairs = got_pairs[["pair_times_bought", "pair_weeks_since_bought"]]
+        ranked = set(pandas_customer_weeks(world).query("week == @week")["customer_id"])
+        expected_pairs = expected_pairs[
+            expected_pairs.index.get_level_values("customer_id").isin(ranked)
+        ]
+        pd.testing.assert_frame_equal(
+            got_pairs.sort_index(), expected_pairs.sort_index(), check_dtype=False
+        )
+
+
+def test_as_of_date_moves_every_week(world):
+    as_of = (world["transactions"]["t_dat"].max() - pd.Timedelta(days=7)).strftime("%Y-%m-%d")
+    shifted = run_sql("customer_weeks", world["tables"], as_of_date=as_of)
+    default = run_sql("customer_weeks", world["tables"])
+    assert (
+        shifted.groupby("week")["cutoff"].first().loc[1]
+        == (default.groupby("week")["cutoff"].first().loc[2])
+    )

@@ -1,0 +1,127 @@
+"""Registry on a real sqlite MLflow store: log, gate, promote by alias, recommend from it."""
+
+import lightgbm as lgb
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender_ranking.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
+from recommender_ranking.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
+from recommender_ranking.pipelines.model_registry.nodes import (
+    decide_promotion,
+    package_model,
+    score_current_champion,
+)
+from recommender_ranking.pipelines.model_training.nodes import query_groups
+from recommender_ranking.pipelines.recommendations.nodes import recommend
+from tests.pipelines.model_training.test_nodes import planted_table
+
+NAME = "ranker_under_test"
+PARAMS = {"k": 12, "test_week": 1}
+GATE = {"baseline": "baseline:popularity", "min_ratio_to_baseline": 1.0, "champion_tolerance": 0.0}
+
+
+@pytest.fixture
+def tracking(tmp_path):
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_experiment("registry_test")
+    yield tmp_path
+    mlflow.set_tracking_uri("")
+
+
+def ranking_features() -> pd.DataFrame:
+    """Planted candidates for weeks 1..4 plus week 0 (no label), with source ranks."""
+    table = planted_table(n_customers=20, n_articles=14)
+    week0 = table[table["week"] == 1].assign(week=0, purchased=-1)
+    table = pd.concat([week0, table], ignore_index=True)
+    table["article_id"] = "01087750" + table["article_id"].str[1:]  # 10-digit ids
+    table["rank_popularity"] = table.groupby(["week", "customer_id"]).cumcount() + 1.0
+    return table.sort_values(["week", "customer_id"], ignore_index=True)
+
+
+def fit(table: pd.DataFrame, columns: list[str]) -> lgb.LGBMRanker:
+    train = table[table["week"] >= 2]
+    model = lgb.LGBMRanker(n_estimators=20, min_child_samples=5, verbose=-1, random_state=0)
+    return model.fit(train[columns], train["purchased"], group=query_groups(train))
+
+
+def card_for(model, columns, table, ranker_map, baseline_map):
+    evaluation = pd.DataFrame(
+        {
+            "recommender": ["ranker", "baseline:popularity"],
+            "segment": "all",
+            "buyers": 10,
+            "map_at_12_buyers": [ranker_map, baseline_map],
+        }
+    )
+    hyperparameters = {"feature_columns": columns}
+    return package_model(model, hyperparameters, table, evaluation, PARAMS)
+
+
+def run_registry(table, model, columns, ranker_map, baseline_map=0.1):
+    """One training run's registry steps, as the pipeline runs them, inside an MLflow run."""
+    champion = MlflowModelAliasDataset(model_name=NAME, alias="champion", missing_ok=True)
+    purchases = table.loc[table["purchased"] == 1, ["week", "customer_id", "article_id"]]
+    with mlflow.start_run():
+        packaged, card = card_for(model, columns, table, ranker_map, baseline_map)
+        SignedPyfuncModelDataset(
+            name="ranking_model",
+            registered_model_name=NAME,
+            log_model_args={"pip_requirements": ["lightgbm"]},
+        ).save(packaged)
+        score = score_current_champion(champion.load(), table, purchases, PARAMS)
+        decision, _ = decide_promotion(card, score, GATE)
+        MlflowModelAliasDataset(model_name=NAME, alias="champion").save(decision)
+    return decision
+
+
+def test_promotion_by_alias_gate_against_champion_and_recommendations(tracking):
+    table = ranking_features()
+    good = fit(table, ["signal", "noise"])
+    first = run_registry(table, good, ["signal", "noise"], ranker_map=0.5)
+    assert first["promote"] and first["champion"]["version"] is None
+    champion = MlflowModelAliasDataset(model_name=NAME, alias="champion").load()
+    assert champion.version == "1"
+    assert champion.model.metadata.get_input_schema().input_names() == ["signal", "noise"]
+
+    # a model that only sees noise is worse than the champion on this run's test week
+    bad = fit(table, ["noise"])
+    second = run_registry(table, bad, ["noise"], ranker_map=0.2)
+    assert not second["promote"]
+    assert second["failed_checks"] == ["not_worse_than_champion"]
+    assert second["champion"]["version"] == "1" and second["champion"]["map_at_k"] > 0.5
+    assert MlflowModelAliasDataset(model_name=NAME, alias="champion").load().version == "1"
+
+    customers = pd.DataFrame({"customer_id": [*table["customer_id"].unique(), "newcomer"]})
+    submission = recommend(
+        champion, table, customers, {"k": 12, "week": 0, "fallback_rank_column": "rank_popularity"}
+    )
+    assert submission["customer_id"].tolist() == customers["customer_id"].tolist()
+    ids = submission["prediction"].str.split(" ")
+    assert (ids.str.len() == 12).all()
+    assert ids.explode().str.fullmatch(r"\d{10}").all()
+    assert (ids.map(set).str.len() == 12).all()  # no repeated article
+    newcomer = ids[submission["customer_id"] == "newcomer"].iloc[0]
+    popular = table[table["week"] == 0].sort_values(["rank_popularity", "article_id"])
+    assert newcomer == popular.drop_duplicates("article_id")["article_id"].head(12).tolist()
+    # a customer's first article is its best-scored week-0 candidate
+    first_customer = table[(table["week"] == 0) & (table["customer_id"] == "c000")]
+    scores = champion.model.predict(first_customer[["signal", "noise"]])["score"].to_numpy()
+    assert ids.iloc[0][0] == first_customer["article_id"].to_numpy()[np.argmax(scores)]
+
+
+def test_gate_refuses_a_ranker_below_the_baseline():
+    card = {
+        "metric": "m",
+        "test_metrics": {"ranker": {"m": 0.09}, "baseline:popularity": {"m": 0.1}},
+    }
+    decision, _ = decide_promotion(card, {"version": None, "map_at_k": None}, GATE)
+    assert not decision["promote"] and decision["failed_checks"] == ["ratio_to_baseline"]
+
+
+def test_no_champion_gives_a_message_naming_the_alias(tracking):
+    from kedro.io.core import DatasetError
+
+    with pytest.raises(DatasetError, match="has alias 'champion'"):
+        MlflowModelAliasDataset(model_name=NAME, alias="champion").load()

@@ -1,0 +1,58 @@
+"""lambdarank grouping, and a seeded Optuna run that learns the planted signal."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender_ranking.pipelines.model_training.nodes import query_groups, train_ranker
+from tests.ranking.hm_data import project_parameters
+
+
+def test_query_groups_are_the_sizes_of_consecutive_queries():
+    rows = pd.DataFrame({"week": [2, 2, 2, 3, 3, 3], "customer_id": ["a", "a", "b", "a", "b", "b"]})
+    assert query_groups(rows).tolist() == [2, 1, 1, 2]
+    assert query_groups(rows).sum() == len(rows)
+
+
+def test_unsorted_queries_are_refused():
+    rows = pd.DataFrame({"week": [2, 2, 2], "customer_id": ["a", "b", "a"]})
+    with pytest.raises(ValueError, match="not sorted by query"):
+        query_groups(rows)
+
+
+def planted_table(n_customers: int = 60, n_articles: int = 15, seed: int = 0) -> pd.DataFrame:
+    """Candidate rows where the purchased article is the one with the highest `signal`."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for week in [1, 2, 3, 4]:
+        signal = rng.normal(size=(n_customers, n_articles))
+        bought = signal + 0.3 * rng.normal(size=signal.shape) > 1.5
+        frames.append(
+            pd.DataFrame(
+                {
+                    "week": week,
+                    "customer_id": np.repeat([f"c{i:03d}" for i in range(n_customers)], n_articles),
+                    "article_id": np.tile([f"a{j:02d}" for j in range(n_articles)], n_customers),
+                    "signal": signal.ravel(),
+                    "noise": rng.normal(size=signal.size),
+                    "purchased": bought.ravel().astype("int64"),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).sort_values(["week", "customer_id"])
+
+
+def test_train_ranker_learns_the_signal_and_is_seeded():
+    table = planted_table()
+    purchases = table.loc[table["purchased"] == 1, ["week", "customer_id", "article_id"]]
+    selection = {"hand_written": ["signal", "noise"], "dfs": [], "dropped": {}}
+    params = {**project_parameters()["model_training"], "n_trials": 2, "use_dfs": False}
+    params["fixed"] = {**params["fixed"], "n_estimators": 40}
+    model, hyperparameters, trials = train_ranker(table, purchases, selection, params)
+    assert len(trials) == 2
+    assert hyperparameters["feature_columns"] == ["signal", "noise"]
+    assert hyperparameters["validation_map_at_k"] > 0.7
+    importance = dict(zip(model.feature_name_, model.feature_importances_, strict=True))
+    assert importance["signal"] > importance["noise"]
+    _, again, _ = train_ranker(table, purchases, selection, params)
+    assert again == hyperparameters
