@@ -1,3 +1,3 @@
-"""recommender_ranking: next-week fashion purchases (H&M): candidates, embeddings, LightGBM ranker."""
+"""recommender_ranking: next-week fashion purchases (H&M), candidates + LightGBM ranker."""
 
 __version__ = "0.1.0"

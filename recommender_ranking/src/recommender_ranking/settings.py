@@ -1,7 +1,20 @@
 """Project settings: see https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
+import os
+
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
+
+from recommender_ranking.hooks import RequireTrackingUriHook
+
+# OpenMP threads that wait for work spin by default; with LightGBM, scikit-learn and torch each
+# bringing an OpenMP runtime into one process, spinning threads steal the cores the others
+# need on a busy machine (README, "Busy machines"). A bounded spin
+# costs nothing on a quiet machine. Set before any of those libraries is imported (settings are
+# read before the pipelines); an explicit value in the environment wins.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+HOOKS = (RequireTrackingUriHook(),)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

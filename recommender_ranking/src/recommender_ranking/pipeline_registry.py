@@ -1,0 +1,46 @@
+"""Project pipelines: one per folder under ``pipelines/``, plus the compositions users run.
+
+The folders are imported by name rather than through ``find_pipelines``: since Kedro 1.7,
+``find_pipelines`` only loads the pipelines named on the command line (``--pipeline=X``), so a
+composition such as ``end_to_end`` could not be built from it. tests/test_pipeline_registry.py
+checks that every folder is registered.
+"""
+
+import importlib
+
+from kedro.pipeline import Pipeline
+
+DATA_SIDE = ("data_preparation", "eda", "embeddings")
+TRAINING = (
+    "candidate_generation",
+    "feature_engineering",
+    "model_training",
+    "model_evaluation",
+    "model_registry",
+)
+INFERENCE = ("recommendations",)
+FOLDERS = ("data_generation", *DATA_SIDE, *TRAINING, *INFERENCE)
+
+
+def _folder_pipeline(name: str) -> Pipeline:
+    return importlib.import_module(f"recommender_ranking.pipelines.{name}").create_pipeline()
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Compose the folder pipelines into the ones a user runs.
+
+    ``training`` and ``inference`` run alone on persisted inputs; ``end_to_end`` is the path
+    for real data (the Kaggle files in data/01_raw, or gs:// with ``--env=gcp``);
+    ``__default__`` adds the generator, which only synthetic data has.
+    """
+    pipelines = {name: _folder_pipeline(name) for name in FOLDERS}
+    training = sum((pipelines[name] for name in TRAINING), Pipeline([]))
+    inference = sum((pipelines[name] for name in INFERENCE), Pipeline([]))
+    end_to_end = sum((pipelines[name] for name in DATA_SIDE), Pipeline([])) + training + inference
+    return {
+        **pipelines,
+        "training": training,
+        "inference": inference,
+        "end_to_end": end_to_end,
+        "__default__": pipelines["data_generation"] + end_to_end,
+    }

