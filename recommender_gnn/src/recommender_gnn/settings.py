@@ -1,15 +1,23 @@
 """Project settings: see https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
+import os
+
 from kedro.config import OmegaConfigLoader
-from omegaconf.resolvers import oc
+
+from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
+
+# OpenMP threads (torch, and DuckDB's neighbours in the same process) spin after each parallel
+# region by default; on a busy machine (a laptop, a CI runner, a shared VM) that spinning
+# competes with the work itself. A bounded spin count keeps the quiet-machine speed and avoids
+# most of the loss when busy (measured: README, "Measured figures"). Set before torch is
+# imported; an explicit environment setting wins.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
-    # project and bucket from the environment Vertex AI sets, instead of committing them.
-    "custom_resolvers": {"oc.env": oc.env},
+    "custom_resolvers": CUSTOM_RESOLVERS,
     "config_patterns": {"vertexai": ["vertexai*"]},
     # An environment that overrides one key of a parameters file keeps the others from base.
     "merge_strategy": {"parameters": "soft"},

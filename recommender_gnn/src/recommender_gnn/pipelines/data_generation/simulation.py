@@ -85,9 +85,17 @@ def _step_weights(shop: Shop, previous: np.ndarray, current: np.ndarray) -> np.n
 
 
 def simulate_clicks(
-    rng: np.random.Generator, shop: Shop, days: np.ndarray, lengths: np.ndarray
+    rng: np.random.Generator,
+    shop: Shop,
+    days: np.ndarray,
+    lengths: np.ndarray,
+    given: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(sessions, max length) matrix of clicked items, -1 after each session's end."""
+    """(sessions, max length) matrix of clicked items, -1 after each session's end.
+
+    ``given`` (sessions, g) fixes the first g clicks of every session: the walk continues
+    from there (the tests compare the continuation with ``next_click_distribution``).
+    """
     n_sessions, max_length = len(lengths), int(lengths.max())
     clicks = np.full((n_sessions, max_length), -1, dtype=np.int64)
     cumulative_popularity = np.cumsum(shop.popularity, axis=1)
@@ -102,8 +110,13 @@ def simulate_clicks(
             picked[on_day] = np.searchsorted(cumulative_popularity[day], draws[on_day])
         return np.minimum(picked, n_items - 1)
 
-    clicks[:, 0] = popular(np.arange(n_sessions))
-    for t in range(1, max_length):
+    if given is None:
+        clicks[:, 0] = popular(np.arange(n_sessions))
+        first_step = 1
+    else:
+        clicks[:, : given.shape[1]] = given
+        first_step = given.shape[1]
+    for t in range(first_step, max_length):
         rows = np.flatnonzero(lengths > t)
         if rows.size == 0:
             break

@@ -34,7 +34,8 @@ def clean_events(events: pd.DataFrame, dataset: str) -> pd.DataFrame:
     unknown = ~events["type"].isin([0, 1, 2])
     if unknown.any():
         raise ValueError(
-            f"{dataset} column 'type' holds {sorted(events.loc[unknown, 'type'].unique())[:5]}: "
+            f"{dataset} column 'type' holds "
+            f"{sorted(events['type'][unknown].unique().tolist())[:5]}: "
             "expected 0 (clicks), 1 (carts) or 2 (orders)"
         )
     same_session = events["session"].to_numpy()[1:] == events["session"].to_numpy()[:-1]
@@ -138,7 +139,7 @@ def split_validation(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(train_sessions, valid_sessions, valid_labels): the last ``valid_days`` of the training
     file become a validation split built like OTTO's test (truncated sessions + labels)."""
-    valid_days = float(params["valid_days"])
+    valid_days = params["valid_days"]
     train_ids = session_map.loc[session_map["source"] == "train", "session"]
     events = interactions[interactions["session"].isin(train_ids)]
     cutoff = int(events["ts"].max() - valid_days * DAY)

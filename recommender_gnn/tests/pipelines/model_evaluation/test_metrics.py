@@ -1,0 +1,101 @@
+"""OTTO's Recall@20, MRR@20 and weighted score against hand-computed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender_gnn.pipelines.model_evaluation.metrics import (
+    check_predictions,
+    session_scores,
+    summarise,
+)
+from recommender_gnn.pipelines.model_evaluation.nodes import evaluate_models, evaluation_plot
+
+
+def predictions(rows):
+    return pd.DataFrame(rows, columns=["session", "event_type", "item", "rank", "score"])
+
+
+LABELS = pd.DataFrame(
+    [
+        (1, "clicks", 10),
+        (2, "clicks", 20),
+        (1, "carts", 11),
+        (1, "carts", 12),
+        (2, "orders", 21),
+    ],
+    columns=["session", "event_type", "item"],
+)
+MODEL = predictions(
+    [
+        (1, "clicks", 99, 1, 0.9),
+        (1, "clicks", 10, 2, 0.8),  # next click at rank 2
+        (2, "clicks", 7, 1, 0.9),  # session 2's click is missed
+        (1, "carts", 11, 1, 0.5),  # one of two carts
+        (2, "orders", 21, 4, 0.1),  # the order at rank 4
+    ]
+)
+
+
+def test_recall_mrr_and_score_by_hand():
+    metrics = summarise(session_scores(MODEL, LABELS))
+    assert metrics["recall_clicks"] == pytest.approx(1 / 2)
+    assert metrics["mrr_clicks"] == pytest.approx((1 / 2 + 0) / 2)
+    assert metrics["recall_carts"] == pytest.approx(1 / 2)
+    assert metrics["recall_orders"] == pytest.approx(1.0)
+    assert metrics["score"] == pytest.approx(0.1 * 0.5 + 0.3 * 0.5 + 0.6 * 1.0)
+
+
+def test_ranks_beyond_20_and_label_sets_over_20_follow_ottos_rule():
+    labels = pd.DataFrame({"session": 1, "event_type": "carts", "item": range(30)})
+    top = predictions([(1, "carts", item, item + 1, 1.0) for item in range(20)])
+    # 20 hits of 30 labels: the denominator is capped at 20.
+    assert summarise(session_scores(top, labels))["recall_carts"] == pytest.approx(1.0)
+    late = predictions([(1, "clicks", 10, 21, 1.0)])
+    clicks = LABELS[LABELS["event_type"] == "clicks"]
+    assert summarise(session_scores(late, clicks))["recall_clicks"] == 0
+
+
+def test_malformed_predictions_are_rejected_naming_the_model():
+    duplicated = pd.concat([MODEL, MODEL.head(1)])
+    with pytest.raises(
+        ValueError, match=r"gnn_predictions field 'item': item 99 appears twice for session 1"
+    ):
+        check_predictions(duplicated, "gnn_predictions")
+    too_many = predictions([(1, "clicks", item, item + 1, 1.0) for item in range(21)])
+    with pytest.raises(ValueError, match=r"gnn_predictions has 21 items for session 1 \(clicks\)"):
+        check_predictions(too_many, "gnn_predictions")
+    with pytest.raises(ValueError, match=r"field 'event_type' holds 'views'"):
+        check_predictions(MODEL.assign(event_type="views"), "gnn_predictions")
+
+
+def test_evaluation_table_by_model_and_session_length_against_the_oracle():
+    sessions = pd.DataFrame({"session": [1, 2, 2, 2, 2, 2], "item": 0, "ts": 0, "type": 0})
+    perfect = predictions(
+        [
+            (1, "clicks", 10, 1, 1.0),
+            (2, "clicks", 20, 1, 1.0),
+            (1, "carts", 11, 1, 1.0),
+            (1, "carts", 12, 2, 1.0),
+            (2, "orders", 21, 1, 1.0),
+        ]
+    )
+    table, by_length, mlflow_metrics = evaluate_models(
+        LABELS, sessions, model=MODEL, oracle=perfect, absent=predictions([])
+    )
+    assert table["model"].tolist() == ["model", "oracle"]  # the empty one is left out
+    row = table.set_index("model").loc["model"]
+    assert row["recall_clicks_vs_oracle"] == pytest.approx(0.5)
+    assert row["mrr_clicks_vs_oracle"] == pytest.approx(0.25)
+    lengths = by_length.set_index(["model", "length"])
+    assert lengths.loc[("model", "1"), "recall_clicks"] == 1.0  # session 1 has 1 event
+    assert lengths.loc[("model", "5+"), "recall_clicks"] == 0.0  # session 2 has 5
+    assert mlflow_metrics["oracle.score"] == {"value": 1.0, "step": 0}
+    figure = evaluation_plot(table, by_length)
+    assert len(figure.axes) == 2
+
+
+def test_no_labels_gives_empty_tables():
+    table, by_length, metrics = evaluate_models(LABELS.iloc[:0], LABELS, model=MODEL)
+    assert table.empty and by_length.empty and metrics == {}
+    assert np.isnan(summarise(session_scores(MODEL, LABELS.iloc[:0]))["recall_clicks"])
