@@ -18,7 +18,10 @@ class RequireTrackingUriHook:
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
-        if context.env in REMOTE_TRACKING_ENVS and not os.environ.get("MLFLOW_TRACKING_URI"):
+        if (
+            context.env in REMOTE_TRACKING_ENVS
+            and not os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+        ):
             raise RuntimeError(
                 f"The '{context.env}' environment logs to a remote MLflow server, but "
                 "MLFLOW_TRACKING_URI is not set. Export it (e.g. "

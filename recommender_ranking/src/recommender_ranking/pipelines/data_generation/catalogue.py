@@ -136,7 +136,7 @@ def build_articles(rng: np.random.Generator, n_articles: int, n_weeks: int) -> p
             "index_group_no": index_group_no.astype(int),
             "index_group_name": index_group_name,
             "section_no": section_no,
-            "section_name": pd.Series(index_group_name).str.cat(
+            "section_name": pd.Series(index_name).str.cat(
                 pd.Series(np.array(GROUP_NAMES)[group]), sep=" "
             ),
             "garment_group_no": garment_no.astype(int),
