@@ -49,6 +49,7 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
         env={
             **{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
             "KEDRO_DISABLE_TELEMETRY": "1",
+            "COLUMNS": "1000",  # rich writes each log message on one line
         },
         capture_output=True,
         text=True,

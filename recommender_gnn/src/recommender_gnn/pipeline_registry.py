@@ -1,36 +1,58 @@
-"""Project pipelines: one per folder under ``pipelines/``, plus the compositions users run."""
+"""Project pipelines: one per folder under ``pipelines/``, plus the compositions users run.
 
-from kedro.framework.project import find_pipelines
+The folders are imported by name rather than with ``find_pipelines``: since Kedro 1.7,
+``kedro run --pipeline=end_to_end`` makes ``find_pipelines`` load only a folder of that name,
+which leaves the compositions below without their parts.
+"""
+
+import importlib
+
 from kedro.pipeline import Pipeline
 
-from recommender_gnn.pipelines import model_evaluation, submission
+FOLDER_PIPELINES = (
+    "data_generation",
+    "data_preparation",
+    "baselines",
+    "model_training",
+    "gnn_inference",
+    "blend",
+    "model_evaluation",
+    "model_registry",
+    "submission",
+    "hm_sequences",
+)
 
-GNN_PIPELINES = ("model_training", "gnn_inference", "blend", "model_registry")
+
+def _folder_pipelines() -> dict[str, Pipeline]:
+    found = {}
+    for name in FOLDER_PIPELINES:
+        try:
+            module = importlib.import_module(f"recommender_gnn.pipelines.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"recommender_gnn.pipelines.{name}":
+                raise
+            continue  # a pipeline still being written
+        found[name] = module.create_pipeline()
+    return found
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
     ``training`` retrains on the persisted splits; ``end_to_end`` is the path for real OTTO
-    files (data/01_raw or gs://); ``__default__`` adds the generator in front of it.
+    files (data/01_raw, or gs:// with ``--env=gcp``); ``__default__`` puts the generator in
+    front of it.
     """
-    pipelines = find_pipelines(raise_errors=False)
-    missing = [name for name in GNN_PIPELINES if name not in pipelines]
-    if missing:  # while the GNN side is being built: evaluate and submit what exists
-        pipelines["model_evaluation"] = model_evaluation.create_pipeline(
-            models=("popularity", "covisitation", "oracle")
-        )
-        pipelines["submission"] = submission.create_pipeline(model="covisitation")
-    empty = Pipeline([])
-    training = pipelines.get("model_training", empty) + pipelines.get("model_registry", empty)
+    pipelines = _folder_pipelines()
+    training = pipelines["model_training"] + pipelines["model_registry"]
     end_to_end = (
         pipelines["data_preparation"]
         + pipelines["baselines"]
-        + pipelines.get("model_training", empty)
-        + pipelines.get("gnn_inference", empty)
-        + pipelines.get("blend", empty)
+        + pipelines["model_training"]
+        + pipelines["gnn_inference"]
+        + pipelines["blend"]
         + pipelines["model_evaluation"]
-        + pipelines.get("model_registry", empty)
+        + pipelines["model_registry"]
         + pipelines["submission"]
     )
     return {
