@@ -25,6 +25,8 @@ QUERY_PARAMETERS = {
     "copurchase_window_days": 56,
     "copurchase_seed_days": 28,
     "copurchase_top_n": 4,
+    "taste_window_days": 28,
+    "taste_top_n": 4,
     "affinity_window_days": 56,
 }
 LAST_DAY = pd.Timestamp("2020-09-22")

@@ -10,7 +10,14 @@ from .nodes import (
 )
 from .union import candidate_report, combine_candidates
 
-SQL_SOURCES = ["popularity", "segment_popularity", "repurchase", "same_product", "copurchase"]
+SQL_SOURCES = [
+    "popularity",
+    "segment_popularity",
+    "repurchase",
+    "same_product",
+    "copurchase",
+    "taste",
+]
 EMBEDDING_SOURCES = {"image_neighbours": "image", "text_neighbours": "text"}
 SOURCES = [*SQL_SOURCES, *EMBEDDING_SOURCES]
 
