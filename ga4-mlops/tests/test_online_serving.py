@@ -83,32 +83,37 @@ def served_champion(tiny_project):
             server.wait()
 
 
+def feature_columns(project: Path) -> list[str]:
+    columns = yaml.safe_load((project / "conf" / "base" / "parameters_model_input.yml").read_text())
+    roles = columns["model_input"]["columns"]
+    return [*roles["numeric"], *roles["categorical"]]
+
+
+def invoke(url: str, rows: pd.DataFrame) -> tuple[int, dict]:
+    """POST rows to /invocations; the HTTP status and the JSON answer (also on errors)."""
+    body = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False))}
+    request = urllib.request.Request(
+        f"{url}/invocations",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def test_served_model_returns_the_batch_probabilities(tiny_project, served_champion):
     data = tiny_project / "data"
-    columns = yaml.safe_load(
-        (tiny_project / "conf" / "base" / "parameters_model_input.yml").read_text()
-    )
-    feature_columns = [
-        *columns["model_input"]["columns"]["numeric"],
-        *columns["model_input"]["columns"]["categorical"],
-    ]
     scoring_set = pd.read_parquet(data / "05_model_input" / "scoring_set.parquet").head(200)
     batch_scores = pd.read_parquet(
         latest_version(data / "07_model_output" / "batch_scores.parquet")
     ).head(200)
 
-    body = {
-        "dataframe_split": json.loads(
-            scoring_set[feature_columns].to_json(orient="split", index=False)
-        )
-    }
-    request = urllib.request.Request(
-        f"{served_champion}/invocations",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        predictions = pd.DataFrame(json.loads(response.read())["predictions"])
+    status, answer = invoke(served_champion, scoring_set[feature_columns(tiny_project)])
+    assert status == 200
+    predictions = pd.DataFrame(answer["predictions"])
 
     np.testing.assert_allclose(
         predictions["raw_probability"], batch_scores["raw_probability"], rtol=1e-9
@@ -116,3 +121,15 @@ def test_served_model_returns_the_batch_probabilities(tiny_project, served_champ
     np.testing.assert_allclose(
         predictions["calibrated_probability"], batch_scores["calibrated_probability"], rtol=1e-9
     )
+
+
+def test_served_model_names_a_missing_column_in_a_client_error(tiny_project, served_champion):
+    """The registered signature makes MLflow check the request before predict: HTTP 400 with
+    the missing column's name, neither a traceback nor a score computed without it."""
+    scoring_set = pd.read_parquet(tiny_project / "data" / "05_model_input" / "scoring_set.parquet")
+    rows = scoring_set[feature_columns(tiny_project)].head(3).drop(columns="country")
+    status, answer = invoke(served_champion, rows)
+    assert status == 400
+    assert "Model is missing inputs ['country']" in answer["message"]
+    assert "predictions" not in answer
+    assert "Traceback" not in json.dumps(answer)

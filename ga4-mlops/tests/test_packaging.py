@@ -149,7 +149,7 @@ def test_dockerfile_runs_the_locked_project_as_a_non_root_user():
     assert len(from_lines) == 1
     assert re.fullmatch(r"FROM python:3\.11-slim(-\w+)?", from_lines[0]), from_lines[0]
     assert "USER 10001:10001" in instructions
-    assert "pip install --no-cache-dir -r requirements.lock" in text
+    assert "pip install --no-cache-dir --no-deps -r requirements.lock" in text
     assert re.search(r"pip install --no-cache-dir --no-deps .*\.", text)
     assert instructions[-1] == 'CMD ["kedro", "run", "--env=local"]'
     pip_pin = re.search(r"pip install --no-cache-dir pip==(\S+)", text)
@@ -337,26 +337,97 @@ def _make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_install_is_redone_only_when_the_lock_or_pyproject_changes(tmp_path):
-    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
-        shutil.copy(BLUEPRINT / name, tmp_path / name)
+INSTALL_INPUTS = ("Makefile", "requirements.lock", "pyproject.toml", "overrides.txt")
+
+
+def _copy_install_inputs(destination: Path) -> None:
+    for name in INSTALL_INPUTS:
+        shutil.copy(BLUEPRINT / name, destination / name)
+
+
+def test_install_is_redone_only_when_the_lock_pyproject_or_overrides_change(tmp_path):
+    _copy_install_inputs(tmp_path)
     stamp = tmp_path / ".venv" / ".installed-from-lock"
     stamp.parent.mkdir()
     stamp.touch()
-    for name in ("requirements.lock", "pyproject.toml"):
+    inputs = ("requirements.lock", "pyproject.toml", "overrides.txt")
+    for name in inputs:
         os.utime(tmp_path / name, (1_000_000_000, 1_000_000_000))
 
     # `make -q` answers whether the target is up to date (0) or would be rebuilt (1).
     assert _make("-q", "install", cwd=tmp_path).returncode == 0
-    for name in ("requirements.lock", "pyproject.toml"):
+    for name in inputs:
         os.utime(tmp_path / name, (4_000_000_000, 4_000_000_000))
         assert _make("-q", "install", cwd=tmp_path).returncode == 1, f"{name} changed"
         os.utime(tmp_path / name, (1_000_000_000, 1_000_000_000))
 
 
+def test_lock_records_the_hash_of_what_it_was_made_from(tmp_path):
+    first_line = (BLUEPRINT / "requirements.lock").read_text().splitlines()[0]
+    assert re.fullmatch(r"# lock-inputs-sha256: [0-9a-f]{64}", first_line)
+    _copy_install_inputs(tmp_path)
+    checked = _make("check-lock", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("pyproject.toml", '"optuna==5.0.0",', '"optuna==5.0.0",\n    "requests-cache",'),
+        ("overrides.txt", "mlflow>=3", "mlflow>=3\nprotobuf>=5"),
+    ],
+    ids=["dependency added", "override changed"],
+)
+def test_install_refuses_a_lock_made_before_a_change_and_says_make_lock(tmp_path, name, old, new):
+    _copy_install_inputs(tmp_path)
+    text = (tmp_path / name).read_text()
+    assert old in text
+    (tmp_path / name).write_text(text.replace(old, new))
+    result = _make("install", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "requirements.lock does not match pyproject.toml" in result.stderr
+    assert "changed since the lock was made). Run: make lock" in result.stderr
+    assert not (tmp_path / ".venv").exists(), "nothing is installed from a stale lock"
+
+
+def _fake_venv_pip_check(folder: Path, output: str) -> None:
+    """A .venv whose `python -m pip check` prints ``output`` (pip check exits 1 on problems)."""
+    python = folder / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\nexit 1\n")
+    python.chmod(0o755)
+
+
+KNOWN = "kedro-vertexai 1.0.0 has requirement mlflow<3.0,>=2.14.3, but you have mlflow 3.17.2."
+
+
+def test_pip_check_accepts_only_the_known_overridden_requirement(tmp_path):
+    _copy_install_inputs(tmp_path)
+    _fake_venv_pip_check(tmp_path, KNOWN)
+    assert _make("pip-check", cwd=tmp_path).returncode == 0
+    other = "optuna 5.0.0 has requirement sqlalchemy>=1.4.2, but you have sqlalchemy 1.3.0."
+    (tmp_path / ".venv" / "bin" / "python").unlink()
+    (tmp_path / ".venv" / "bin").rmdir()
+    (tmp_path / ".venv").rmdir()
+    _fake_venv_pip_check(tmp_path, f"{KNOWN}\n{other}")
+    result = _make("pip-check", cwd=tmp_path)
+    assert result.returncode != 0
+    assert other in result.stderr
+    assert KNOWN not in result.stderr
+    assert "pip check found requirements the lock does not meet" in result.stderr
+
+
+def test_pip_check_of_the_installed_environment_reports_only_the_known_line():
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, completed.stdout
+    assert lines[0].startswith("kedro-vertexai 1.0.0 has requirement mlflow<3")
+
+
 def test_install_without_python_3_11_says_what_is_missing(tmp_path):
-    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
-        shutil.copy(BLUEPRINT / name, tmp_path / name)
+    _copy_install_inputs(tmp_path)
     result = _make("install", "PYTHON=python3.99", cwd=tmp_path)
     assert result.returncode != 0
     assert "'python3.99' was not found" in result.stderr

@@ -24,6 +24,9 @@ def test_compile_gives_one_vertex_step_per_node(tmp_path, monkeypatch):
         "GA4_MLOPS_IMAGE", "europe-west4-docker.pkg.dev/blueprint-test-project/ml/ga4-mlops:test"
     )
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    # The gcp environment requires it (tests/test_gcp_environment.py). kedro-mlflow opens the
+    # store while compiling, so a server address would need network: a sqlite file stands in.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.chdir(BLUEPRINT)
     bootstrap_project(BLUEPRINT)
     # CI keeps the compiled spec as an artifact when it names a path.

@@ -1,5 +1,6 @@
 """OmegaConf resolvers used in ``conf/``: registered in ``settings.py``."""
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +76,19 @@ def concat_lists(lists: Mapping[str, Sequence[Any]]) -> list[Any]:
     return [item for values in lists.values() for item in values]
 
 
+def required_env(name: str, what: str = "") -> str:
+    """The value of environment variable ``name``; an error saying what to set when it is
+    unset or empty. ``oc.env`` would accept an empty value (the Dockerfile's default), and a
+    missing tracking URI must stop a cloud run, not send it to a throw-away local store."""
+    value = os.environ.get(name, "")
+    if not value.strip():
+        raise ValueError(
+            f"Environment variable {name} is not set. Set it{f' to {what}' if what else ''} "
+            f"(export {name}=... or the image's build argument, see docs/vertex-ai.md)."
+        )
+    return value
+
+
 # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
 # project and bucket from the environment Vertex AI sets, instead of committing them.
 CUSTOM_RESOLVERS = {
@@ -82,4 +96,5 @@ CUSTOM_RESOLVERS = {
     "bq_default_dataset": bq_default_dataset,
     "oc.env": oc.env,
     "concat_lists": concat_lists,
+    "required_env": required_env,
 }

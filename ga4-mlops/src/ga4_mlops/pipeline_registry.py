@@ -1,7 +1,34 @@
 """Project pipelines: one per folder under ``pipelines/``, plus the compositions users run."""
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
+
+from ga4_mlops.pipelines import (
+    batch_scoring,
+    data_generation,
+    drift_monitoring,
+    feature_engineering,
+    feature_extraction,
+    model_evaluation,
+    model_explanation,
+    model_registry,
+    model_training,
+    oracle_benchmark,
+)
+
+# Imported by name, not with find_pipelines(): since Kedro 1.7, `kedro run --pipeline=X` makes
+# find_pipelines() import only the folder X, and the compositions below need every folder.
+FOLDER_PIPELINES = (
+    data_generation,
+    feature_extraction,
+    feature_engineering,
+    model_training,
+    model_evaluation,
+    model_explanation,
+    model_registry,
+    batch_scoring,
+    drift_monitoring,
+    oracle_benchmark,
+)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -11,7 +38,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     path for real data (local files or BigQuery); ``__default__`` adds the generator and
     the oracle benchmark that only synthetic data can have.
     """
-    pipelines = find_pipelines(raise_errors=True)
+    pipelines = {
+        module.__name__.rsplit(".", 1)[-1]: module.create_pipeline() for module in FOLDER_PIPELINES
+    }
     training = (
         pipelines["feature_engineering"]
         + pipelines["model_training"]

@@ -1,1 +1,1 @@
-"""One folder per pipeline; ``find_pipelines`` registers each ``create_pipeline``."""
+"""One folder per pipeline; ``pipeline_registry`` registers each ``create_pipeline`` by name."""

@@ -51,8 +51,8 @@ def test_outputs_are_saved_versioned_and_logged_to_mlflow(
 
 
 def test_kedro_mlflow_wrapper_cannot_version_the_wrapped_dataset(tmp_path):
-    """Why the catalog uses VersionedMlflowArtifactDataset: with kedro-mlflow 1.0.2 and
-    Kedro 1.1, ``versioned: true`` inside MlflowArtifactDataset's ``dataset`` gets its own
+    """Why the catalog uses VersionedMlflowArtifactDataset: with kedro-mlflow 2.0.3 and
+    Kedro 1.7, ``versioned: true`` inside MlflowArtifactDataset's ``dataset`` gets its own
     save version, which the catalog refuses. If this starts passing, the plain wrapper works."""
     catalog = DataCatalog.from_config(
         {

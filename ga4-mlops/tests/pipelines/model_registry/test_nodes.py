@@ -3,8 +3,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
+from mlflow.exceptions import MlflowException
 
 from ga4_mlops.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
+from ga4_mlops.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
 from ga4_mlops.pipelines.batch_scoring.nodes import score_rows
 from ga4_mlops.pipelines.feature_engineering.nodes import (
     encode_features,
@@ -88,8 +90,9 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
     ):
         champion.load()
 
+    propensity_model = SignedPyfuncModelDataset(name="model", registered_model_name="churn")
     for promote in (True, False):
-        propensity_model, card = package_model(
+        packaged, card = package_model(
             preprocessor,
             model,
             calibrator,
@@ -97,12 +100,11 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
             _metrics(0.8, 0.7, 0.01),
             churn_columns,
             churn_splits,
+            scoring,
         )
         assert card["test_metrics"]["lightgbm_calibrated"]["roc_auc"] == 0.8
         with mlflow.start_run():
-            mlflow.pyfunc.log_model(
-                "model", python_model=propensity_model, registered_model_name="churn"
-            )
+            propensity_model.save(packaged)
             champion.save(
                 {"promote": promote, "checks": {}, "failed_checks": [] if promote else ["ece"]}
             )
@@ -142,7 +144,7 @@ def test_promotion_needs_a_version_registered_by_the_active_run(tmp_path, monkey
 
 def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_splits):
     preprocessor, model, calibrator, scoring = fitted
-    propensity_model, _ = package_model(
+    packaged, _ = package_model(
         preprocessor,
         model,
         calibrator,
@@ -150,6 +152,50 @@ def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_spl
         _metrics(0.8, 0.7, 0.01),
         churn_columns,
         churn_splits,
+        scoring,
     )
     with pytest.raises(ValueError, match=r"model input lacks column\(s\) \['plan'\]"):
-        propensity_model.predict(None, scoring.drop(columns="plan"))
+        packaged["python_model"].predict(None, scoring.drop(columns="plan"))
+
+
+def test_registered_model_has_a_signature_that_names_a_missing_column(
+    fitted, churn_columns, churn_splits, tmp_path, monkeypatch
+):
+    preprocessor, model, calibrator, scoring = fitted
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    packaged, _ = package_model(
+        preprocessor,
+        model,
+        calibrator,
+        HYPERPARAMETERS,
+        _metrics(0.8, 0.7, 0.01),
+        churn_columns,
+        churn_splits,
+        scoring,
+    )
+    dataset = SignedPyfuncModelDataset(name="model", registered_model_name="churn")
+    with pytest.raises(DatasetError, match="no active MLflow run"):
+        dataset.save(packaged)
+    with mlflow.start_run():
+        dataset.save(packaged)
+
+    loaded = mlflow.pyfunc.load_model("models:/churn/1")
+    inputs = loaded.metadata.get_input_schema()
+    features = [*churn_columns["numeric"], *churn_columns["categorical"]]
+    assert inputs.input_names() == features
+    assert all(column.required for column in inputs.inputs)
+    assert {column.name: column.type.name for column in inputs.inputs}["tenure_months"] == "double"
+    assert loaded.metadata.get_output_schema().input_names() == [
+        "raw_probability",
+        "calibrated_probability",
+    ]
+    assert loaded.metadata.saved_input_example_info is not None
+    example = loaded.input_example
+    assert list(example.columns) == features and len(example) == 5
+
+    rows = scoring[features].head(20).copy()
+    rows.loc[rows.index[0], ["support_tickets", "plan"]] = [np.nan, None]  # missing values pass
+    assert loaded.predict(rows)["calibrated_probability"].between(0, 1).all()
+    with pytest.raises(MlflowException, match=r"missing inputs \['plan'\]"):
+        loaded.predict(rows.drop(columns="plan"))

@@ -11,10 +11,13 @@ import lightgbm as lgb
 import mlflow.pyfunc
 import pandas as pd
 
+from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.feature_engineering.nodes import TabularPreprocessor
 from ga4_mlops.pipelines.model_training.nodes import ProbabilityCalibrator
 
 logger = logging.getLogger(__name__)
+
+INPUT_EXAMPLE_ROWS = 5
 
 
 class PropensityModel(mlflow.pyfunc.PythonModel):
@@ -50,12 +53,20 @@ def package_model(
     evaluation_metrics: pd.DataFrame,
     columns: dict[str, Any],
     splits: dict[str, list[str]],
-) -> tuple[PropensityModel, dict[str, Any]]:
-    """Bundle the scoring path and describe it in a model card.
+    example_rows: pd.DataFrame,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Bundle the scoring path with an input example, and describe it in a model card.
 
-    The card travels with the run (and is what the promotion gate reads), so the
-    decision is made only after the model itself has been saved and registered.
+    The example (a few rows of the model's input columns, numbers as floats so a request
+    may carry missing values) gives the registered model its signature: MLflow then refuses
+    a request that lacks a column, by name. The card travels with the run (and is what the
+    promotion gate reads), so the decision is made only after the model itself has been
+    saved and registered.
     """
+    feature_columns = [*columns["numeric"], *columns["categorical"]]
+    require_columns(example_rows, feature_columns, "input example rows")
+    input_example = example_rows[feature_columns].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
+    input_example = input_example.astype(dict.fromkeys(columns["numeric"], "float64"))
     metrics = _metrics_by_model(evaluation_metrics)
     model_card = {
         "input_columns": {
@@ -69,7 +80,8 @@ def package_model(
         "calibration_method": calibrator.method,
         "test_metrics": metrics,
     }
-    return PropensityModel(preprocessor, lightgbm_model, calibrator), model_card
+    model = PropensityModel(preprocessor, lightgbm_model, calibrator)
+    return {"python_model": model, "input_example": input_example}, model_card
 
 
 def _metrics_by_model(evaluation_metrics: pd.DataFrame) -> dict[str, dict[str, float]]:

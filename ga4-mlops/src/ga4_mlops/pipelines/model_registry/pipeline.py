@@ -18,6 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "evaluation_metrics",
                     "params:model_input.columns",
                     "params:model_input.splits",
+                    "test_set",
                 ],
                 outputs=["propensity_model", "model_card"],
                 name="package_model",
