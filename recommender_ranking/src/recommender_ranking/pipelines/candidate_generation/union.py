@@ -98,7 +98,8 @@ def candidate_report(
     report["week"] = week
     logger.info("Candidate recall in week %d:\n%s", week, report.to_string(index=False))
     metrics = {
-        f"recall.{row.source}": {"value": row.recall, "step": 0} for row in report.itertuples()
+        f"recall.{source}": {"value": recall, "step": 0}
+        for source, recall in zip(report["source"], report["recall"], strict=True)
     }
     metrics["candidates_per_customer.mean"] = {"value": float(per_customer.mean()), "step": 0}
     metrics["candidates_per_customer.max"] = {

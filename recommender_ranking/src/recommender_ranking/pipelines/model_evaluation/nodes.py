@@ -99,13 +99,13 @@ def evaluate_recommenders(
     table["fraction_of_oracle"] = table[metric] / table["segment"].map(oracle)
     logger.info("Test-week evaluation:\n%s", table.to_string(index=False))
     metrics = {
-        f"{row.recommender.replace(':', '.')}.{row.segment}.{column}": {
-            "value": float(getattr(row, column)),
+        f"{row['recommender'].replace(':', '.')}.{row['segment']}.{column}": {
+            "value": float(row[column]),
             "step": 0,
         }
-        for row in table.itertuples()
+        for row in table.to_dict("records")
         for column in (metric, f"recall_at_{k}")
-        if pd.notna(getattr(row, column))
+        if pd.notna(row[column])
     }
     return table, metrics
 

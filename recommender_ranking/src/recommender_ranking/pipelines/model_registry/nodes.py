@@ -53,7 +53,7 @@ def package_model(
         "test_week": params["test_week"],
         "test_metrics": {
             name: {m: float(v) for m, v in row.items() if pd.notna(v) and m != "segment"}
-            for name, row in overall.drop(columns="buyers").iterrows()
+            for name, row in overall.drop(columns="buyers").to_dict("index").items()
         },
         "metric": metric,
     }

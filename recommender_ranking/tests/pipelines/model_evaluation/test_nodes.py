@@ -1,0 +1,70 @@
+"""The evaluation table on a hand-computed case: conventions, segments, oracle fraction."""
+
+import pandas as pd
+import pytest
+
+from recommender_ranking.pipelines.model_evaluation.nodes import (
+    evaluate_recommenders,
+    evaluation_plot,
+)
+
+PARAMS = {"k": 12, "test_week": 1}
+
+
+def case() -> dict:
+    scores = pd.DataFrame(
+        {
+            "week": 1,
+            "customer_id": ["a", "a", "b", "b"],
+            "article_id": ["x", "y", "x", "y"],
+            "has_history": [True, True, False, False],
+            "rank_popularity": [2.0, 1.0, 2.0, 1.0],
+            "score": [0.9, 0.1, 0.5, 0.6],
+        }
+    )
+    purchases = pd.DataFrame({"week": 1, "customer_id": ["a", "b"], "article_id": ["x", "y"]})
+    customer_weeks = pd.DataFrame(
+        {
+            "week": [0, 0, 0, 0, 1, 1],
+            "customer_id": ["a", "b", "c", "d", "a", "b"],
+            "has_history": [True, True, True, False, True, False],
+        }
+    )
+    oracle = pd.DataFrame({"customer_id": ["a", "b"], "article_id": ["x", "x"], "rank": 1})
+    return {
+        "test_scores": scores,
+        "week_purchases": purchases,
+        "customer_weeks": customer_weeks,
+        "oracle_recommendations": oracle,
+    }
+
+
+def test_table_by_hand():
+    table, metrics = evaluate_recommenders(**case(), params=PARAMS)
+    cell = table.set_index(["recommender", "segment"])
+    # ranker: both buyers hit at rank 1; baseline (popularity order y, x): a at rank 2, b at 1
+    assert cell.loc[("ranker", "all"), "map_at_12_buyers"] == 1.0
+    assert cell.loc[("ranker", "all"), "map_at_12_all_customers"] == pytest.approx(2 / 4)
+    assert cell.loc[("baseline:popularity", "all"), "map_at_12_buyers"] == 0.75
+    assert cell.loc[("baseline:popularity", "all"), "map_at_12_all_customers"] == 1.5 / 4
+    assert cell.loc[("baseline:popularity", "with_history"), "map_at_12_buyers"] == 0.5
+    assert cell.loc[("baseline:popularity", "without_history"), "map_at_12_buyers"] == 1.0
+    assert cell.loc[("oracle", "all"), "map_at_12_buyers"] == 0.5
+    assert cell.loc[("ranker", "all"), "fraction_of_oracle"] == 2.0
+    assert cell.loc[("ranker", "without_history"), "buyers"] == 1
+    assert metrics["baseline.popularity.all.map_at_12_buyers"]["value"] == 0.75
+    assert evaluation_plot(table, PARAMS).axes[0].get_title() == "map_at_12_buyers on the test week"
+
+
+def test_no_purchase_in_the_test_week_is_refused():
+    inputs = case()
+    inputs["week_purchases"] = inputs["week_purchases"].assign(week=2)
+    with pytest.raises(ValueError, match="no purchase in the test week 1"):
+        evaluate_recommenders(**inputs, params=PARAMS)
+
+
+def test_oracle_without_rank_is_named():
+    inputs = case()
+    inputs["oracle_recommendations"] = inputs["oracle_recommendations"].drop(columns="rank")
+    with pytest.raises(ValueError, match=r"oracle lacks column\(s\) \['rank'\]"):
+        evaluate_recommenders(**inputs, params=PARAMS)
