@@ -161,3 +161,9 @@ def test_duplicate_feature_keys_are_refused_by_name():
             attributes,
             {"affinity_attributes": []},
         )
+
+
+def test_dfs_can_be_switched_off():
+    customer_weeks = pd.DataFrame({"week": [1], "customer_id": ["c"], "cutoff": ["2020-09-16"]})
+    frame = dfs_customer_features(None, None, None, customer_weeks, {"enabled": False})
+    assert list(frame.columns) == ["week", "customer_id"]

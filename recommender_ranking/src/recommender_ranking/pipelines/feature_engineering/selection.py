@@ -21,8 +21,12 @@ def dfs_customer_features(
 ) -> pd.DataFrame:
     """Customer features by featuretools' Deep Feature Synthesis over customers <- transactions
     -> articles, each computed with the purchases before the week's cutoff (featuretools'
-    ``cutoff_time``): numeric features only, prefixed ``dfs_``.
+    ``cutoff_time``): numeric features only, prefixed ``dfs_``. ``enabled: false`` skips it
+    (no DFS column; featuretools is slow on the full data set).
     """
+    if not params.get("enabled", True):
+        logger.info("Deep Feature Synthesis is switched off (feature_engineering.dfs.enabled)")
+        return customer_weeks[["week", "customer_id"]].copy()
     # featuretools uses data up to and including the cutoff time; the week's first day is a
     # target day, so features stop one second before it.
     cutoff_time = customer_weeks[["customer_id", "week"]].assign(
