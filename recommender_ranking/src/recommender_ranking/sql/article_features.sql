@@ -41,7 +41,7 @@ sales AS (
     COUNT(DISTINCT IF(
       DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY) <= 28, t.customer_id, NULL
     )) AS article_buyers_4w,
-    AVG(t.price) AS article_mean_price,
+    ROUND(AVG(t.price), 6) AS article_mean_price,  -- rounded: parallel float sums vary
     AVG(IF(t.sales_channel_id = 2, 1.0, 0.0)) AS article_online_share,
     MIN(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY)) AS article_days_since_last_sale,
     MAX(DATE_DIFF(w.cutoff, CAST(t.t_dat AS DATE), DAY)) AS article_days_since_first_sale

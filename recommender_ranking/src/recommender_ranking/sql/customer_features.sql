@@ -53,7 +53,7 @@ aggregated AS (
     COUNTIF(days_ago <= 7) AS customer_purchases_1w,
     COUNTIF(days_ago <= 28) AS customer_purchases_4w,
     COUNT(DISTINCT day) AS customer_active_days,
-    AVG(price) AS customer_mean_price,
+    ROUND(AVG(price), 6) AS customer_mean_price,  -- rounded: parallel float sums vary
     MAX(price) AS customer_max_price,
     AVG(IF(sales_channel_id = 2, 1.0, 0.0)) AS customer_online_share
   FROM history

@@ -133,7 +133,7 @@ def test_customer_and_pair_features_match_pandas(world):
                 "customer_days_since_last_purchase": by_customer["days_ago"].min(),
                 "customer_purchases": by_customer.size(),
                 "customer_purchases_4w": by_customer["days_ago"].agg(lambda d: (d <= 28).sum()),
-                "customer_mean_price": by_customer["price"].mean(),
+                "customer_mean_price": by_customer["price"].mean().round(6),
                 "customer_online_share": by_customer["sales_channel_id"].agg(
                     lambda c: (c == 2).mean()
                 ),
