@@ -69,8 +69,19 @@ TINY_PARAMS = ",".join(
         "data_generation.n_weeks=8",
         "embeddings.epochs=2",
         "eda.minimal_above_rows=0",
+        # The model side's own tiny settings (Optuna trials and boosting rounds).
+        "model_training.n_trials=1",
+        "model_training.fixed.n_estimators=20",
     ]
 )
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory) -> Path:
+    """The whole default run (generator included) on tiny data, in a throwaway copy."""
+    project = copy_project(tmp_path_factory.mktemp("e2e") / "recommender_ranking")
+    run_kedro(project, "run", "--env=local", "--params", TINY_PARAMS)
+    return project
 
 
 def latest_version(dataset_folder: Path) -> Path:

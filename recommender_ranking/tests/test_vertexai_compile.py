@@ -60,7 +60,7 @@ def test_compile_gives_one_vertex_step_per_node(tmp_path, monkeypatch):
     autoencoder = executors["exec-train-image-autoencoder"]["container"]["resources"]
     assert autoencoder["accelerator"]["count"] == "1"
     assert autoencoder["accelerator"]["type"] == "NVIDIA_TESLA_T4"
-    for step in ("validate-transactions", "join-sql-features", "build-model-input"):
+    for step in ("validate-raw-inputs", "join-sql-features", "build-model-input"):
         resources = executors[f"exec-{step}"]["container"]["resources"]
         assert resources["memoryLimit"] == pytest.approx(32 * 1024**3 / 1e9), step  # 32Gi
     default = executors["exec-embed-texts"]["container"]["resources"]

@@ -13,6 +13,7 @@ from recommender_ranking.pipelines.data_preparation.nodes import (
     select_transactions,
     validate_articles,
     validate_customers,
+    validate_raw_inputs,
     validate_transactions,
 )
 from tests.conftest import BLUEPRINT
@@ -131,3 +132,11 @@ def test_date_window_and_an_empty_target_week_fails_clearly(raw):
     message = str(error.value)
     assert "transactions_train.csv" in message and "target (test) week" in message
     assert "2021-02-23 to 2021-03-01" in message and "end_date" in message
+
+
+def test_one_node_validates_all_three_files_before_anything_is_written(raw):
+    articles, customers, transactions = validate_raw_inputs(*raw)
+    assert len(articles) == len(raw[0]) and len(customers) == len(raw[1])
+    assert len(transactions) == len(raw[2])
+    with pytest.raises(ValueError, match=r"transactions_train\.csv lacks"):
+        validate_raw_inputs(raw[0], raw[1], raw[2].drop(columns="sales_channel_id"))

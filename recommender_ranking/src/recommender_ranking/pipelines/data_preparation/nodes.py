@@ -11,6 +11,16 @@ from .contract import ARTICLES, CUSTOMERS, TRANSACTIONS, article_ids, require_co
 logger = logging.getLogger(__name__)
 
 
+def validate_raw_inputs(
+    raw_articles: pd.DataFrame, raw_customers: pd.DataFrame, raw_transactions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """All three files checked in one node, before anything is written: a bad file stops the
+    run with every earlier output (prepared tables, reports, models) untouched."""
+    articles = validate_articles(raw_articles)
+    customers = validate_customers(raw_customers)
+    return articles, customers, validate_transactions(raw_transactions, articles, customers)
+
+
 def validate_articles(raw_articles: pd.DataFrame) -> pd.DataFrame:
     """Every contract column, 10-character unique ids (9-digit ids padded and counted)."""
     require_columns(raw_articles, ARTICLES, "articles")

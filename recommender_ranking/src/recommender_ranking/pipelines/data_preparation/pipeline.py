@@ -1,31 +1,19 @@
-"""Validate the raw files first, then sample customers and a date window."""
+"""Validate the raw files first (one node, nothing written before it passes), then sample
+customers and a date window."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    sample_customers,
-    select_transactions,
-    validate_articles,
-    validate_customers,
-    validate_transactions,
-)
+from .nodes import sample_customers, select_transactions, validate_raw_inputs
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(validate_articles, "raw_articles", "articles", name="validate_articles"),
             Node(
-                validate_customers,
-                "raw_customers",
-                "validated_customers",
-                name="validate_customers",
-            ),
-            Node(
-                validate_transactions,
-                ["raw_transactions", "articles", "validated_customers"],
-                "validated_transactions",
-                name="validate_transactions",
+                validate_raw_inputs,
+                ["raw_articles", "raw_customers", "raw_transactions"],
+                ["articles", "validated_customers", "validated_transactions"],
+                name="validate_raw_inputs",
             ),
             Node(
                 sample_customers,
