@@ -61,14 +61,24 @@ def test_tuned_weight_beats_both_models_when_they_are_right_about_different_thin
     covisitation = _ranked(
         {(1, "clicks"): [4, 5, 6], (1, "orders"): [21, 5, 6], (2, "carts"): [30, 8, 5]}
     )
-    weight, search = tune_blend_weight(gnn, covisitation, LABELS, PARAMS)
-    assert weight == 0.5
-    assert search.loc[search["chosen"], "weight"].tolist() == [0.5]
+    weights, search = tune_blend_weight(gnn, covisitation, LABELS, PARAMS)
     best = search.set_index("weight")["score"]
     assert best[1.0] == pytest.approx(0.1 + 0.6 * 0.5)
     assert best[0.0] == pytest.approx(0.3 + 0.6 * 0.5)
     assert best[0.5] == pytest.approx(1.0)
-    assert best[0.5] == otto_scores(blend(gnn, covisitation, 0.5, PARAMS), LABELS)["score"]
+    # Per type: clicks only the GNN finds (any weight > 0 keeps it: the smallest wins), carts
+    # only co-visitation (weight 0), orders need both lists (0.5).
+    assert weights == {"clicks": 0.5, "carts": 0.0, "orders": 0.5}
+    assert search.loc[search["chosen_carts"], "weight"].tolist() == [0.0]
+    assert otto_scores(blend(gnn, covisitation, weights, PARAMS), LABELS)["score"] == 1.0
+
+
+def test_per_type_weights_blend_each_type_on_its_own():
+    gnn = _ranked({(1, "clicks"): [1, 2, 3], (1, "orders"): [1, 2, 3]})
+    covisitation = _ranked({(1, "clicks"): [7, 8, 9], (1, "orders"): [7, 8, 9]})
+    blended = blend(gnn, covisitation, {"clicks": 1.0, "carts": 0.5, "orders": 0.0}, PARAMS)
+    by_type = blended.groupby("event_type")["item"].apply(list).to_dict()
+    assert by_type == {"clicks": [1, 2, 3], "orders": [7, 8, 9]}
 
 
 def test_blend_names_the_input_that_lacks_a_column():

@@ -9,13 +9,14 @@ from recommender_gnn.datasets.mlflow_model_alias_dataset import (
     MlflowModelAliasDataset,
     MlflowPyfuncModelDataset,
 )
-from recommender_gnn.pipelines.gnn_inference.nodes import predict_next_items, predictions_frame
+from recommender_gnn.pipelines.gnn_inference.nodes import predict_next_items
 from recommender_gnn.pipelines.model_registry.nodes import (
     decide_promotion,
     package_model,
     score_champion,
     sessions_with_aids,
 )
+from recommender_gnn.pipelines.model_training.evaluation import predictions_frame
 from recommender_gnn.pipelines.model_training.model import build_model
 from tests.pipelines.session_data import (
     BLUEPRINT,
@@ -40,13 +41,14 @@ def _popularity(train: pd.DataFrame, valid: pd.DataFrame) -> pd.DataFrame:
     top = train["item"].value_counts().index.to_numpy()[:20]
     sessions = valid["session"].unique()
     return predictions_frame(
-        sessions, np.tile(top, (sessions.size, 1)), np.ones((sessions.size, 20))
+        sessions, np.tile(top, (sessions.size, 3, 1)), np.ones((sessions.size, 3, 20))
     )
 
 
 def _untrained(checkpoint: dict) -> dict:
     torch.manual_seed(5)
-    return {**checkpoint, "state_dict": build_model(checkpoint["config"]).state_dict()}
+    state = build_model(checkpoint["config"]).state_dict()
+    return {**checkpoint, "state_dicts": dict.fromkeys(checkpoint["state_dicts"], state)}
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ def test_hand_made_session_graph():
     assert graph.edge_index.shape == (2, 3)
     assert graph.x[graph.last_index].tolist() == [7]
     assert graph.node_type.tolist() == [0, 1, 0]  # item 5 was carted once: its strongest event
+    assert graph.node_count.tolist() == [1, 2, 1]
+    assert graph.node_recency.tolist() == [2, 1, 0]  # events since each item's last occurrence
 
 
 def test_repeated_transitions_are_one_edge_and_self_loops_stay():
@@ -46,7 +48,8 @@ def test_vectorised_batch_equals_pyg_batch_of_single_graphs():
         sequence, np.concatenate(sessions), np.concatenate(types), targets=np.arange(4)
     )
     assert batch.num_graphs == expected.num_graphs == 4
-    for key in ("x", "node_type", "edge_index", "last_index", "batch", "ptr", "y"):
+    keys = ("x", "node_type", "node_count", "node_recency", "edge_index", "last_index", "batch")
+    for key in (*keys, "ptr", "y"):
         assert torch.equal(batch[key], expected[key]), key
 
 

@@ -1,4 +1,4 @@
-"""Score every item for every session prefix and keep the top 20 per event type.
+"""Score every item for every session prefix and keep the top 20 per event type (one head each).
 
 Nothing is excluded by default: in OTTO a large share of next clicks, carts and orders are
 items already seen in the session, so removing them would cost recall (``exclude_seen``
@@ -11,31 +11,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recommender_gnn.pipelines.model_training.evaluation import predictions_frame
 from recommender_gnn.pipelines.model_training.graphs import SessionEvents
 from recommender_gnn.pipelines.model_training.model import select_device
 from recommender_gnn.pipelines.model_training.nodes import load_model, top_items
-
-EVENT_TYPES = ("clicks", "carts", "orders")
-PREDICTION_COLUMNS = ["session", "event_type", "item", "rank", "score"]
-
-
-def predictions_frame(sessions: np.ndarray, items: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    """The shared predictions format from top-k matrices (rows: sessions, best first).
-
-    The same ranking serves clicks, carts and orders: the model learns the next item, and the
-    next item is what a session carts or orders as well.
-    """
-    k = items.shape[1]
-    one_type = pd.DataFrame(
-        {
-            "session": np.repeat(sessions, k).astype("int64"),
-            "item": items.reshape(-1).astype("int64"),
-            "rank": np.tile(np.arange(1, k + 1), sessions.size).astype("int64"),
-            "score": scores.reshape(-1).astype("float64"),
-        }
-    )
-    frames = [one_type.assign(event_type=event_type) for event_type in EVENT_TYPES]
-    return pd.concat(frames, ignore_index=True)[PREDICTION_COLUMNS]
 
 
 def predict_next_items(
@@ -70,11 +49,11 @@ def predict_next_items(
 def _drop_seen(events: SessionEvents, items, scores, k: int):
     session_of_event = np.repeat(np.arange(events.sessions.size), events.lengths)
     seen = pd.MultiIndex.from_arrays([session_of_event, events.items])
-    rows = np.repeat(np.arange(items.shape[0]), items.shape[1])
+    rows = np.repeat(np.arange(items.shape[0]), items.shape[1] * items.shape[2])
     candidates = pd.MultiIndex.from_arrays([rows, items.reshape(-1)])
     keep = ~candidates.isin(seen).reshape(items.shape)
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(items, order, 1), np.take_along_axis(scores, order, 1)
+    order = np.argsort(~keep, axis=2, kind="stable")[:, :, :k]
+    return np.take_along_axis(items, order, 2), np.take_along_axis(scores, order, 2)
 
 
 def predict_test_sessions(checkpoint, test_sessions, params):

@@ -14,8 +14,11 @@ import pandas as pd
 import torch
 from mlflow.models import infer_signature
 
-from recommender_gnn.pipelines.blend.nodes import otto_scores
-from recommender_gnn.pipelines.gnn_inference.nodes import EVENT_TYPES, predictions_frame
+from recommender_gnn.pipelines.model_training.evaluation import (
+    EVENT_TYPES,
+    otto_scores,
+    predictions_frame,
+)
 from recommender_gnn.pipelines.model_training.graphs import SessionEvents
 from recommender_gnn.pipelines.model_training.model import select_device
 from recommender_gnn.pipelines.model_training.nodes import load_model, top_items
@@ -106,7 +109,7 @@ def package_model(
     card = {
         "model": "SR-GNN (PyTorch Geometric)",
         "config": gnn_checkpoint["config"],
-        "best_epoch": gnn_checkpoint["best_epoch"],
+        "best_epochs": gnn_checkpoint["best_epochs"],
         "n_training_pairs": gnn_checkpoint["n_training_pairs"],
         "n_items": len(item_map),
         "valid_metrics": otto_scores(gnn_valid_predictions, valid_labels),

@@ -1,7 +1,9 @@
 """Session graphs, SR-GNN style: one small directed graph per session prefix.
 
 Nodes are the prefix's unique items (sorted by item id), edges its transitions (deduplicated,
-self-loops kept: a re-clicked item points at itself), ``last_index`` the node of the last event.
+self-loops kept: a re-clicked item points at itself), ``last_index`` the node of the last event;
+per node: ``node_type`` (its strongest event: 0 click, 1 cart, 2 order), ``node_count`` (events)
+and ``node_recency`` (events since its last occurrence; 0 for the last item).
 ``session_graph`` builds one PyG ``Data``; ``batch_session_graphs`` builds the same graphs for a
 whole mini-batch at once with NumPy and returns the PyG ``Batch`` that
 ``Batch.from_data_list`` would (a test checks that they are equal), without a Python loop per
@@ -22,10 +24,14 @@ def session_graph(items, types=None, target: int | None = None) -> Data:
     node_items, node_of_event = np.unique(items, return_inverse=True)
     node_types = np.zeros(node_items.size, dtype=np.int64)
     np.maximum.at(node_types, node_of_event, types)
+    node_last_seen = np.zeros(node_items.size, dtype=np.int64)
+    np.maximum.at(node_last_seen, node_of_event, np.arange(items.size))
     pairs = np.unique(np.stack([node_of_event[:-1], node_of_event[1:]], axis=1), axis=0)
     data = Data(
         x=torch.from_numpy(node_items),
         node_type=torch.from_numpy(node_types),
+        node_count=torch.from_numpy(np.bincount(node_of_event)),
+        node_recency=torch.from_numpy(items.size - 1 - node_last_seen),
         edge_index=torch.from_numpy(pairs.T.copy()).reshape(2, -1),
         last_index=torch.tensor([node_of_event[-1]]),
         num_nodes=int(node_items.size),
@@ -55,12 +61,22 @@ def batch_session_graphs(
 
     same_graph = sequence[1:] == sequence[:-1]
     n_nodes = node_keys.size
+    # Steps from the prefix's end to each node's last occurrence, and occurrence counts.
+    first_event = np.r_[0, np.flatnonzero(~same_graph) + 1]
+    position = np.arange(sequence.size) - np.repeat(
+        first_event, np.diff(np.r_[first_event, sequence.size])
+    )
+    length = np.diff(np.r_[first_event, sequence.size])
+    node_last_seen = np.zeros(n_nodes, dtype=np.int64)
+    np.maximum.at(node_last_seen, node_of_event, position)
     edge_keys = np.unique(node_of_event[:-1][same_graph] * n_nodes + node_of_event[1:][same_graph])
     last_event = np.append(np.flatnonzero(~same_graph), sequence.size - 1)
 
     batch = Batch(
         x=torch.from_numpy(node_keys % stride),
         node_type=torch.from_numpy(node_types),
+        node_count=torch.from_numpy(np.bincount(node_of_event, minlength=n_nodes)),
+        node_recency=torch.from_numpy(length[node_graph] - 1 - node_last_seen),
         edge_index=torch.from_numpy(np.stack([edge_keys // n_nodes, edge_keys % n_nodes])),
         last_index=torch.from_numpy(node_of_event[last_event]),
         batch=torch.from_numpy(node_graph),

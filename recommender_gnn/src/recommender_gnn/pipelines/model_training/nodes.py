@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .graphs import SessionEvents
+from .evaluation import EVENT_TYPES, otto_scores, predictions_frame
+from .graphs import SessionEvents, prefix_events
 from .model import build_model, select_device
 
 logger = logging.getLogger(__name__)
@@ -44,19 +45,6 @@ class EarlyStopping:
         return self.epochs_without_improvement == 0
 
 
-def next_click_targets(labels: pd.DataFrame, dataset: str = "valid_labels") -> pd.Series:
-    """The next clicked item per session (index: session) from the long labels table."""
-    missing = [c for c in ("session", "event_type", "item") if c not in labels.columns]
-    if missing:
-        raise ValueError(
-            f"{dataset} lacks column(s) {missing}; expected one row per label item with "
-            "session, event_type ('clicks'|'carts'|'orders'), item; "
-            f"it has {sorted(labels.columns)}"
-        )
-    clicks = labels.loc[labels["event_type"] == "clicks", ["session", "item"]]
-    return clicks.drop_duplicates("session").set_index("session")["item"].astype("int64")
-
-
 def _set_threads(params: dict[str, Any]) -> None:
     if params.get("num_threads"):
         torch.set_num_threads(int(params["num_threads"]))
@@ -76,35 +64,51 @@ def model_config(n_items: int, params: dict[str, Any]) -> dict[str, Any]:
 def top_items(
     model, events: SessionEvents, max_length: int, k: int, batch_size: int, device
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` item indices and scores for the whole of every session in ``events``."""
+    """Top-``k`` items and scores, ``[session, event type, k]``, for every whole session."""
     model.eval()
     k = min(k, model.n_items)
     items, scores = [], []
     for start in range(0, events.sessions.size, batch_size):
         offsets = events.offsets[start : start + batch_size]
         ends = offsets + events.lengths[start : start + batch_size]
-        graphs = events.graphs(offsets, ends, max_length).to(device)
-        best_scores, best_items = torch.topk(model(graphs), k, dim=1)
+        best_scores, best_items = torch.topk(
+            model(events.graphs(offsets, ends, max_length).to(device)), k
+        )
         items.append(best_items.cpu().numpy())
         scores.append(best_scores.cpu().numpy())
     if not items:
-        return np.empty((0, k), dtype=np.int64), np.empty((0, k), dtype=np.float32)
+        return np.empty((0, 3, k), dtype=np.int64), np.empty((0, 3, k), dtype=np.float32)
     return np.concatenate(items), np.concatenate(scores)
 
 
-def _validation_recall(model, valid: SessionEvents, targets: np.ndarray, params, device) -> float:
-    predicted, _ = top_items(
+def _validation_scores(model, valid: SessionEvents, labels: pd.DataFrame, params, device) -> dict:
+    items, scores = top_items(
         model, valid, params["max_session_length"], 20, params["eval_batch_size"], device
     )
-    return float((predicted == targets[:, None]).any(axis=1).mean()) if targets.size else 0.0
+    return otto_scores(predictions_frame(valid.sessions, items, scores), labels)
 
 
-def _training_pairs(train: SessionEvents) -> tuple[np.ndarray, np.ndarray]:
-    """(session offset, prefix end) of every prefix that has a next event."""
+def _training_pairs(train: SessionEvents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(session start, prefix end, session end) of every prefix followed by an event."""
     n_pairs = np.maximum(train.lengths - 1, 0)
     offsets = np.repeat(train.offsets, n_pairs)
     ends = offsets + 1 + np.arange(offsets.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
-    return offsets, ends
+    return offsets, ends, np.repeat(train.offsets + train.lengths, n_pairs)
+
+
+def future_targets(events: SessionEvents, ends: np.ndarray, session_ends: np.ndarray) -> np.ndarray:
+    """Rows (prefix, event type, item) of what follows each prefix, as OTTO labels it.
+
+    clicks: the next click; carts and orders: every item carted or ordered later.
+    """
+    prefix, positions = prefix_events(ends, session_ends, np.iinfo(np.int64).max // 4)
+    types, items = events.types[positions], events.items[positions]
+    clicks = types == 0
+    _, first = np.unique(prefix[clicks], return_index=True)
+    rows = [np.stack([prefix[clicks][first], types[clicks][first], items[clicks][first]], 1)]
+    later = ~clicks
+    rows.append(np.unique(np.stack([prefix[later], types[later], items[later]], 1), axis=0))
+    return np.concatenate(rows)
 
 
 def train_session_gnn(
@@ -125,19 +129,15 @@ def train_session_gnn(
     max_length = config["max_session_length"]
 
     train = SessionEvents(train_sessions, "train_sessions")
-    pair_offsets, pair_ends = _training_pairs(train)
+    pair_offsets, pair_ends, session_ends = _training_pairs(train)
     if pair_ends.size == 0:
         raise ValueError("train_sessions has no session with two or more events: nothing to learn")
-    targets = train.items[pair_ends]
-    if targets.max() >= n_items:
+    if train.items.max() >= n_items:
         raise ValueError(
-            f"train_sessions has item {targets.max()} but item_map lists only {n_items} items"
+            f"train_sessions has item {train.items.max()} but item_map lists only {n_items} items"
         )
-    valid_targets = next_click_targets(valid_labels)
-    valid = SessionEvents(
-        valid_sessions[valid_sessions["session"].isin(valid_targets.index)], "valid_sessions"
-    )
-    valid_targets = valid_targets.reindex(valid.sessions).to_numpy()
+    _require_label_columns(valid_labels)
+    valid = SessionEvents(valid_sessions, "valid_sessions")
 
     n_negatives = (
         int(params["sampled_softmax"]["n_negatives"])
@@ -148,10 +148,17 @@ def train_session_gnn(
     optimizer = torch.optim.Adam(
         model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
     )
-    stopping = EarlyStopping(
-        params["early_stopping"]["patience"], params["early_stopping"]["min_delta"]
-    )
-    batch_size, history, best_state = params["batch_size"], [], None
+    # One stopper per head: each event type keeps the state that was best for it, and training
+    # stops once no head has improved for `patience` epochs (clicks keep learning longer than
+    # the rarer carts and orders, which overfit sooner).
+    stoppers = {
+        name: EarlyStopping(
+            params["early_stopping"]["patience"], params["early_stopping"]["min_delta"]
+        )
+        for name in EVENT_TYPES
+    }
+    batch_size, history, best_states = params["batch_size"], [], {}
+    type_weights = tuple(float(params["type_weights"][name]) for name in EVENT_TYPES)
     logger.info(
         "Training SR-GNN: %d pairs from %d sessions, %d items, %s softmax, device %s",
         pair_ends.size, train.sessions.size, n_items,
@@ -167,45 +174,82 @@ def train_session_gnn(
         for start in tqdm(batches, desc=f"epoch {epoch}", disable=not params["progress_bar"]):
             chosen = np.sort(order[start : start + batch_size])
             graphs = train.graphs(pair_offsets[chosen], pair_ends[chosen], max_length).to(device)
+            targets = future_targets(train, pair_ends[chosen], session_ends[chosen])
             loss = model.loss(
-                graphs, torch.from_numpy(targets[chosen]).to(device), n_negatives, sampler
+                graphs, torch.from_numpy(targets).to(device), n_negatives, sampler, type_weights
             )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * chosen.size
         seconds = time.perf_counter() - started
-        recall = _validation_recall(model, valid, valid_targets, params, device)
-        stop = stopping.step(epoch, recall)
+        scores = _validation_scores(model, valid, valid_labels, params, device)
+        stop = all([stoppers[name].step(epoch, scores[name]) for name in EVENT_TYPES])
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": total / order.size,
-                "valid_recall_at_20_clicks": recall,
+                **{f"valid_{name}": value for name, value in scores.items()},
                 "seconds": seconds,
                 "pairs_per_second": order.size / seconds,
             }
         )
         logger.info(
-            "epoch %d: loss %.4f, valid click recall@20 %.4f", epoch, total / order.size, recall
-        )
-        if stopping.improved:
-            best_state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            "epoch %d: loss %.4f, validation %s", epoch, total / order.size,
+            ", ".join(f"{name} {value:.4f}" for name, value in scores.items()),
+        )  # fmt: skip
+        improved = [name for name in EVENT_TYPES if stoppers[name].improved]
+        if improved:
+            state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+            best_states.update(dict.fromkeys(improved, state))
         if stop:
-            logger.info("Early stopping after epoch %d (best epoch %d)", epoch, stopping.best_epoch)
+            logger.info("Early stopping after epoch %d: no head improved lately", epoch)
             break
     checkpoint = {
         "config": config,
-        "state_dict": best_state,
-        "best_epoch": stopping.best_epoch,
-        "best_valid_recall_at_20_clicks": stopping.best,
+        "state_dicts": best_states,
+        "best_epochs": {name: stopper.best_epoch for name, stopper in stoppers.items()},
+        "best_valid_recall": {name: stopper.best for name, stopper in stoppers.items()},
         "n_training_pairs": int(pair_ends.size),
     }
     return checkpoint, pd.DataFrame(history)
 
 
-def load_model(checkpoint: dict[str, Any], device="cpu"):
-    """The trained network of a checkpoint, in eval mode on ``device``."""
-    model = build_model(checkpoint["config"])
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.to(device).eval()
+def _require_label_columns(labels: pd.DataFrame, dataset: str = "valid_labels") -> None:
+    missing = [c for c in ("session", "event_type", "item") if c not in labels.columns]
+    if missing:
+        raise ValueError(
+            f"{dataset} lacks column(s) {missing}; expected one row per label item with "
+            "session, event_type ('clicks'|'carts'|'orders'), item; "
+            f"it has {sorted(labels.columns)}"
+        )
+
+
+class BestHeads:
+    """Scores each event type with the network state that was best for it on validation."""
+
+    def __init__(self, models: dict[str, Any]) -> None:
+        self.models = models
+        self.n_items = next(iter(models.values())).n_items
+
+    def eval(self) -> "BestHeads":
+        for model in self.models.values():
+            model.eval()
+        return self
+
+    def __call__(self, graphs) -> torch.Tensor:
+        scores = [self.models[name](graphs, event_type=t) for t, name in enumerate(EVENT_TYPES)]
+        return torch.stack(scores, dim=1)
+
+
+def load_model(checkpoint: dict[str, Any], device="cpu") -> BestHeads:
+    """The trained networks of a checkpoint (one state per head), in eval mode on ``device``."""
+    models, by_state = {}, {}
+    for name in EVENT_TYPES:
+        state = checkpoint["state_dicts"][name]
+        if id(state) not in by_state:
+            model = build_model(checkpoint["config"])
+            model.load_state_dict(state)
+            by_state[id(state)] = model.to(device)
+        models[name] = by_state[id(state)]
+    return BestHeads(models).eval()
