@@ -46,11 +46,14 @@ neighbour_weights AS (
   GROUP BY item, neighbour
 )
 
-SELECT
-  item,
-  neighbour,
-  weight,
-  ROW_NUMBER() OVER (PARTITION BY item ORDER BY weight DESC, neighbour) AS rank
-FROM neighbour_weights
-QUALIFY ROW_NUMBER() OVER (PARTITION BY item ORDER BY weight DESC, neighbour) <= @top_k
+SELECT item, neighbour, weight, rank
+FROM (
+  SELECT
+    item,
+    neighbour,
+    weight,
+    ROW_NUMBER() OVER (PARTITION BY item ORDER BY weight DESC, neighbour) AS rank
+  FROM neighbour_weights
+)
+WHERE rank <= @top_k
 ORDER BY item, rank
