@@ -1,0 +1,79 @@
+"""H&M transactions -> sequences (G1's adapter) -> weekly split -> the OTTO pipelines' own
+training and inference nodes, reused through namespaces -> MAP@12 / Recall@12 against
+popularity and repurchase. Runs alone: ``kedro run --pipelines=hm_sequences``."""
+
+from kedro.pipeline import Node, Pipeline, pipeline
+
+from recommender_gnn.pipelines import gnn_inference, model_training
+from recommender_gnn.pipelines.data_preparation.hm_adapter import create_hm_adapter_pipeline
+
+from .nodes import baseline_predictions, evaluate, split_weeks
+
+NAMESPACE = "hm_sequences"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    training = pipeline(
+        model_training.create_pipeline(),
+        namespace=NAMESPACE,
+        inputs={
+            "train_sessions": "hm_train_sequences",
+            "valid_sessions": "hm_valid_sessions",
+            "valid_labels": "hm_valid_labels",
+            "item_map": "hm_item_map",
+        },
+        outputs={
+            "gnn_checkpoint": "hm_gnn_checkpoint",
+            "gnn_training_history": "hm_gnn_training_history",
+        },
+        parameters={"params:model_training": f"params:{NAMESPACE}.model_training"},
+    )
+    inference = pipeline(
+        gnn_inference.create_pipeline(),
+        namespace=NAMESPACE,
+        inputs={
+            "gnn_checkpoint": "hm_gnn_checkpoint",
+            "test_sessions": "hm_test_sessions",
+            "valid_sessions": "hm_valid_sessions",
+        },
+        outputs={
+            "gnn_predictions": "hm_gnn_predictions",
+            "gnn_valid_predictions": "hm_gnn_valid_predictions",
+        },
+        parameters={"params:gnn_inference": f"params:{NAMESPACE}.gnn_inference"},
+    )
+    own = Pipeline(
+        [
+            Node(
+                func=split_weeks,
+                inputs="hm_interactions",
+                outputs=[
+                    "hm_train_sequences",
+                    "hm_valid_sessions",
+                    "hm_valid_labels",
+                    "hm_test_sessions",
+                    "hm_test_labels",
+                ],
+                name="hm_split_weeks",
+            ),
+            Node(
+                func=baseline_predictions,
+                inputs=["hm_train_sequences", "hm_test_sessions", f"params:{NAMESPACE}.baselines"],
+                outputs=["hm_popularity_predictions", "hm_repurchase_predictions"],
+                name="hm_baseline_predictions",
+            ),
+            Node(
+                func=evaluate,
+                inputs=[
+                    "hm_gnn_predictions",
+                    "hm_popularity_predictions",
+                    "hm_repurchase_predictions",
+                    "hm_test_labels",
+                    f"params:{NAMESPACE}.baselines",
+                ],
+                outputs="hm_metrics",
+                name="hm_evaluate",
+            ),
+        ]
+    )
+    return create_hm_adapter_pipeline() + own + training + inference
