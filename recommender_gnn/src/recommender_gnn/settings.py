@@ -6,12 +6,12 @@ from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
 
-# OpenMP threads (torch, and DuckDB's neighbours in the same process) spin after each parallel
-# region by default; on a busy machine (a laptop, a CI runner, a shared VM) that spinning
-# competes with the work itself. A bounded spin count keeps the quiet-machine speed and avoids
-# most of the loss when busy (measured: README, "Measured figures"). Set before torch is
-# imported; an explicit environment setting wins.
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# OpenMP threads (torch's, and DuckDB's neighbours in the same process) spin after each
+# parallel region by default; on a busy machine (a laptop, a CI runner, a shared VM) that
+# spinning competes with the work itself. Passive waiting was the fastest setting for the
+# GNN's small training steps both on a loaded and on a more loaded 2-core machine (README,
+# "Measured figures"). Set before torch is imported; an explicit environment setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
