@@ -8,7 +8,9 @@ import pytest
 
 from recommender_ranking.pipelines.candidate_generation.nodes import (
     check_source,
+    collect_week_purchases,
     nearest_neighbour_candidates,
+    select_customer_weeks,
 )
 from recommender_ranking.pipelines.candidate_generation.union import (
     candidate_report,
@@ -113,3 +115,26 @@ def test_recall_needs_purchases_in_the_report_week():
     empty = pd.DataFrame(columns=["week", "customer_id", "article_id"])
     with pytest.raises(ValueError, match="no purchase in week 1"):
         candidate_report(candidates, empty, {"report_week": 1})
+
+
+def test_the_query_calendar_is_cross_checked_with_pandas():
+    transactions = pd.DataFrame(
+        {
+            "t_dat": pd.to_datetime(["2020-09-10", "2020-09-20", "2020-09-22"]),
+            "customer_id": ["u", "v", "w"],
+        }
+    )
+    weeks = pd.concat([customer_weeks(["v", "w"]), customer_weeks(["u", "v", "w"], week=0)])
+    assert len(select_customer_weeks(weeks, transactions, "")) == 5
+    wrong = pd.concat([customer_weeks(["w"]), customer_weeks(["u", "v", "w"], week=0)])
+    with pytest.raises(ValueError, match="1 customers in week 1 but transactions have 2 buyers"):
+        select_customer_weeks(wrong, transactions, "")
+    assert len(select_customer_weeks(wrong, transactions, "2020-09-21")) == 4  # as_of: no check
+    with pytest.raises(ValueError, match="no customer in week 1"):
+        select_customer_weeks(customer_weeks(["u"], week=0), transactions, "")
+
+
+def test_labels_for_customers_that_are_not_ranked_are_refused():
+    labels = pd.DataFrame({"week": [1], "customer_id": ["x"], "article_id": ["a"]})
+    with pytest.raises(ValueError, match="customers or weeks that customer_weeks does not rank"):
+        collect_week_purchases(labels, customer_weeks(["u"]))
