@@ -128,3 +128,23 @@ def test_hm_transactions_have_the_kaggle_shape():
     assert transactions["t_dat"].is_monotonic_increasing
     assert set(transactions["sales_channel_id"]) <= {1, 2}
     assert transactions["price"].between(0, 0.6).all()
+
+
+def test_the_oracle_is_calibrated_on_the_written_labels():
+    # If the oracle is the true next-click distribution, the share of test sessions whose next
+    # click is in its top 20 equals, on average, the probability mass of that top 20.
+    _, _, labels, _, _, oracle = generate(n_sessions=8000)
+    clicks = labels[labels["event_type"] == "clicks"][["session", "aid"]]
+    top = oracle[oracle["event_type"] == "clicks"]
+    mass = top.groupby("session")["probability"].sum().reindex(clicks["session"]).to_numpy()
+    hits = clicks.merge(top, on=["session", "aid"], how="left")["probability"].notna()
+    standard_error = np.sqrt((mass * (1 - mass)).sum()) / len(clicks)
+    assert len(clicks) > 1000
+    assert abs(hits.mean() - mass.mean()) < 3 * standard_error
+
+
+def test_chunks_without_test_sessions_are_written_too():
+    chunks = list(generate_otto_sessions(otto_params(chunk_sessions=500), seed=1))
+    assert len(chunks) == 6
+    assert len(chunks[0][1]) == 0 and len(chunks[0][5]) == 0  # all training sessions
+    assert len(chunks[-1][1]) > 0

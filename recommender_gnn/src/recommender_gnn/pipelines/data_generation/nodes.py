@@ -86,7 +86,10 @@ def _session_events(
         ),
     ]
     events = pd.concat(parts, ignore_index=True).sort_values(["row", "seq"], kind="stable")
-    return events.drop_duplicates(["row", "item", "type"]).reset_index(drop=True)
+    # Repeated clicks and carts stay (OTTO has them; the oracle counts every click); an item
+    # carted twice is ordered once.
+    repeated_order = events.duplicated(["row", "item", "type"]) & (events["type"] == 2)
+    return events[~repeated_order].reset_index(drop=True)
 
 
 def _chunk(

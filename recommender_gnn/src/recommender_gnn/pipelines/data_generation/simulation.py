@@ -172,7 +172,7 @@ def next_click_distribution(
     first = np.ones(len(row_index), dtype=bool)
     first[1:] = (row_index[1:] != row_index[:-1]) | (flat_items[1:] != flat_items[:-1])
     group = np.cumsum(first) - 1
-    mass = np.bincount(group, weights=flat_mass)
+    mass = np.bincount(group, weights=flat_mass).astype(float)  # float even when empty
     unique_rows, unique_items = row_index[first], flat_items[first]
     mass += shop.jump * shop.popularity[days[unique_rows], unique_items]
     # Top per row: sort by row, then probability descending, item ascending for ties.
