@@ -77,3 +77,22 @@ def test_neighbours_of_another_table_are_rejected():
         match=r"covisitation_counts field .item. holds 1 rows of items that are not in train_ses",
     ):
         covisitation_neighbours(counts, sessions([(0, 1, 0, 0)]))
+
+
+def test_scoring_in_chunks_gives_the_same_predictions():
+    neighbours = pd.DataFrame(
+        {
+            "item": [1, 1, 2, 3],
+            "neighbour": [5, 6, 7, 1],
+            "weight": [10.0, 1.0, 4.0, 2.0],
+            "rank": 1,
+        }
+    )
+    popular = pd.DataFrame(
+        {"event_type": ["clicks", "carts", "orders"], "item": 8, "rank": 1, "score": 1.0}
+    )
+    many = sessions([(s, 1 + s % 3, t, t % 2) for s in range(7) for t in range(3)])
+    whole = recommend_covisitation(many, neighbours, popular, {**PARAMS, "sessions_per_chunk": 100})
+    chunked = recommend_covisitation(many, neighbours, popular, {**PARAMS, "sessions_per_chunk": 2})
+    pd.testing.assert_frame_equal(whole, chunked)
+    assert whole["session"].nunique() == 7

@@ -73,7 +73,31 @@ def recommend_covisitation(
 ) -> pd.DataFrame:
     """Score = ``history_weight`` x the session's own items (recent and carted count more)
     + the co-visitation neighbours of its recent items; each part scaled to 1 per session;
-    popular items fill sessions with fewer than ``top_k`` candidates."""
+    popular items fill sessions with fewer than ``top_k`` candidates.
+
+    Sessions are scored ``sessions_per_chunk`` at a time: candidates are history x neighbours
+    rows, too many at OTTO's size (1.7 M test sessions) to build at once.
+    """
+    ids = np.unique(sessions["session"])
+    size = int(params.get("sessions_per_chunk", 100_000))
+    chunks = [
+        _recommend_chunk(
+            sessions[sessions["session"].isin(ids[start : start + size])],
+            neighbours,
+            popular,
+            params,
+        )
+        for start in range(0, len(ids), size)
+    ]
+    return pd.concat(chunks, ignore_index=True)
+
+
+def _recommend_chunk(
+    sessions: pd.DataFrame,
+    neighbours: pd.DataFrame,
+    popular: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
     top_k = int(params["top_k"])
     type_weight = np.asarray(params["type_weights"], dtype=float)
     recent = sessions.groupby("session").tail(int(params["history_events"])).copy()
