@@ -126,3 +126,12 @@ def test_empty_sessions_are_skipped_and_counted(tmp_path, caplog):
         events = OttoJsonlDataset(filepath=str(path)).load()
     assert events["session"].tolist() == [2]
     assert "1 of 2 sessions have no events" in caplog.text
+
+
+def test_remote_paths_go_through_fsspec_like_gs():
+    # conf/gcp reads gs://...; fsspec's in-memory filesystem stands in for the bucket.
+    dataset = OttoJsonlDataset(filepath="memory://bucket/data/01_raw/train.jsonl")
+    dataset.save(EVENTS)
+    pd.testing.assert_frame_equal(
+        OttoJsonlDataset(filepath="memory://bucket/data/01_raw/train.jsonl").load(), EVENTS
+    )

@@ -22,3 +22,13 @@ def test_optional_missing_folder_loads_empty_with_its_columns(tmp_path):
     ).load()
     assert empty.empty
     assert empty.dtypes.to_dict() == {"session": "int64"}
+
+
+def test_remote_folder_through_fsspec():
+    dataset = ParquetPartsDataset(filepath="memory://bucket/oracle.parquet")
+    dataset.save(pd.DataFrame({"x": [1]}))
+    dataset.save(pd.DataFrame({"x": [2]}))
+    assert ParquetPartsDataset(filepath="memory://bucket/oracle.parquet").load()["x"].tolist() == [
+        1,
+        2,
+    ]
