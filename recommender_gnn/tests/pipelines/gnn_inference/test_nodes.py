@@ -44,3 +44,37 @@ def test_unknown_items_are_refused_with_the_dataset_name():
     broken = valid.assign(item=np.where(valid.index == 0, N_ITEMS + 5, valid["item"]))
     with pytest.raises(ValueError, match=r"test_sessions has item 105 but the model knows 100"):
         predict_next_items(trained_checkpoint(), broken, PARAMS, "test_sessions")
+
+
+def test_session_items_rank_first_for_the_configured_types_only():
+    _, valid, _ = tiny_split()
+    checkpoint = trained_checkpoint()
+    assert checkpoint["config"]["session_items_first"] == ["carts", "orders"]
+    plain = {**checkpoint, "config": {**checkpoint["config"], "session_items_first": []}}
+    ruled = predict_next_items(checkpoint, valid, PARAMS, "valid_sessions")
+    unruled = predict_next_items(plain, valid, PARAMS, "valid_sessions")
+    own = valid.groupby("session")["item"].apply(set)
+
+    def leading(predictions: pd.DataFrame, event_type: str) -> pd.Series:
+        """Per session: are its own items exactly the first len(own) of the list?"""
+        lists = predictions[predictions["event_type"] == event_type].groupby("session")["item"]
+        return lists.apply(lambda items: set(items.iloc[: len(own[items.name])]) == own[items.name])
+
+    assert leading(ruled, "orders").all()
+    assert leading(ruled, "carts").all()
+    assert not leading(unruled, "orders").all()  # without the rule the model ranks freely
+    clicks = ruled["event_type"] == "clicks"
+    assert (
+        ruled[clicks]["item"].tolist()
+        == unruled[unruled["event_type"] == "clicks"]["item"].tolist()
+    )
+    # New items after the session's own follow the clicks head.
+    first = ruled[
+        (ruled["event_type"] == "orders") & (ruled["session"] == valid["session"].iloc[0])
+    ]
+    new = [item for item in first["item"] if item not in own[valid["session"].iloc[0]]]
+    click_list = ruled[clicks & (ruled["session"] == valid["session"].iloc[0])]["item"].tolist()
+    assert (
+        new
+        == [item for item in click_list if item not in own[valid["session"].iloc[0]]][: len(new)]
+    )

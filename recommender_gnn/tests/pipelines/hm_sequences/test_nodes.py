@@ -80,7 +80,9 @@ def test_hm_pipeline_reuses_the_otto_nodes_and_reports_the_three_models():
     interactions = _purchases(rows)
     params = {
         "hm_sequences.baselines": {"top_k": 12, "popularity_weeks": 1},
-        "hm_sequences.model_training": {**training_params(), "use_event_types": False},
+        "hm_sequences.model_training": {
+            **training_params(), "use_event_types": False, "session_items_first": [],
+        },
         "hm_sequences.gnn_inference": {
             "device": "cpu", "num_threads": 1, "top_k": 12, "batch_size": 64,
             "exclude_seen": False,

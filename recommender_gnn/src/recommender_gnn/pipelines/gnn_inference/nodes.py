@@ -2,7 +2,9 @@
 
 Nothing is excluded by default: in OTTO a large share of next clicks, carts and orders are
 items already seen in the session, so removing them would cost recall (``exclude_seen``
-switches it on for catalogues where re-visits are rare).
+switches it on for catalogues where re-visits are rare). The ranking rule the model was
+trained and early-stopped with (``model_training.session_items_first``) travels in the
+checkpoint, so inference and the registered model rank exactly the same way.
 """
 
 from typing import Any
@@ -14,7 +16,7 @@ import torch
 from recommender_gnn.pipelines.model_training.evaluation import predictions_frame
 from recommender_gnn.pipelines.model_training.graphs import SessionEvents
 from recommender_gnn.pipelines.model_training.model import select_device
-from recommender_gnn.pipelines.model_training.nodes import load_model, top_items
+from recommender_gnn.pipelines.model_training.nodes import load_model, rank_items
 
 
 def predict_next_items(
@@ -33,13 +35,8 @@ def predict_next_items(
         )
     # With exclusion, ask for more so that k remain after removing the session's own items.
     extra = int(events.lengths.max()) if params["exclude_seen"] and events.lengths.size else 0
-    items, scores = top_items(
-        model,
-        events,
-        checkpoint["config"]["max_session_length"],
-        params["top_k"] + extra,
-        params["batch_size"],
-        device,
+    items, scores = rank_items(
+        model, checkpoint, events, params["top_k"] + extra, params["batch_size"], device
     )
     if extra:
         items, scores = _drop_seen(events, items, scores, params["top_k"])

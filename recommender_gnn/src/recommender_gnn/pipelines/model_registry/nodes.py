@@ -21,7 +21,7 @@ from recommender_gnn.pipelines.model_training.evaluation import (
 )
 from recommender_gnn.pipelines.model_training.graphs import SessionEvents
 from recommender_gnn.pipelines.model_training.model import select_device
-from recommender_gnn.pipelines.model_training.nodes import load_model, top_items
+from recommender_gnn.pipelines.model_training.nodes import load_model, rank_items
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
         table = SessionEvents(events, "model input")
         device = select_device("auto")
         model = load_model(self.checkpoint, device)
-        max_length = self.checkpoint["config"]["max_session_length"]
-        top, scores = top_items(model, table, max_length, self.top_k, self.batch_size, device)
+        top, scores = rank_items(model, self.checkpoint, table, self.top_k, self.batch_size, device)
         predictions = predictions_frame(table.sessions, top, scores)
         predictions["item"] = self.aids[predictions["item"].to_numpy()]
         return predictions.rename(columns={"item": "aid"})

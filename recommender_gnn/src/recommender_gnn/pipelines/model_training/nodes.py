@@ -51,29 +51,68 @@ def _set_threads(params: dict[str, Any]) -> None:
 
 
 def model_config(n_items: int, params: dict[str, Any]) -> dict[str, Any]:
-    """Everything needed to rebuild the network and its inputs from a checkpoint."""
+    """Everything needed to rebuild the network, its inputs and its ranking from a checkpoint."""
     keys = ("embedding_dim", "n_steps", "use_event_types", "aggregation", "dropout")
     return {
         "n_items": int(n_items),
         "max_session_length": int(params["max_session_length"]),
+        "session_items_first": list(params["session_items_first"]),
         **{key: params[key] for key in keys},
     }
 
 
+def rank_items(
+    model, checkpoint: dict[str, Any], events: SessionEvents, k: int, batch_size: int, device
+) -> tuple[np.ndarray, np.ndarray]:
+    """``top_items`` with the input length and ranking rule the checkpoint was trained with."""
+    config = checkpoint["config"]
+    return top_items(
+        model,
+        events,
+        config["max_session_length"],
+        k,
+        batch_size,
+        device,
+        tuple(config["session_items_first"]),
+    )
+
+
+SESSION_FIRST_OFFSET = 1e4  # above any model score: the session's items rank first
+
+
 @torch.no_grad()
 def top_items(
-    model, events: SessionEvents, max_length: int, k: int, batch_size: int, device
+    model,
+    events: SessionEvents,
+    max_length: int,
+    k: int,
+    batch_size: int,
+    device,
+    session_items_first: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` items and scores, ``[session, event type, k]``, for every whole session."""
+    """Top-``k`` items and scores, ``[session, event type, k]``, for every whole session.
+
+    For the event types in ``session_items_first`` the session's own items come first (in the
+    order of that type's head, repeat score included), then new items in the order of the
+    clicks head: the next clicks are where a session's later carts and orders come from.
+    """
     model.eval()
     k = min(k, model.n_items)
     items, scores = [], []
+    first = [EVENT_TYPES.index(name) for name in session_items_first]
     for start in range(0, events.sessions.size, batch_size):
         offsets = events.offsets[start : start + batch_size]
         ends = offsets + events.lengths[start : start + batch_size]
-        best_scores, best_items = torch.topk(
-            model(events.graphs(offsets, ends, max_length).to(device)), k
-        )
+        graphs = events.graphs(offsets, ends, max_length).to(device)
+        batch_scores = model(graphs)
+        if first:
+            in_session = torch.zeros_like(batch_scores[:, 0], dtype=torch.bool)
+            in_session[graphs.batch, graphs.x] = True
+            for t in first:
+                batch_scores[:, t] = torch.where(
+                    in_session, SESSION_FIRST_OFFSET + batch_scores[:, t], batch_scores[:, 0]
+                )
+        best_scores, best_items = torch.topk(batch_scores, k)
         items.append(best_items.cpu().numpy())
         scores.append(best_scores.cpu().numpy())
     if not items:
@@ -83,7 +122,13 @@ def top_items(
 
 def _validation_scores(model, valid: SessionEvents, labels: pd.DataFrame, params, device) -> dict:
     items, scores = top_items(
-        model, valid, params["max_session_length"], 20, params["eval_batch_size"], device
+        model,
+        valid,
+        params["max_session_length"],
+        20,
+        params["eval_batch_size"],
+        device,
+        tuple(params["session_items_first"]),
     )
     return otto_scores(predictions_frame(valid.sessions, items, scores), labels)
 
