@@ -30,30 +30,59 @@ def customer_weeks(customers: list[str], week: int = 1) -> pd.DataFrame:
     return pd.DataFrame({"week": week, "customer_id": customers, "has_history": True})
 
 
-def test_neighbours_come_from_the_faiss_index_best_similarity_first():
-    embeddings = pd.DataFrame(
-        {
-            "article_id": ["a", "b", "c", "d"],
-            "text_emb_000": [1.0, 0.9, 0.3, -1.0],
-            "text_emb_001": [0.0, 0.1, 1.0, -0.2],
-        }
-    )
-    seeds = source([(1, "u", "a", 1), (1, "u", "c", 2), (1, "v", "d", 9)])
-    params = {
-        "name": "text_neighbours",
-        "column_prefix": "text_emb_",
-        "n_seed_articles": 2,  # v's seed (rank 9) is ignored
-        "neighbours_per_seed": 2,
-        "top_n": 3,
+EMBEDDINGS = pd.DataFrame(
+    {
+        "article_id": ["a", "b", "c", "d"],
+        "text_emb_000": [1.0, 0.9, 0.3, -1.0],
+        "text_emb_001": [0.0, 0.1, 1.0, -0.2],
     }
-    result = nearest_neighbour_candidates(embeddings, seeds, params)
+)
+NEIGHBOURS = {
+    "name": "text_neighbours",
+    "column_prefix": "text_emb_",
+    "n_seed_articles": 2,  # v's seed (rank 9) is ignored
+    "neighbours_per_seed": 2,
+    "top_n": 3,
+}
+
+
+def weeks_with_cutoff() -> pd.DataFrame:
+    return customer_weeks(["u", "v"]).assign(cutoff=pd.Timestamp("2020-09-16"))
+
+
+def sales(articles: list[str], day: str) -> pd.DataFrame:
+    return pd.DataFrame({"t_dat": pd.Timestamp(day), "article_id": articles})
+
+
+def test_neighbours_come_from_the_faiss_index_best_similarity_first():
+    seeds = source([(1, "u", "a", 1), (1, "u", "c", 2), (1, "v", "d", 9)])
+    everything_sold = sales(["a", "b", "c", "d"], "2020-09-10")
+    result = nearest_neighbour_candidates(
+        EMBEDDINGS, seeds, everything_sold, weeks_with_cutoff(), NEIGHBOURS
+    )
     assert result["customer_id"].unique().tolist() == ["u"]
     # a's neighbours: b (cos 0.99), c (0.29); c's: b (0.39), a (0.29); d is far from both
     assert result["article_id"].tolist() == ["b", "a", "c"]
     assert result["source_rank"].tolist() == [1, 2, 3]
     assert result["score"].iloc[0] == pytest.approx(0.9 / np.hypot(0.9, 0.1))
-    hnsw = nearest_neighbour_candidates(embeddings, seeds, {**params, "index": "hnsw"})
+    hnsw = nearest_neighbour_candidates(
+        EMBEDDINGS, seeds, everything_sold, weeks_with_cutoff(), {**NEIGHBOURS, "index": "hnsw"}
+    )
     pd.testing.assert_frame_equal(hnsw, result, atol=1e-5)
+
+
+def test_neighbours_are_searched_among_articles_sold_in_the_active_days():
+    seeds = source([(1, "u", "a", 1)])
+    # b was last sold 30 days before the cutoff, c and d within the last 28 days
+    sold = pd.concat([sales(["b"], "2020-08-17"), sales(["c", "d"], "2020-09-14")])
+    params = {**NEIGHBOURS, "active_days": 28}
+    result = nearest_neighbour_candidates(EMBEDDINGS, seeds, sold, weeks_with_cutoff(), params)
+    assert result["article_id"].tolist() == ["c", "d"]
+    nothing_sold = sales([], "2020-09-14")
+    empty = nearest_neighbour_candidates(
+        EMBEDDINGS, seeds, nothing_sold, weeks_with_cutoff(), params
+    )
+    assert empty.empty and list(empty.columns) == list(result.columns)
 
 
 def test_union_keeps_each_source_rank_and_serves_unserved_customers_from_popularity(caplog):

@@ -120,48 +120,35 @@ def embedding_matrix(embeddings: pd.DataFrame, prefix: str, dataset: str) -> pd.
 
 
 def nearest_neighbour_candidates(
-    embeddings: pd.DataFrame, seeds: pd.DataFrame, params: dict[str, Any]
+    embeddings: pd.DataFrame,
+    seeds: pd.DataFrame,
+    transactions: pd.DataFrame,
+    customer_weeks: pd.DataFrame,
+    params: dict[str, Any],
 ) -> pd.DataFrame:
     """Articles closest (inner product of unit vectors) to the customer's recent purchases.
 
     The seeds are the customer's recent purchases (the repurchase source, best
-    ``n_seed_articles``); faiss searches ``neighbours_per_seed`` neighbours of every distinct
-    seed once (an exact ``IndexFlatIP``, or HNSW when ``index: hnsw``), and a candidate's score
-    is its best similarity to any seed.
+    ``n_seed_articles``). For each week, a faiss index (exact ``IndexFlatIP``, or HNSW when
+    ``index: hnsw``) holds the articles sold in the ``active_days`` before the week's cutoff
+    (null: every article), and is searched once for ``neighbours_per_seed`` neighbours of
+    every distinct seed; a candidate's score is its best similarity to any seed.
     """
     name = params["name"]
     vectors = embedding_matrix(embeddings, params["column_prefix"], f"article_{name}_embeddings")
     seeds = seeds.loc[seeds["source_rank"] <= params["n_seed_articles"], KEYS]
     seeds = seeds[seeds["article_id"].isin(vectors.index)]
-    seed_articles = np.sort(seeds["article_id"].unique())
-    if len(seed_articles) == 0 or len(vectors) < 2:
+    cutoffs = customer_weeks.groupby("week")["cutoff"].first()
+    frames = [
+        _week_neighbours(vectors, week_seeds, transactions, cutoffs[week], params)
+        for week, week_seeds in seeds.groupby("week")
+    ]
+    scored = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if scored.empty:
         logger.warning("Source %s: no seed article has an embedding: no candidates", name)
         return pd.DataFrame({column: [] for column in SOURCE_COLUMNS}).astype(
             {"week": "int64", "score": "float64", "source_rank": "int64"}
         )
-    index = _faiss_index(vectors.shape[1], params)
-    index.add(np.ascontiguousarray(vectors.to_numpy()))
-    k = min(params["neighbours_per_seed"] + 1, len(vectors))
-    similarity, position = index.search(
-        np.ascontiguousarray(vectors.loc[seed_articles].to_numpy()), k
-    )
-    neighbours = pd.DataFrame(
-        {
-            "seed_article_id": np.repeat(seed_articles, k),
-            "article_id": vectors.index.to_numpy()[position.ravel()],
-            "score": similarity.ravel().astype("float64"),
-            "found": position.ravel() >= 0,
-        }
-    )
-    neighbours = neighbours[
-        neighbours["found"] & (neighbours["article_id"] != neighbours["seed_article_id"])
-    ]
-    scored = (
-        seeds.rename(columns={"article_id": "seed_article_id"})
-        .merge(neighbours.drop(columns="found"), on="seed_article_id")
-        .groupby(KEYS, as_index=False)["score"]
-        .max()
-    )
     scored = scored.sort_values(
         ["week", "customer_id", "score", "article_id"], ascending=[True, True, False, True]
     )
@@ -170,6 +157,46 @@ def nearest_neighbour_candidates(
     scored = scored.sort_values(["week", "customer_id", "source_rank"], ignore_index=True)
     _log_source(scored, name)
     return scored
+
+
+def _week_neighbours(
+    vectors: pd.DataFrame,
+    seeds: pd.DataFrame,
+    transactions: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """One week's (customer, article, best similarity) from one faiss search of its seeds."""
+    pool = vectors
+    if params.get("active_days"):
+        recent = transactions["t_dat"].between(
+            cutoff - pd.Timedelta(days=params["active_days"]), cutoff, inclusive="left"
+        )
+        pool = vectors[vectors.index.isin(transactions.loc[recent, "article_id"])]
+    seed_articles = np.sort(seeds["article_id"].unique())
+    if len(pool) == 0 or len(seed_articles) == 0:
+        return pd.DataFrame(columns=[*KEYS, "score"])
+    index = _faiss_index(vectors.shape[1], params)
+    index.add(np.ascontiguousarray(pool.to_numpy()))
+    k = min(params["neighbours_per_seed"] + 1, len(pool))
+    similarity, position = index.search(
+        np.ascontiguousarray(vectors.loc[seed_articles].to_numpy()), k
+    )
+    found = position.ravel() >= 0
+    neighbours = pd.DataFrame(
+        {
+            "seed_article_id": np.repeat(seed_articles, k)[found],
+            "article_id": pool.index.to_numpy()[position.ravel()[found]],
+            "score": similarity.ravel()[found].astype("float64"),
+        }
+    )
+    neighbours = neighbours[neighbours["article_id"] != neighbours["seed_article_id"]]
+    return (
+        seeds.rename(columns={"article_id": "seed_article_id"})
+        .merge(neighbours, on="seed_article_id")
+        .groupby(KEYS, as_index=False)["score"]
+        .max()
+    )
 
 
 def _faiss_index(dimension: int, params: dict[str, Any]) -> faiss.Index:

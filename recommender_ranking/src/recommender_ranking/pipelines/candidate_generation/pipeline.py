@@ -58,6 +58,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             inputs=[
                 f"article_{modality}_embeddings",
                 "candidates_repurchase",
+                "transactions",
+                "customer_weeks",
                 f"params:candidate_generation.{source}",
             ],
             outputs=f"candidates_{source}",
