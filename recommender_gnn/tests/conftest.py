@@ -89,3 +89,15 @@ def tiny_project(tmp_path_factory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("e2e") / "recommender_gnn")
     run_kedro(project, "run", "--env=local", "--params", TINY_PARAMS)
     return project
+
+
+def list_artifact_files(client, run_id: str) -> set[str]:
+    """Every file logged as an artifact of the run, relative to its artifact root."""
+    files, folders = set(), [None]
+    while folders:
+        for item in client.list_artifacts(run_id, folders.pop()):
+            if item.is_dir:
+                folders.append(item.path)
+            else:
+                files.add(item.path)
+    return files
