@@ -42,7 +42,7 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
         self.signature = None
         self.input_example = None
 
-    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         frame = pd.DataFrame(model_input)
         missing = [column for column in INPUT_COLUMNS if column not in frame.columns]
         if missing:
