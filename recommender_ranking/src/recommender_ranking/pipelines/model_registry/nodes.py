@@ -27,7 +27,7 @@ class RankingModel(mlflow.pyfunc.PythonModel):
         self.ranker = ranker
         self.feature_columns = list(feature_columns)
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         rows = pd.DataFrame(model_input)
         require_columns(rows, self.feature_columns, "model input")
         features = rows[self.feature_columns].astype("float64")
