@@ -16,7 +16,7 @@ from recommender_gnn.pipelines.model_registry.nodes import (
     score_champion,
     sessions_with_aids,
 )
-from recommender_gnn.pipelines.model_training.evaluation import predictions_frame
+from recommender_gnn.pipelines.model_training.evaluation import otto_scores, predictions_frame
 from recommender_gnn.pipelines.model_training.model import build_model
 from tests.pipelines.session_data import (
     BLUEPRINT,
@@ -94,8 +94,10 @@ def test_registry_promotes_better_models_and_keeps_the_champion_over_worse(tmp_p
     candidates = [weak, _untrained(weak), trained_checkpoint(max_epochs=2)]
     decisions, cards = [], []
     for checkpoint in candidates:
+        model, card = package_model(checkpoint, items, valid, labels, PYFUNC)
         valid_predictions = predict_next_items(checkpoint, valid, INFERENCE, "valid_sessions")
-        model, card = package_model(checkpoint, items, valid, valid_predictions, labels, PYFUNC)
+        # The card measures the pyfunc; it scores exactly what gnn_inference predicts.
+        assert card["valid_metrics"] == pytest.approx(otto_scores(valid_predictions, labels))
         champion_scores = score_champion(current.load(), valid, labels, items)
         decision, _ = decide_promotion(
             card, champion_scores, _popularity(train, valid), labels, GATE
@@ -134,10 +136,7 @@ def test_registry_promotes_better_models_and_keeps_the_champion_over_worse(tmp_p
 
 def test_pyfunc_rejects_input_without_its_columns():
     _, valid, labels = tiny_split()
-    predictions = predict_next_items(trained_checkpoint(), valid, INFERENCE, "valid_sessions")
-    model, _ = package_model(
-        trained_checkpoint(), item_map(N_ITEMS), valid, predictions, labels, PYFUNC
-    )
+    model, _ = package_model(trained_checkpoint(), item_map(N_ITEMS), valid, labels, PYFUNC)
     example = sessions_with_aids(valid, item_map(N_ITEMS))
     with pytest.raises(ValueError, match=r"model input lacks column\(s\) \['type'\]"):
         model.predict(None, example.drop(columns="type"))

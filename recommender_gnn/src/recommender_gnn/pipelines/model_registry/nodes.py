@@ -92,11 +92,14 @@ def package_model(
     gnn_checkpoint: dict[str, Any],
     item_map: pd.DataFrame,
     valid_sessions: pd.DataFrame,
-    gnn_valid_predictions: pd.DataFrame,
     valid_labels: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[SessionRecommender, dict[str, Any]]:
-    """The pyfunc (with signature and a real input example) and its model card."""
+    """The pyfunc (with signature and a real input example) and its model card.
+
+    The card's validation metrics come from the pyfunc itself on this run's validation split,
+    exactly as the champion's are measured (``score_champion``): the gate compares like with like.
+    """
     model = SessionRecommender(
         gnn_checkpoint, _aids_by_item(item_map), params["top_k"], params["batch_size"]
     )
@@ -111,9 +114,20 @@ def package_model(
         "best_epochs": gnn_checkpoint["best_epochs"],
         "n_training_pairs": gnn_checkpoint["n_training_pairs"],
         "n_items": len(item_map),
-        "valid_metrics": otto_scores(gnn_valid_predictions, valid_labels),
+        "valid_metrics": _pyfunc_scores(
+            lambda frame: model.predict(None, frame), valid_sessions, valid_labels, item_map
+        ),
     }
     return model, card
+
+
+def _pyfunc_scores(predict, valid_sessions, valid_labels, item_map) -> dict[str, float]:
+    """OTTO scores of a pyfunc's answers (aids) on the validation split (item indices)."""
+    predicted = predict(sessions_with_aids(valid_sessions, item_map))
+    item_of_aid = item_map.set_index("aid")["item"]
+    predicted = predicted[predicted["aid"].isin(item_of_aid.index)]
+    predicted = predicted.assign(item=item_of_aid.reindex(predicted["aid"]).to_numpy())
+    return otto_scores(predicted, valid_labels)
 
 
 def score_champion(
@@ -125,11 +139,11 @@ def score_champion(
     """The current champion's OTTO scores on this run's validation split (version None: none)."""
     if current_champion is None:
         return {"version": None}
-    predicted = current_champion.model.predict(sessions_with_aids(valid_sessions, item_map))
-    item_of_aid = item_map.set_index("aid")["item"]
-    predicted = predicted[predicted["aid"].isin(item_of_aid.index)]
-    predicted = predicted.assign(item=item_of_aid.reindex(predicted["aid"]).to_numpy())
-    return {"version": current_champion.version, **otto_scores(predicted, valid_labels)}
+    predict = current_champion.model.predict
+    return {
+        "version": current_champion.version,
+        **_pyfunc_scores(predict, valid_sessions, valid_labels, item_map),
+    }
 
 
 def decide_promotion(

@@ -20,7 +20,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "gnn_checkpoint",
                     "item_map",
                     "valid_sessions",
-                    "gnn_valid_predictions",
                     "valid_labels",
                     "params:model_registry.pyfunc",
                 ],
