@@ -24,16 +24,10 @@ FOLDER_PIPELINES = (
 
 
 def _folder_pipelines() -> dict[str, Pipeline]:
-    found = {}
-    for name in FOLDER_PIPELINES:
-        try:
-            module = importlib.import_module(f"recommender_gnn.pipelines.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"recommender_gnn.pipelines.{name}":
-                raise
-            continue  # a pipeline still being written
-        found[name] = module.create_pipeline()
-    return found
+    return {
+        name: importlib.import_module(f"recommender_gnn.pipelines.{name}").create_pipeline()
+        for name in FOLDER_PIPELINES
+    }
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -1,0 +1,62 @@
+"""The registered pipelines are exactly the compositions the README (and the interfaces between
+the two halves of the blueprint) promise, and every pipeline folder is registered."""
+
+from pathlib import Path
+
+import pytest
+from kedro.framework.project import configure_project
+
+from recommender_gnn.pipeline_registry import FOLDER_PIPELINES, register_pipelines
+
+PIPELINES_FOLDER = Path(__file__).resolve().parents[1] / "src" / "recommender_gnn" / "pipelines"
+
+
+@pytest.fixture(scope="module")
+def registered():
+    configure_project("recommender_gnn")
+    return register_pipelines()
+
+
+def nodes_of(registered, *names):
+    return {node.name for name in names for node in registered[name].nodes}
+
+
+def test_every_pipeline_folder_is_registered(registered):
+    folders = {p.name for p in PIPELINES_FOLDER.iterdir() if (p / "pipeline.py").is_file()}
+    assert folders == set(FOLDER_PIPELINES)
+    assert folders <= set(registered)
+
+
+def test_compositions(registered):
+    end_to_end = (
+        "data_preparation",
+        "baselines",
+        "model_training",
+        "gnn_inference",
+        "blend",
+        "model_evaluation",
+        "model_registry",
+        "submission",
+    )
+    assert nodes_of(registered, "end_to_end") == nodes_of(registered, *end_to_end)
+    assert nodes_of(registered, "__default__") == nodes_of(
+        registered, "data_generation", *end_to_end
+    )
+    assert nodes_of(registered, "training") == nodes_of(
+        registered, "model_training", "model_registry"
+    )
+    assert not nodes_of(registered, "hm_sequences") & nodes_of(registered, "__default__")
+
+
+def test_end_to_end_needs_only_the_raw_files(registered):
+    # Everything else is produced inside the pipeline (or read from the MLflow registry).
+    free = registered["end_to_end"].inputs()
+    datasets = {name for name in free if not name.startswith("params:") and name != "parameters"}
+    assert datasets == {
+        "otto_train",
+        "otto_test",
+        "otto_test_labels",
+        "oracle_next_items",
+        "covisitation_counts",
+        "current_champion",
+    }
