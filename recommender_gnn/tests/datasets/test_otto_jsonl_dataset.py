@@ -135,3 +135,21 @@ def test_remote_paths_go_through_fsspec_like_gs():
     pd.testing.assert_frame_equal(
         OttoJsonlDataset(filepath="memory://bucket/data/01_raw/train.jsonl").load(), EVENTS
     )
+
+
+def test_pyarrow_and_line_by_line_engines_read_the_same_table(tmp_path, caplog):
+    path = tmp_path / "train.jsonl"
+    write_lines(
+        path,
+        '{"session": 4, "events": [{"aid": 9, "ts": 2000, "type": "orders"}, '
+        '{"aid": 9, "ts": 1000, "type": "clicks"}]}',
+        '{"session": 5, "events": []}',
+        '{"session": 6, "events": [{"aid": 1, "ts": 3999, "type": "carts", "extra": 1}]}',
+    )
+    with caplog.at_level(logging.INFO):
+        fast = OttoJsonlDataset(filepath=str(path)).load()
+    assert "reading line by line" not in caplog.text  # the pyarrow path took it
+    assert "1 of 3 sessions have no events" in caplog.text
+    slow = OttoJsonlDataset(filepath=str(path), engine="python").load()
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["ts"].tolist() == [2, 1, 3]  # file order kept, ms -> s
