@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import google.cloud.aiplatform
+import pytest
 import yaml
 from click.testing import CliRunner
 from kedro.framework.cli.cli import KedroCLI
@@ -62,3 +63,10 @@ def test_compile_gives_one_vertex_step_per_node_and_a_gpu_for_training(tmp_path,
     accelerator = executors[accelerated.pop()]["container"]["resources"]["accelerator"]
     assert accelerator["type"] == "NVIDIA_TESLA_T4"
     assert int(accelerator["count"]) == 1
+    # Reading the real train.jsonl needs the big memory step; other steps keep the default.
+    memory = {
+        name: executor["container"].get("resources", {}).get("memoryLimit")
+        for name, executor in executors.items()
+    }
+    assert memory["exec-clean-train-events"] == pytest.approx(32 * 1024**3 / 1e9)
+    assert memory["exec-popular-items"] == pytest.approx(8 * 1024**3 / 1e9)
