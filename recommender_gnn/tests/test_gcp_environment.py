@@ -2,9 +2,11 @@
 local store would vanish with the run, so the cloud run must say what to set instead."""
 
 import pytest
+from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import bq_query_parameters, required_env
-from tests.conftest import copy_project, run_kedro
+from recommender_gnn.settings import CONFIG_LOADER_ARGS
+from tests.conftest import BLUEPRINT, copy_project, run_kedro
 
 
 @pytest.mark.parametrize("value", [None, "", "  "])
@@ -41,3 +43,27 @@ def test_the_covisitation_query_parameters_get_bigquery_types():
             "parameterValue": {"value": "6.0"},
         },
     ]
+
+
+def test_gcp_catalog_reads_gs_and_runs_the_sql_on_bigquery(monkeypatch):
+    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.example.com")
+    loader = OmegaConfigLoader(
+        str(BLUEPRINT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "gcp"}, env="gcp"
+    )
+    catalog = loader["catalog"]
+    bucket = "gs://blueprint-test-project-recommender-gnn/data"
+    assert catalog["otto_train"]["filepath"] == f"{bucket}/01_raw/train.jsonl"
+    assert (
+        catalog["train_sessions"]["filepath"] == f"{bucket}/02_intermediate/train_sessions.parquet"
+    )
+    query = catalog["covisitation_counts"]
+    assert query["type"] == "pandas.GBQQueryDataset"
+    assert query["filepath"] == "src/recommender_gnn/sql/covisitation_counts.sql"
+    configuration = query["load_args"]["configuration"]["query"]
+    assert configuration["defaultDataset"] == {
+        "projectId": "blueprint-test-project",
+        "datasetId": "recommender_gnn",
+    }
+    names = {parameter["name"] for parameter in configuration["queryParameters"]}
+    assert names == set(loader["globals"]["covisitation_query"])
