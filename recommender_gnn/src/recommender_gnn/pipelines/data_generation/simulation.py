@@ -12,6 +12,7 @@ Every probability is known, so ``next_click_distribution`` is the exact oracle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -25,6 +26,24 @@ class Shop:
     revisit: float
     jump: float
     intent_boost: float
+
+    # Computed once per shop, not once per chunk: at OTTO's size these take seconds each.
+    @cached_property
+    def cumulative_popularity(self) -> np.ndarray:
+        return np.cumsum(self.popularity, axis=1)
+
+    def most_popular(self, top: int) -> np.ndarray:
+        """(n_days, top) items by popularity, most popular first."""
+        if top not in self._most_popular:
+            kept = min(top, self.popularity.shape[1])
+            candidates = np.argpartition(-self.popularity, kept - 1, axis=1)[:, :kept]
+            order = np.argsort(-np.take_along_axis(self.popularity, candidates, axis=1), axis=1)
+            self._most_popular[top] = np.take_along_axis(candidates, order, axis=1)
+        return self._most_popular[top]
+
+    @cached_property
+    def _most_popular(self) -> dict[int, np.ndarray]:
+        return {}
 
 
 def build_shop(rng: np.random.Generator, n_items: int, n_days: int, params: dict) -> Shop:
@@ -98,7 +117,7 @@ def simulate_clicks(
     """
     n_sessions, max_length = len(lengths), int(lengths.max())
     clicks = np.full((n_sessions, max_length), -1, dtype=np.int64)
-    cumulative_popularity = np.cumsum(shop.popularity, axis=1)
+    cumulative_popularity = shop.cumulative_popularity
     n_items = shop.popularity.shape[1]
 
     def popular(rows: np.ndarray) -> np.ndarray:
@@ -149,7 +168,7 @@ def next_click_distribution(
     previous = np.where(n_clicks >= 2, clicks[rows, np.maximum(n_clicks - 2, 0)], -1)
     walk = 1.0 - shop.revisit - shop.jump
     step = _step_weights(shop, previous, current) * walk
-    popular_items = np.argsort(-shop.popularity, axis=1)[:, :top]
+    popular_items = shop.most_popular(top)
 
     max_length = clicks.shape[1]
     history_mask = np.arange(max_length)[None, :] < n_clicks[:, None]
