@@ -30,6 +30,7 @@ SHOWN = [
     "score",
     "recall_clicks_vs_oracle",
     "mrr_clicks_vs_oracle",
+    "score_vs_oracle",
 ]
 
 
@@ -98,6 +99,7 @@ def main() -> int:
         f"co-visitation score >= popularity + 0.2 ({covisitation['score']:.4f} vs "
         f"{popularity['score']:.4f})": covisitation["score"] >= popularity["score"] + 0.2,
         "oracle has the best next-click MRR": metrics["mrr_clicks"].idxmax() == "oracle",
+        "oracle has the best OTTO score": metrics["score"].idxmax() == "oracle",
     }
     if "gnn" in metrics.index:
         gnn = metrics.loc["gnn"]

@@ -148,3 +148,17 @@ def test_chunks_without_test_sessions_are_written_too():
     assert len(chunks) == 6
     assert len(chunks[0][1]) == 0 and len(chunks[0][5]) == 0  # all training sessions
     assert len(chunks[-1][1]) > 0
+
+
+@pytest.mark.parametrize("event_type", ["carts", "orders"])
+def test_the_cart_and_order_oracle_is_calibrated_too(event_type):
+    # Each listed probability is P(item carted / ordered after the cut): the expected number
+    # of listed items that turn up in the labels is their sum.
+    _, _, labels, _, _, oracle = generate(n_sessions=8000)
+    listed = oracle[oracle["event_type"] == event_type]
+    truth = labels[labels["event_type"] == event_type][["session", "aid"]].assign(hit=True)
+    hits = listed.merge(truth, on=["session", "aid"], how="left")["hit"].fillna(False)
+    expected = listed["probability"]
+    standard_error = np.sqrt((expected * (1 - expected)).sum())
+    assert hits.sum() > 100
+    assert abs(hits.sum() - expected.sum()) < 3 * standard_error + 0.02 * expected.sum()

@@ -87,6 +87,7 @@ def test_evaluation_table_by_model_and_session_length_against_the_oracle():
     row = table.set_index("model").loc["model"]
     assert row["recall_clicks_vs_oracle"] == pytest.approx(0.5)
     assert row["mrr_clicks_vs_oracle"] == pytest.approx(0.25)
+    assert row["score_vs_oracle"] == pytest.approx(0.1 * 0.5 + 0.3 * 0.5 + 0.6 * 1.0)
     lengths = by_length.set_index(["model", "length"])
     assert lengths.loc[("model", "1"), "recall_clicks"] == 1.0  # session 1 has 1 event
     assert lengths.loc[("model", "5+"), "recall_clicks"] == 0.0  # session 2 has 5

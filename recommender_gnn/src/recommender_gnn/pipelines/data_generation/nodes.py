@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data_preparation.splits import truncate_sessions
+from .oracle import ORDER_COIN, oracle_lists
 from .simulation import Shop, build_shop, next_click_distribution, simulate_clicks
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,9 @@ def _sizes(params: dict[str, Any]) -> tuple[int, int]:
 
 def _session_events(
     rng: np.random.Generator, clicks: np.ndarray, lengths: np.ndarray, params: dict
-) -> pd.DataFrame:
-    """Clicks, a cart right after some clicks, orders of some carted items at the end."""
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """(events, ordering): clicks, a cart right after some clicks, and in the sessions that
+    order (``ordering``) an order of each carted click with probability 0.7, at the end."""
     rows, positions = np.nonzero(clicks >= 0)
     items = clicks[rows, positions]
     gaps = 2 + rng.exponential(float(params["mean_gap_seconds"]), len(rows)).astype(np.int64)
@@ -58,7 +60,7 @@ def _session_events(
     offsets = pd.Series(gaps).groupby(rows).cumsum().to_numpy()
     carted = rng.random(len(rows)) < float(params["cart_probability"])
     ordering_session = rng.random(len(lengths)) < float(params["order_probability"])
-    ordered = carted & ordering_session[rows] & (rng.random(len(rows)) < 0.7)
+    ordered = carted & ordering_session[rows] & (rng.random(len(rows)) < ORDER_COIN)
     last_offset = np.zeros(len(lengths), dtype=np.int64)
     np.maximum.at(last_offset, rows, offsets)
     max_position = clicks.shape[1]
@@ -89,7 +91,7 @@ def _session_events(
     # Repeated clicks and carts stay (OTTO has them; the oracle counts every click); an item
     # carted twice is ordered once.
     repeated_order = events.duplicated(["row", "item", "type"]) & (events["type"] == 2)
-    return events[~repeated_order].reset_index(drop=True)
+    return events[~repeated_order].reset_index(drop=True), ordering_session
 
 
 def _chunk(
@@ -107,7 +109,7 @@ def _chunk(
     )
     lengths = np.minimum(lengths, int(params["max_clicks"]))
     clicks = simulate_clicks(rng, shop, days, lengths)
-    events = _session_events(rng, clicks, lengths, params)
+    events, ordering = _session_events(rng, clicks, lengths, params)
     events["session"] = session_ids[events["row"]]
     events["ts"] = int(params["start_ts"]) + starts[events["row"]] + events["offset"]
     events["aid"] = aids[events["item"]]
@@ -126,7 +128,9 @@ def _chunk(
     next_clicks = pd.DataFrame(
         {"row": sessions[oracle_rows], "item": oracle_items, "probability": probability}
     )
-    oracle = _oracle(next_clicks, prefix, params)
+    oracle = oracle_lists(
+        rng, shop, clicks, lengths, days, ordering, prefix, next_clicks, params, clicks.shape[1]
+    )
     oracle["session"] = session_ids[oracle["row"]]
     oracle["aid"] = aids[oracle["item"]]
     oracle = oracle[["session", "event_type", "aid", "probability"]]
@@ -137,38 +141,6 @@ def _chunk(
         labels.reset_index(drop=True),
         oracle,
     )
-
-
-def _oracle(next_clicks: pd.DataFrame, prefix: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Top 20 per session and event type of what the generator knows.
-
-    clicks: the exact next-click distribution. carts: a cart of the last clicked item right
-    after the cut (``cart_probability``) plus the next click's chance of being carted.
-    orders: items carted in the prefix and not yet ordered (ordered with probability
-    ``order_probability * 0.7``, or 0.7 once the session has started ordering) before items
-    that would still have to be clicked and carted. Exact for clicks; the generator's rules,
-    first terms only, for carts and orders.
-    """
-    cart_p, order_p = float(params["cart_probability"]), float(params["order_probability"])
-    last = prefix.groupby("row").tail(1)
-    last_click = last.loc[last["type"] == 0, ["row", "item"]].assign(probability=cart_p)
-    carts = pd.concat(
-        [next_clicks.assign(probability=next_clicks["probability"] * cart_p), last_click]
-    )
-    ordered = prefix.loc[prefix["type"] == 2, ["row", "item"]]
-    started = prefix.loc[prefix["type"] == 2, "row"].unique()
-    carted = prefix.loc[prefix["type"] == 1, ["row", "item"]].drop_duplicates()
-    carted = carted.merge(ordered, how="left", indicator=True)
-    carted = carted[carted["_merge"] == "left_only"][["row", "item"]]
-    carted["probability"] = np.where(carted["row"].isin(started), 0.7, order_p * 0.7)
-    future = next_clicks["probability"] * cart_p * order_p * 0.7
-    orders = pd.concat([next_clicks.assign(probability=future), carted])
-    parts = []
-    for event_type, part in (("clicks", next_clicks), ("carts", carts), ("orders", orders)):
-        part = part.groupby(["row", "item"], as_index=False)["probability"].sum()
-        part = part.sort_values(["row", "probability", "item"], ascending=[True, False, True])
-        parts.append(part.groupby("row").head(20).assign(event_type=event_type))
-    return pd.concat(parts, ignore_index=True)
 
 
 def _typed(events: pd.DataFrame) -> pd.DataFrame:
