@@ -140,3 +140,15 @@ def test_one_node_validates_all_three_files_before_anything_is_written(raw):
     assert len(transactions) == len(raw[2])
     with pytest.raises(ValueError, match=r"transactions_train\.csv lacks"):
         validate_raw_inputs(raw[0], raw[1], raw[2].drop(columns="sales_channel_id"))
+
+
+def test_catalog_writes_transaction_dates_as_kaggle_does(tmp_path, raw):
+    entry = yaml.safe_load(
+        (BLUEPRINT / "conf" / "base" / "catalog_data_generation.yml").read_text()
+    )["raw_transactions"]
+    entry["filepath"] = str(tmp_path / "transactions_train.csv")
+    frame = raw[2].head(3).assign(t_dat=pd.to_datetime(raw[2]["t_dat"].head(3)))
+    DataCatalog.from_config({"raw_transactions": entry}).save("raw_transactions", frame)
+    lines = (tmp_path / "transactions_train.csv").read_text().splitlines()
+    assert lines[1].startswith(f"{frame['t_dat'].iloc[0]:%Y-%m-%d},")
+    assert len(lines[1].split(",")[0]) == 10
