@@ -1,11 +1,15 @@
-"""The shared predictions format and OTTO's metric, used for early stopping, the blend weight
-and the registry's quality gate (model_evaluation reports the full metric table)."""
+"""The shared predictions format and OTTO's score by event type, used for early stopping,
+the blend weight and the registry's quality gate (model_evaluation reports the full table)."""
 
 import numpy as np
 import pandas as pd
 
-EVENT_TYPES = ("clicks", "carts", "orders")
-OTTO_WEIGHTS = {"clicks": 0.10, "carts": 0.30, "orders": 0.60}
+from recommender_gnn.pipelines.model_evaluation.metrics import (
+    EVENT_TYPES,
+    session_scores,
+    summarise,
+)
+
 PREDICTION_COLUMNS = ["session", "event_type", "item", "rank", "score"]
 
 
@@ -24,21 +28,12 @@ def predictions_frame(sessions: np.ndarray, items: np.ndarray, scores: np.ndarra
 
 
 def otto_scores(predictions: pd.DataFrame, labels: pd.DataFrame, k: int = 20) -> dict[str, float]:
-    """Recall@k per event type as OTTO defines it, and the weighted OTTO score.
+    """Recall@k per event type (0 without labels) and the weighted OTTO score.
 
-    Per type: hits summed over sessions / min(k, number of labels) summed over sessions.
+    Computed by model_evaluation's metric, so early stopping, the blend weight, the gate and
+    the evaluation report cannot disagree on what the score is.
     """
-    keys = ["session", "event_type", "item"]
-    top = predictions.loc[predictions["rank"] <= k, keys].drop_duplicates()
-    hit_counts = labels.merge(top, on=keys, how="inner").groupby("event_type").size()
-    label_counts = (
-        labels.groupby(["session", "event_type"]).size().clip(upper=k).groupby("event_type").sum()
-    )
-    result = {
-        event_type: float(hit_counts.get(event_type, 0) / label_counts[event_type])
-        if label_counts.get(event_type, 0)
-        else 0.0
-        for event_type in OTTO_WEIGHTS
-    }
-    result["score"] = sum(OTTO_WEIGHTS[name] * result[name] for name in OTTO_WEIGHTS)
+    metrics = summarise(session_scores(predictions, labels, top_k=k))
+    result = {name: float(np.nan_to_num(metrics[f"recall_{name}"])) for name in EVENT_TYPES}
+    result["score"] = metrics["score"]
     return result
