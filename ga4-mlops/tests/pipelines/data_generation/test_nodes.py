@@ -14,15 +14,10 @@ import pytest
 import yaml
 from kedro_datasets.partitions import PartitionedDataset
 
-from ga4_mlops.pipelines.data_generation.nodes import (
-    EVENT_NAMES,
-    FUNNEL_STEPS,
-    build_simulation,
-    day_events,
-    generate_ga4_events,
-    oracle_probabilities,
-)
+from ga4_mlops.pipelines.data_generation.nodes import generate_ga4_events, oracle_probabilities
 from ga4_mlops.pipelines.data_generation.schema import GA4_EVENT_SCHEMA
+from ga4_mlops.pipelines.data_generation.sessions import build_simulation, day_events
+from ga4_mlops.pipelines.data_generation.vocabulary import EVENT_NAMES, FUNNEL_STEPS
 
 PARAMETERS = (
     Path(__file__).resolve().parents[3] / "conf" / "base" / "parameters_data_generation.yml"
