@@ -26,6 +26,7 @@ def raw(tiny_generation_params):
     articles, customers, transactions, _, _ = generate_hm_data(
         {**tiny_generation_params, "n_customers": 200}
     )
+    transactions = pd.concat(list(transactions), ignore_index=True)  # weekly chunks
     transactions = transactions.astype({"customer_id": str, "article_id": str})
     return articles, customers, transactions
 

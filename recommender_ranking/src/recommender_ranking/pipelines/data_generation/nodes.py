@@ -1,10 +1,12 @@
 """The built-in local data: H&M-shaped files with planted structure and an exact oracle."""
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .catalogue import (
     ARTICLE_COLUMNS,
@@ -14,7 +16,8 @@ from .catalogue import (
     build_customers,
     n_cells,
 )
-from .simulation import build_market, purchase_probabilities, simulate_week
+from .oracle import oracle_recommendations
+from .simulation import build_market, simulate_week
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +56,9 @@ def generate_hm_data(params: dict[str, Any]):
 
     The last simulated week is the test week of the week convention (globals.yml ``weeks``):
     the oracle ranks each customer's articles by their true purchase probability in it.
+    Transactions are returned as weekly DataFrames made on demand (a generator): the simulated
+    purchases are held as small integer arrays (18 bytes a row: 0.6 GB at full size) and the
+    catalog's ChunkedCSVDataset writes one week at a time.
     """
     sizes = generation_sizes(params)
     n_weeks = int(sizes["n_weeks"])
@@ -69,20 +75,15 @@ def generate_hm_data(params: dict[str, Any]):
         int(start_date.isocalendar().week) - 1,
         {**params, "items_per_customer_week": sizes["items_per_customer_week"]},
     )
-    weeks, history = [], _empty_history()
+    weeks: list[dict[str, np.ndarray]] = []
+    history = _history(weeks)
     for week in range(n_weeks):
         if week == n_weeks - 1:
             oracle = oracle_recommendations(
                 market, week, n_weeks, history, customers, articles, params["k"]
             )
-        bought = simulate_week(rng, market, week, n_weeks, history)
-        bought["week"] = week
-        weeks.append(bought)
-        history = pd.concat(
-            [frame[["customer", "article"]] for frame in weeks[-market.window :]],
-            ignore_index=True,
-        )
-    transactions = _transactions_frame(weeks, start_date, customers, articles)
+        weeks.append(_compact(simulate_week(rng, market, week, n_weeks, history)))
+        history = _history(weeks[-market.window :])
     images = article_images(
         articles, params["seed"], params["image_size"], params["missing_image_share"]
     )
@@ -92,63 +93,62 @@ def generate_hm_data(params: dict[str, Any]):
         len(customers),
         len(articles),
         len(images),
-        len(transactions),
+        sum(len(week["customer"]) for week in weeks),
         n_weeks,
         start_date.date(),
         end_date.date(),
     )
+    transactions = transaction_chunks(weeks, start_date, customers, articles)
     return articles[ARTICLE_COLUMNS], customers[CUSTOMER_COLUMNS], transactions, images, oracle
 
 
-def _empty_history() -> pd.DataFrame:
-    return pd.DataFrame({"customer": np.array([], int), "article": np.array([], int)})
+def _compact(bought: pd.DataFrame) -> dict[str, np.ndarray]:
+    """One week's purchases in the smallest exact dtypes (in simulation order)."""
+    return {
+        "customer": bought["customer"].to_numpy(np.int32),
+        "article": bought["article"].to_numpy(np.int32),
+        "day": bought["day"].to_numpy(np.int8),
+        "channel": bought["channel"].to_numpy(np.int8),
+        "price": bought["price"].to_numpy(np.float64),
+    }
 
 
-def _transactions_frame(weeks, start_date, customers, articles) -> pd.DataFrame:
-    """transactions_train.csv's columns, sorted by day like the real file. Ids are categorical
-    so that the real size (31.8 M rows) fits in memory; they are written as plain strings."""
-    bought = pd.concat(weeks, ignore_index=True)
-    day = bought["week"].to_numpy() * 7 + bought["day"].to_numpy()
-    order = np.argsort(day, kind="stable")
+def _history(weeks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The purchases (customer, article) of ``weeks``, in simulation order."""
     return pd.DataFrame(
         {
-            # Dates, not strings (31.8 M Python strings at full size): the catalog writes them
-            # as YYYY-MM-DD (save_args date_format).
-            "t_dat": start_date + pd.to_timedelta(day[order], unit="D"),
-            "customer_id": pd.Categorical.from_codes(
-                bought["customer"].to_numpy()[order], categories=customers["customer_id"]
-            ),
-            "article_id": pd.Categorical.from_codes(
-                bought["article"].to_numpy()[order], categories=articles["article_id"]
-            ),
-            "price": bought["price"].to_numpy()[order],
-            "sales_channel_id": bought["channel"].to_numpy()[order],
+            column: np.concatenate([week[column] for week in weeks] or [np.array([], np.int32)])
+            for column in ("customer", "article")
         }
     )
 
 
-def oracle_recommendations(market, week, n_weeks, history, customers, articles, k: int):
-    """Each customer's k articles with the highest true purchase probability in ``week``
-    (computed in chunks of customers: customers x articles never sits in memory whole)."""
-    n_customers, n_articles = len(customers), len(articles)
-    chunk = max(1, 2_000_000 // n_articles)
-    k = min(k, n_articles)
-    frames = []
-    for first in range(0, n_customers, chunk):
-        members = np.arange(first, min(first + chunk, n_customers))
-        probability = purchase_probabilities(market, week, n_weeks, members, history)
-        top = np.argpartition(-probability, k - 1, axis=1)[:, :k]
-        top_probability = np.take_along_axis(probability, top, 1)
-        order = np.argsort(-top_probability, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, 1)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "customer_id": np.repeat(customers["customer_id"].to_numpy()[members], k),
-                    "article_id": articles["article_id"].to_numpy()[top.ravel()],
-                    "probability": np.take_along_axis(top_probability, order, 1).ravel(),
-                    "rank": np.tile(np.arange(1, k + 1), len(members)),
-                }
-            )
+def transaction_chunks(
+    weeks: list[dict[str, np.ndarray]],
+    start_date: pd.Timestamp,
+    customers: pd.DataFrame,
+    articles: pd.DataFrame,
+) -> Iterator[pd.DataFrame]:
+    """transactions_train.csv's columns, one week at a time, sorted by day like the real file.
+
+    Columns are Arrow-backed (dates as date32, ids taken from one Arrow array of each table):
+    no Python string per row, and the CSV writer renders dates as YYYY-MM-DD."""
+    customer_ids = pa.array(customers["customer_id"], pa.string())
+    article_ids = pa.array(articles["article_id"], pa.string())
+    first_day = (start_date - pd.Timestamp("1970-01-01")).days
+    for number, week in enumerate(weeks):
+        order = np.argsort(week["day"], kind="stable")
+        days = first_day + number * 7 + week["day"][order].astype(np.int32)
+        yield pd.DataFrame(
+            {
+                "t_dat": pd.arrays.ArrowExtensionArray(pa.array(days, pa.date32())),
+                "customer_id": pd.arrays.ArrowExtensionArray(
+                    customer_ids.take(pa.array(week["customer"][order]))
+                ),
+                "article_id": pd.arrays.ArrowExtensionArray(
+                    article_ids.take(pa.array(week["article"][order]))
+                ),
+                "price": week["price"][order],
+                "sales_channel_id": week["channel"][order].astype(np.int64),
+            }
         )
-    return pd.concat(frames, ignore_index=True)
