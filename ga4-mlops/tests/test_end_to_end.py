@@ -29,7 +29,7 @@ def test_batch_scores_keep_ids_and_carry_the_model_version(tiny_project):
     scoring_set = pd.read_parquet(data / "05_model_input" / "scoring_set.parquet")
     assert scores["user_pseudo_id"].tolist() == scoring_set["user_pseudo_id"].tolist()
     assert scores["user_pseudo_id"].map(type).eq(str).all()
-    assert set(pd.to_datetime(scores["snapshot_date"]).dt.strftime("%Y-%m-%d")) == {"2021-02-01"}
+    assert set(pd.to_datetime(scores["snapshot_date"]).dt.strftime("%Y-%m-%d")) == {"2021-01-24"}
     assert scores["calibrated_probability"].between(0, 1).all()
     assert sorted(scores["decile"].unique()) == list(range(1, 11))
     assert set(scores["model_version"]) == {"1"}

@@ -24,7 +24,15 @@ def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
         )
     )
     (churn_conf / "parameters_model_input.yml").write_text(
-        yaml.safe_dump({"model_input": {"columns": CHURN_COLUMNS, "splits": CHURN_SPLITS}})
+        yaml.safe_dump(
+            {
+                "model_input": {
+                    "columns": CHURN_COLUMNS,
+                    # Environments merge into conf/base key by key: the dates replace its own.
+                    "splits": {"by": "date", "dates": CHURN_SPLITS},
+                }
+            }
+        )
     )
     params = "model_training.lightgbm.optuna.n_trials=3,model_explanation.max_rows=300"
     run_kedro(project, "run", "--env=churn", "--pipeline=training", "--params", params)

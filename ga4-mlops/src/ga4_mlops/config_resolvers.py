@@ -6,6 +6,8 @@ from typing import Any
 
 from omegaconf.resolvers import oc
 
+from ga4_mlops.snapshot_dates import anchored_feature_query, snapshot_splits, snapshot_window
+
 _BIGQUERY_TYPES = {bool: "BOOL", int: "INT64", float: "FLOAT64", str: "STRING"}
 
 
@@ -70,12 +72,6 @@ def bq_default_dataset(table: str) -> dict[str, str]:
     return {"projectId": parts[0], "datasetId": parts[1]}
 
 
-def concat_lists(lists: Mapping[str, Sequence[Any]]) -> list[Any]:
-    """All values of a mapping of lists, in order: derives the query's snapshot dates from
-    the splits in globals.yml, so the dates are written once."""
-    return [item for values in lists.values() for item in values]
-
-
 def required_env(name: str, what: str = "") -> str:
     """The value of environment variable ``name``; an error saying what to set when it is
     unset or empty. ``oc.env`` would accept an empty value (the Dockerfile's default), and a
@@ -95,6 +91,9 @@ CUSTOM_RESOLVERS = {
     "bq_query_parameters": bq_query_parameters,
     "bq_default_dataset": bq_default_dataset,
     "oc.env": oc.env,
-    "concat_lists": concat_lists,
+    # Snapshot dates from one anchor date (ga4_mlops/snapshot_dates.py).
+    "anchored_feature_query": anchored_feature_query,
+    "snapshot_splits": snapshot_splits,
+    "snapshot_window": snapshot_window,
     "required_env": required_env,
 }

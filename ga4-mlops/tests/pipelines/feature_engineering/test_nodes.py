@@ -7,53 +7,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     OTHER_CODE,
     encode_features,
     fit_preprocessor,
-    split_by_date,
 )
-
-
-def test_split_by_date_cuts_by_time_and_keeps_scoring_unlabelled(
-    churn_table, churn_columns, churn_splits
-):
-    train, validation, calibration, test, scoring = split_by_date(
-        churn_table, churn_columns, churn_splits
-    )
-    assert set(train["as_of"].dt.strftime("%Y-%m-%d")) == set(churn_splits["train"])
-    assert set(test["as_of"].dt.strftime("%Y-%m-%d")) == set(churn_splits["test"])
-    assert len(train) + len(validation) + len(calibration) + len(test) + len(scoring) == len(
-        churn_table
-    )
-    assert train["churned"].dtype == "int64"
-    assert scoring["churned"].isna().all()
-
-
-def test_split_by_date_names_missing_split_dates(churn_table, churn_columns, churn_splits):
-    churn_splits["test"] = ["2030-01-01"]
-    with pytest.raises(
-        ValueError, match=r"no rows with as_of in split 'test' \(\['2030-01-01'\]\)"
-    ):
-        split_by_date(churn_table, churn_columns, churn_splits)
-
-
-def test_split_by_date_names_missing_columns(churn_table, churn_columns, churn_splits):
-    with pytest.raises(ValueError, match=r"model_input_table lacks column\(s\) \['plan'\]"):
-        split_by_date(churn_table.drop(columns="plan"), churn_columns, churn_splits)
-
-
-def test_split_by_date_rejects_a_target_that_never_occurs(churn_table, churn_columns, churn_splits):
-    labelled = churn_table["churned"].notna()
-    churn_table.loc[labelled, "churned"] = 0.0
-    with pytest.raises(ValueError, match="single class in split 'train'"):
-        split_by_date(churn_table, churn_columns, churn_splits)
-
-
-def test_split_by_date_rejects_unlabelled_rows_in_a_labelled_split(
-    churn_table, churn_columns, churn_splits
-):
-    churn_splits["test"] = churn_splits["scoring"]
-    with pytest.raises(
-        ValueError, match=r"column 'churned' is missing for .* rows of split 'test'"
-    ):
-        split_by_date(churn_table, churn_columns, churn_splits)
 
 
 def test_preprocessor_learns_from_train_only_and_handles_unseen_and_missing(churn_columns):

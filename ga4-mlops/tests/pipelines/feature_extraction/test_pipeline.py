@@ -82,7 +82,8 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
         *columns["categorical"],
         columns["target"],
     ]
-    scoring = table["snapshot_date"].isin(pd.to_datetime(globals_config["snapshots"]["scoring"]))
+    scoring_dates = parameters["model_input"]["splits"]["dates"]["scoring"]
+    scoring = table["snapshot_date"].isin(pd.to_datetime(scoring_dates))
     assert table.loc[scoring, "label"].isna().all()
     assert table.loc[~scoring, "label"].isin([0, 1]).all()
     assert table.loc[~scoring, "label"].sum() > 0

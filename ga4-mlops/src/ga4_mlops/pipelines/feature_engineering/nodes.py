@@ -1,4 +1,4 @@
-"""Split the model-input table by date and fit imputation and encoding on train only.
+"""Fit imputation and encoding on train only (the splits themselves: ``splits.py``).
 
 Nothing here knows GA4: column roles come from ``params:model_input.columns``, so the same
 nodes serve any binary tabular problem (churn, default) whose table has a date column.
@@ -13,76 +13,21 @@ import pandas as pd
 
 from ga4_mlops.checks import require_columns
 
+from .splits import split_model_input
+
+# The split node's former name, still imported by tests of later pipelines.
+split_by_date = split_model_input
+
 logger = logging.getLogger(__name__)
 
 MISSING_CODE = 0
 OTHER_CODE = 1  # rare in train, or never seen in train
 FIRST_CATEGORY_CODE = 2
-SPLIT_NAMES = ("train", "validation", "calibration", "test", "scoring")
 
 
 def feature_columns(columns: dict[str, Any]) -> list[str]:
     """The model's input columns in a fixed order: numeric first, then categorical."""
     return [*columns["numeric"], *columns["categorical"]]
-
-
-def split_by_date(
-    model_input_table: pd.DataFrame, columns: dict[str, Any], splits: dict[str, list[str]]
-) -> tuple[pd.DataFrame, ...]:
-    """Cut the table into train/validation/calibration/test/scoring by the date column.
-
-    Splitting by time (never by row) is what keeps the evaluation honest: the model is
-    tested on a later period than it learned from, as it will be used.
-    """
-    date_column, target = columns["date"], columns["target"]
-    require_columns(
-        model_input_table,
-        [*columns["id"], date_column, target, *feature_columns(columns)],
-        "model_input_table",
-        hint=" declared in params model_input.columns",
-    )
-    unknown = set(splits) - set(SPLIT_NAMES)
-    if unknown:
-        raise ValueError(f"params model_input.splits has unknown split(s) {sorted(unknown)}")
-    dates = pd.to_datetime(model_input_table[date_column]).dt.normalize()
-    parts = []
-    for split_name in SPLIT_NAMES:
-        split_dates = pd.to_datetime(pd.Series(splits.get(split_name, []), dtype="object"))
-        part = model_input_table.loc[dates.isin(split_dates)].reset_index(drop=True)
-        if part.empty:
-            raise ValueError(
-                f"model_input_table has no rows with {date_column} in split '{split_name}' "
-                f"({[str(d.date()) for d in split_dates]}); it has dates "
-                f"{sorted({str(d.date()) for d in dates.unique()})}"
-            )
-        if split_name != "scoring":
-            labels = part[target]
-            if labels.isna().any():
-                raise ValueError(
-                    f"model_input_table column '{target}' is missing for {labels.isna().sum()} "
-                    f"rows of split '{split_name}': a labelled split needs its full horizon "
-                    "inside the data"
-                )
-            if not set(labels.unique()) <= {0, 1}:
-                raise ValueError(
-                    f"model_input_table column '{target}' must hold 0/1 in split "
-                    f"'{split_name}', found {sorted(labels.unique())[:5]}"
-                )
-            part[target] = labels.astype("int64")
-        logger.info(
-            "split %s: %d rows, positive rate %s",
-            split_name,
-            len(part),
-            "n/a" if split_name == "scoring" else f"{part[target].mean():.4f}",
-        )
-        parts.append(part)
-    train = parts[0]
-    if train[target].nunique() < 2:
-        raise ValueError(
-            f"model_input_table column '{target}' has a single class in split 'train': "
-            "the target event never (or always) occurs; check feature_query.target_event"
-        )
-    return tuple(parts)
 
 
 @dataclass

@@ -1,10 +1,11 @@
-"""Split by date, fit the preprocessor on train, encode every labelled split."""
+"""Split the table (by date or id hash), fit the preprocessor on train, encode every labelled split."""
 
 from functools import partial
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import encode_features, fit_preprocessor, split_by_date
+from .nodes import encode_features, fit_preprocessor
+from .splits import split_model_input
 
 LABELLED_SPLITS = ("train", "validation", "calibration", "test")
 
@@ -13,14 +14,14 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=split_by_date,
+                func=split_model_input,
                 inputs=[
                     "model_input_table",
                     "params:model_input.columns",
                     "params:model_input.splits",
                 ],
                 outputs=[f"{split}_set" for split in (*LABELLED_SPLITS, "scoring")],
-                name="split_by_date",
+                name="split_model_input",
             ),
             Node(
                 func=fit_preprocessor,

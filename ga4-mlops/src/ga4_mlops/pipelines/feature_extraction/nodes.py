@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from ga4_mlops.pipelines.feature_engineering.splits import assign_by_date, normalise_splits
+
 logger = logging.getLogger(__name__)
 
 RAW_DATASET = "ga4_events@user_features"
@@ -129,6 +131,29 @@ def _standardise_types(
     return table
 
 
+def _split_of_snapshots(splits: dict[str, Any], snapshots: list[date]) -> dict[date, str]:
+    """The split of each queried snapshot date; listed split dates the query lacks are errors."""
+    splits = normalise_splits(splits)
+    if splits["by"] != "date":
+        return {}
+    listed = [
+        _parse_day(day, "snapshot_dates")
+        for rule in (splits.get("dates") or {}).values()
+        if isinstance(rule, list)
+        for day in rule
+    ]
+    not_queried = sorted(str(d) for d in listed if d not in snapshots)
+    if not_queried:
+        raise ValueError(
+            f"params model_input.splits use snapshot date(s) {not_queried} that "
+            "feature_query.snapshot_dates does not list, so the query gives them no rows: "
+            "add them to feature_query.snapshot_dates in conf/base/globals.yml"
+        )
+    queried = pd.Series(pd.to_datetime(snapshots))
+    assigned = assign_by_date(queried, splits)
+    return {day: name for day, name in zip(snapshots, assigned, strict=True) if name}
+
+
 def _check_snapshots(
     table: pd.DataFrame,
     data_first: date,
@@ -143,16 +168,7 @@ def _check_snapshots(
     """Every snapshot has users; labelled ones have their whole horizon inside the data."""
     date_column, target = columns["date"], columns["target"]
     days = table[date_column].dt.date
-    split_of = {
-        _parse_day(d, "snapshot_dates"): name for name, dates in splits.items() for d in dates
-    }
-    not_queried = sorted(str(d) for d in split_of if d not in snapshots)
-    if not_queried:
-        raise ValueError(
-            f"params model_input.splits use snapshot date(s) {not_queried} that "
-            "feature_query.snapshot_dates does not list, so the query gives them no rows: "
-            "add them to feature_query.snapshot_dates in conf/base/globals.yml"
-        )
+    split_of = _split_of_snapshots(splits, snapshots)
     for snapshot in snapshots:
         lookback_first = snapshot - timedelta(days=lookback)
         horizon_last = snapshot + timedelta(days=horizon - 1)

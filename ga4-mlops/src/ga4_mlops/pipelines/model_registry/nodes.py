@@ -52,7 +52,7 @@ def package_model(
     lightgbm_hyperparameters: dict[str, Any],
     evaluation_metrics: pd.DataFrame,
     columns: dict[str, Any],
-    splits: dict[str, list[str]],
+    splits: dict[str, Any],
     example_rows: pd.DataFrame,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Bundle the scoring path with an input example, and describe it in a model card.
@@ -75,7 +75,7 @@ def package_model(
         },
         "encoded_columns": preprocessor.output_columns,
         "target": columns["target"],
-        "splits": {name: list(dates) for name, dates in splits.items()},
+        "splits": splits,
         "lightgbm_hyperparameters": lightgbm_hyperparameters,
         "calibration_method": calibrator.method,
         "test_metrics": metrics,
