@@ -194,7 +194,8 @@ def test_id_hash_fractions_must_cover_every_labelled_split(churn_columns):
 def test_split_names_beside_by_are_refused(churn_table, churn_columns, churn_splits):
     with pytest.raises(
         ValueError,
-        match=r"mixes split names \['calibration', 'scoring', 'test', 'train', 'validation'\] with 'by'",
+        match=r"mixes split names \['calibration', 'scoring', 'test', 'train', 'validation'\] "
+        r"with 'by'",
     ):
         split_model_input(churn_table, churn_columns, {"by": "date", **churn_splits})
 

@@ -1,4 +1,4 @@
-"""Split the table (by date or id hash), fit the preprocessor on train, encode every labelled split."""
+"""Split the table (by date or id hash), fit the preprocessor on train, encode the splits."""
 
 from functools import partial
 
