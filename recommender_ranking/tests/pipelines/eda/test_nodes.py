@@ -8,6 +8,7 @@ from recommender_ranking.pipelines.eda.nodes import (
     age_plot,
     price_plot,
     profile_report,
+    transactions_reports,
     weekly_sales_plot,
 )
 
@@ -63,3 +64,18 @@ def test_age_and_price_plots_count_what_they_show():
     assert sum(patch.get_height() for patch in axes.patches) == 3
     prices = price_plot(_transactions()).axes[0]
     assert sum(patch.get_height() for patch in prices.patches) == len(_transactions())
+
+
+def test_transactions_reports_come_from_one_load_of_the_table():
+    transactions = _transactions()
+    profile, weekly, prices = transactions_reports(transactions, PARAMS)
+    assert f"transactions ({len(transactions)} rows" in profile
+    assert weekly.axes[0].get_title() == "Weekly sales"
+    assert sum(patch.get_height() for patch in prices.axes[0].patches) == len(transactions)
+
+
+def test_the_pipeline_loads_transactions_in_one_node():
+    from recommender_ranking.pipelines.eda import create_pipeline
+
+    readers = [node.name for node in create_pipeline().nodes if "transactions" in node.inputs]
+    assert readers == ["report_transactions"]

@@ -2,14 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    age_plot,
-    price_plot,
-    profile_articles,
-    profile_customers,
-    profile_transactions,
-    weekly_sales_plot,
-)
+from .nodes import age_plot, profile_articles, profile_customers, transactions_reports
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -28,15 +21,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="profile_customers",
             ),
             Node(
-                profile_transactions,
+                transactions_reports,
                 ["transactions", "params:eda"],
-                "eda_transactions_profile",
-                name="profile_transactions",
-            ),
-            Node(
-                weekly_sales_plot, "transactions", "eda_weekly_sales_plot", name="plot_weekly_sales"
+                ["eda_transactions_profile", "eda_weekly_sales_plot", "eda_price_plot"],
+                name="report_transactions",
             ),
             Node(age_plot, "customers", "eda_age_plot", name="plot_age"),
-            Node(price_plot, "transactions", "eda_price_plot", name="plot_price"),
         ]
     )
