@@ -4,10 +4,12 @@ import pytest
 
 from ga4_mlops.pipelines.feature_engineering.nodes import (
     MISSING_CODE,
-    OTHER_CODE,
+    UNSEEN_CODE,
     encode_features,
     fit_preprocessor,
 )
+
+RARE_CODE = 1.0  # one frequent category (code 0) in each column below, then the rare ones
 
 
 def test_preprocessor_learns_from_train_only_and_handles_unseen_and_missing(churn_columns):
@@ -20,7 +22,7 @@ def test_preprocessor_learns_from_train_only_and_handles_unseen_and_missing(chur
         }
     )
     preprocessor = fit_preprocessor(train, churn_columns, {"min_category_count": 2})
-    assert preprocessor.medians["tenure_months"] == 2.0
+    assert preprocessor.named_transformers_["numeric"].statistics_[0] == 2.0
     scoring = pd.DataFrame(
         {
             "tenure_months": [np.nan, 10.0],
@@ -34,15 +36,15 @@ def test_preprocessor_learns_from_train_only_and_handles_unseen_and_missing(chur
     assert list(encoded.columns) == [
         "tenure_months",
         "support_tickets",
-        "tenure_months__missing",
+        "missingindicator_tenure_months",
         "plan",
         "region",
     ]
     assert encoded["tenure_months"].tolist() == [2.0, 10.0]
     assert encoded["support_tickets"].tolist() == [5.0, 1.0]  # median of train
-    assert encoded["tenure_months__missing"].tolist() == [1.0, 0.0]
-    assert encoded["plan"].tolist() == [OTHER_CODE, MISSING_CODE]
-    assert encoded["region"].tolist() == [2.0, OTHER_CODE]
+    assert encoded["missingindicator_tenure_months"].tolist() == [1.0, 0.0]
+    assert encoded["plan"].tolist() == [UNSEEN_CODE, MISSING_CODE]
+    assert encoded["region"].tolist() == [0.0, RARE_CODE]  # r2 was seen once in train
     assert (encoded.dtypes == "float64").all()
 
 
@@ -58,4 +60,10 @@ def test_preprocessor_rejects_missing_and_non_numeric_columns(churn_columns, chu
 def test_category_codes_do_not_depend_on_row_order(churn_columns, churn_table):
     forward = fit_preprocessor(churn_table, churn_columns, {"min_category_count": 1})
     backward = fit_preprocessor(churn_table.iloc[::-1], churn_columns, {"min_category_count": 1})
-    assert forward.categories == backward.categories
+    forward_codes, backward_codes = (
+        [[str(category) for category in categories] for categories in encoder.categories_]
+        for encoder in (p.named_transformers_["categorical"] for p in (forward, backward))
+    )
+    assert forward_codes == backward_codes
+    shuffled = churn_table.sample(frac=1.0, random_state=3)
+    assert encode_features(forward, shuffled).equals(encode_features(backward, shuffled))

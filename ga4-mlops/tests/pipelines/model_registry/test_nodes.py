@@ -48,12 +48,12 @@ def fitted(churn_table, churn_columns, churn_splits):
     model = train_lightgbm(
         encode_features(preprocessor, train), train, churn_columns, HYPERPARAMETERS
     )
-    calibrator = fit_calibrator(
+    calibrator, _, _ = fit_calibrator(
         model,
         encode_features(preprocessor, calibration),
         calibration,
         churn_columns,
-        {"method": "isotonic"},
+        {"methods": ["isotonic"], "cv_folds": 3, "seed": 0},
     )
     return preprocessor, model, calibrator, scoring
 
@@ -121,7 +121,8 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
     scores = score_rows(loaded, scoring, churn_columns)
     expected_raw = model.predict_proba(encode_features(preprocessor, scoring))[:, 1]
     np.testing.assert_allclose(scores["raw_probability"], expected_raw)
-    np.testing.assert_allclose(scores["calibrated_probability"], calibrator.predict(expected_raw))
+    expected_calibrated = calibrator.predict_proba(encode_features(preprocessor, scoring))[:, 1]
+    np.testing.assert_allclose(scores["calibrated_probability"], expected_calibrated)
     assert scores["customer_id"].tolist() == scoring["customer_id"].tolist()
     assert scores["model_version"].unique().tolist() == ["1"]
     assert sorted(scores["decile"].unique()) == list(range(1, 11))

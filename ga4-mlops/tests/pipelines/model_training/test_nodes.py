@@ -76,6 +76,9 @@ def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared,
     assert np.array_equal(model.predict_proba(features), model_again.predict_proba(features))
 
 
+CALIBRATION = {"methods": ["none", "sigmoid", "isotonic"], "cv_folds": 3, "seed": 0}
+
+
 def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
     prepared, churn_columns
 ):
@@ -84,12 +87,8 @@ def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
     baseline = train_baseline(
         features["train"], sets["train"], churn_columns, {"C": 1.0, "max_iter": 1000}
     )
-    calibrator = fit_calibrator(
-        lightgbm_model,
-        features["calibration"],
-        sets["calibration"],
-        churn_columns,
-        {"method": "isotonic"},
+    calibrator, selection, metrics = fit_calibrator(
+        lightgbm_model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
     )
     predictions = predict_test_set(
         sets["test"], features["test"], baseline, lightgbm_model, calibrator, churn_columns
@@ -106,34 +105,67 @@ def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
     assert roc_auc_score(target, predictions["raw_probability"]) > 0.7
     assert roc_auc_score(target, predictions["baseline_probability"]) > 0.6
     assert predictions["calibrated_probability"].between(0, 1).all()
-    # isotonic calibration on the calibration split matches its mean rate there
-    calibration_raw = lightgbm_model.predict_proba(features["calibration"])[:, 1]
-    assert calibrator.predict(calibration_raw).mean() == pytest.approx(
-        sets["calibration"]["churned"].mean()
+    # the choice is the method with the lowest cross-validated log loss, reported as metrics
+    losses = selection["cv_log_loss"]
+    assert set(losses) == {"none", "sigmoid", "isotonic"}
+    assert selection["method"] == min(losses, key=losses.get)
+    assert metrics == {f"cv_log_loss.{m}": {"value": v, "step": 0} for m, v in losses.items()}
+
+
+def _overconfident_model(prepared, columns):
+    """A LightGBM model whose probabilities are far too high: positives weighted 10 times."""
+    sets, features = prepared
+    return train_lightgbm(
+        features["train"],
+        sets["train"],
+        columns,
+        {**LIGHTGBM_PARAMS["fixed"], "n_estimators": 60, "scale_pos_weight": 10.0},
     )
 
 
-def test_sigmoid_calibration_preserves_ranking_and_unknown_method_is_named(prepared, churn_columns):
+def test_calibration_is_chosen_on_the_calibration_split_and_fixes_a_biased_model(
+    prepared, churn_columns
+):
     sets, features = prepared
-    _, _, lightgbm_model = _tune_and_train(prepared, churn_columns)
-    sigmoid = fit_calibrator(
-        lightgbm_model,
+    model = _overconfident_model(prepared, churn_columns)
+    calibrator, selection, _ = fit_calibrator(
+        model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
+    )
+    # "none" keeps the bias, so cross-validation must pick a real calibration
+    assert selection["method"] in {"sigmoid", "isotonic"}
+    assert selection["cv_log_loss"]["none"] > selection["cv_log_loss"][selection["method"]]
+    raw = model.predict_proba(features["calibration"])[:, 1]
+    calibrated = calibrator.predict_proba(features["calibration"])[:, 1]
+    rate = sets["calibration"]["churned"].mean()
+    assert abs(calibrated.mean() - rate) < 0.02 < abs(raw.mean() - rate)
+    # the model itself is frozen: calibration never refits it
+    frozen = calibrator.calibrated_classifiers_[0].estimator
+    assert np.array_equal(
+        frozen.predict_proba(features["test"]), model.predict_proba(features["test"])
+    )
+
+
+def test_calibration_none_passes_scores_through_and_unknown_method_is_named(
+    prepared, churn_columns
+):
+    sets, features = prepared
+    model = _overconfident_model(prepared, churn_columns)
+    identity, selection, _ = fit_calibrator(
+        model,
         features["calibration"],
         sets["calibration"],
         churn_columns,
-        {"method": "sigmoid"},
+        {**CALIBRATION, "methods": ["none"]},
     )
-    raw = lightgbm_model.predict_proba(features["test"])[:, 1]
+    assert selection["method"] == "none"
     assert np.array_equal(
-        np.argsort(raw, kind="stable"), np.argsort(sigmoid.predict(raw), kind="stable")
+        identity.predict_proba(features["test"]), model.predict_proba(features["test"])
     )
-    with pytest.raises(
-        ValueError, match=r"calibration.method must be 'isotonic' or 'sigmoid', got 'beta'"
-    ):
+    with pytest.raises(ValueError, match=r"calibration.methods must be a non-empty list of"):
         fit_calibrator(
-            lightgbm_model,
+            model,
             features["calibration"],
             sets["calibration"],
             churn_columns,
-            {"method": "beta"},
+            {**CALIBRATION, "methods": ["beta"]},
         )

@@ -5,11 +5,13 @@ nodes serve any binary tabular problem (churn, default) whose table has a date c
 """
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.preprocessing import OrdinalEncoder
 
 from ga4_mlops.checks import require_columns
 
@@ -20,9 +22,11 @@ split_by_date = split_model_input
 
 logger = logging.getLogger(__name__)
 
-MISSING_CODE = 0
-OTHER_CODE = 1  # rare in train, or never seen in train
-FIRST_CATEGORY_CODE = 2
+# Category codes: 0.. the categories seen at least min_category_count times in train (sorted),
+# then one code for all rarer ones; never seen in train and missing get negative codes, which
+# LightGBM reads as missing (the baseline's one-hot encoding keeps them apart).
+UNSEEN_CODE = -1
+MISSING_CODE = -2
 
 
 def feature_columns(columns: dict[str, Any]) -> list[str]:
@@ -30,88 +34,78 @@ def feature_columns(columns: dict[str, Any]) -> list[str]:
     return [*columns["numeric"], *columns["categorical"]]
 
 
-@dataclass
-class TabularPreprocessor:
-    """Median imputation and integer codes for categories, learned from train only.
-
-    Codes: 0 missing, 1 rare-or-unseen, 2.. the categories seen at least
-    ``min_category_count`` times in train. Output is all float64 so it travels through
-    MLflow serving and SHAP unchanged.
-    """
-
-    numeric_columns: list[str]
-    categorical_columns: list[str]
-    medians: dict[str, float] = field(default_factory=dict)
-    categories: dict[str, list[str]] = field(default_factory=dict)
-    indicator_columns: list[str] = field(default_factory=list)
-
-    @property
-    def output_columns(self) -> list[str]:
-        return [
-            *self.numeric_columns,
-            *[f"{column}__missing" for column in self.indicator_columns],
-            *self.categorical_columns,
-        ]
-
-    def fit(self, data: pd.DataFrame, min_category_count: int) -> "TabularPreprocessor":
-        require_columns(data, self.numeric_columns + self.categorical_columns, "train_set")
-        for column in self.numeric_columns:
-            values = pd.to_numeric(data[column], errors="raise").astype("float64")
-            median = values.median()
-            self.medians[column] = 0.0 if np.isnan(median) else float(median)
-            if values.isna().any():
-                self.indicator_columns.append(column)
-        for column in self.categorical_columns:
-            counts = data[column].dropna().astype(str).value_counts()
-            kept = counts[counts >= min_category_count]
-            # order by frequency then name, so codes do not depend on row order
-            self.categories[column] = sorted(kept.index, key=lambda c: (-kept[c], c))
-        return self
-
-    def transform(self, data: pd.DataFrame, dataset: str = "input") -> pd.DataFrame:
-        require_columns(data, self.numeric_columns + self.categorical_columns, dataset)
-        encoded = {}
-        for column in self.numeric_columns:
-            try:
-                values = pd.to_numeric(data[column], errors="raise").astype("float64")
-            except (TypeError, ValueError) as error:
-                raise ValueError(f"{dataset} column '{column}' must be numeric: {error}") from error
-            encoded[column] = values.fillna(self.medians[column]).to_numpy()
-        for column in self.indicator_columns:
-            encoded[f"{column}__missing"] = data[column].isna().to_numpy(dtype="float64")
-        for column in self.categorical_columns:
-            codes = {
-                category: FIRST_CATEGORY_CODE + i
-                for i, category in enumerate(self.categories[column])
-            }
-            values = data[column]
-            mapped = values.astype("string").map(codes)
-            unseen = values.notna() & mapped.isna()
-            if unseen.any():
-                logger.info(
-                    "%s column '%s': %d rows with categories rare or unseen in train",
-                    dataset,
-                    column,
-                    int(unseen.sum()),
-                )
-            encoded[column] = (
-                mapped.fillna(OTHER_CODE).where(values.notna(), MISSING_CODE).to_numpy("float64")
-            )
-        return pd.DataFrame(encoded, index=data.index)[self.output_columns]
-
-
 def fit_preprocessor(
     train_set: pd.DataFrame, columns: dict[str, Any], params: dict[str, Any]
-) -> TabularPreprocessor:
-    """Learn imputation values and category codes from the train split only."""
-    return TabularPreprocessor(
-        numeric_columns=list(columns["numeric"]),
-        categorical_columns=list(columns["categorical"]),
-    ).fit(train_set, min_category_count=params["min_category_count"])
+) -> ColumnTransformer:
+    """Learn median imputation and category codes from the train split only.
+
+    scikit-learn's ``ColumnTransformer`` with pandas output, so the encoded features keep
+    their names in the model, the served model and the SHAP plots (a numeric column with
+    missing values in train gains ``missingindicator_<column>``). All outputs are float64.
+    """
+    numeric, categorical = list(columns["numeric"]), list(columns["categorical"])
+    preprocessor = ColumnTransformer(
+        [
+            (
+                "numeric",
+                # keep_empty_features: a column empty in train is imputed with 0, not dropped
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+                numeric,
+            ),
+            (
+                "categorical",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=UNSEEN_CODE,
+                    encoded_missing_value=MISSING_CODE,
+                    min_frequency=params["min_category_count"],
+                    dtype=np.float64,
+                ),
+                categorical,
+            ),
+        ],
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    return preprocessor.fit(_model_input(train_set, numeric, categorical, "train_set"))
+
+
+def _model_input(
+    data: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
+) -> pd.DataFrame:
+    """The input columns with numbers as float64 and categories as strings or NaN.
+
+    Named errors instead of scikit-learn's: a missing column, or text in a numeric column.
+    """
+    require_columns(data, [*numeric, *categorical], dataset)
+    prepared = {}
+    for column in numeric:
+        try:
+            prepared[column] = pd.to_numeric(data[column], errors="raise").astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{dataset} column '{column}' must be numeric: {error}") from error
+    for column in categorical:
+        values = data[column]
+        prepared[column] = values.astype(str).astype(object).where(values.notna(), np.nan)
+    return pd.DataFrame(prepared, index=data.index)
+
+
+def transform_features(
+    preprocessor: ColumnTransformer, data: pd.DataFrame, dataset: str = "input"
+) -> pd.DataFrame:
+    """Apply the train-fitted preprocessing to any rows (``dataset`` names them in errors)."""
+    roles = {name: list(columns) for name, _, columns in preprocessor.transformers}
+    numeric, categorical = roles["numeric"], roles["categorical"]
+    encoded = preprocessor.transform(_model_input(data, numeric, categorical, dataset))
+    unseen = (encoded[categorical] == UNSEEN_CODE).sum()
+    for column, count in unseen[unseen > 0].items():
+        logger.info(
+            "%s column '%s': %d rows with categories unseen in train", dataset, column, count
+        )
+    return encoded
 
 
 def encode_features(
-    preprocessor: TabularPreprocessor, data: pd.DataFrame, split: str = "input"
+    preprocessor: ColumnTransformer, data: pd.DataFrame, split: str = "input"
 ) -> pd.DataFrame:
-    """Apply the train-fitted preprocessing to any split (named in error messages)."""
-    return preprocessor.transform(data, dataset=f"{split}_set")
+    """Apply the train-fitted preprocessing to a split (named in error messages)."""
+    return transform_features(preprocessor, data, dataset=f"{split}_set")

@@ -10,10 +10,12 @@ from typing import Any
 import lightgbm as lgb
 import mlflow.pyfunc
 import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.compose import ColumnTransformer
 
 from ga4_mlops.checks import require_columns
-from ga4_mlops.pipelines.feature_engineering.nodes import TabularPreprocessor
-from ga4_mlops.pipelines.model_training.nodes import ProbabilityCalibrator
+from ga4_mlops.pipelines.feature_engineering.nodes import transform_features
+from ga4_mlops.pipelines.model_training.nodes import calibration_method
 
 logger = logging.getLogger(__name__)
 
@@ -25,30 +27,30 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
 
     def __init__(
         self,
-        preprocessor: TabularPreprocessor,
+        preprocessor: ColumnTransformer,
         lightgbm_model: lgb.LGBMClassifier,
-        calibrator: ProbabilityCalibrator,
+        calibrator: ClassifierMixin,
     ) -> None:
         self.preprocessor = preprocessor
         self.lightgbm_model = lightgbm_model
         self.calibrator = calibrator
 
     def predict(self, context, model_input, params=None):
-        features = self.preprocessor.transform(pd.DataFrame(model_input), dataset="model input")
+        features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
         raw_probability = self.lightgbm_model.predict_proba(features)[:, 1]
         return pd.DataFrame(
             {
                 "raw_probability": raw_probability,
-                "calibrated_probability": self.calibrator.predict(raw_probability),
+                "calibrated_probability": self.calibrator.predict_proba(features)[:, 1],
             },
             index=features.index,
         )
 
 
 def package_model(
-    preprocessor: TabularPreprocessor,
+    preprocessor: ColumnTransformer,
     lightgbm_model: lgb.LGBMClassifier,
-    calibrator: ProbabilityCalibrator,
+    calibrator: ClassifierMixin,
     lightgbm_hyperparameters: dict[str, Any],
     evaluation_metrics: pd.DataFrame,
     columns: dict[str, Any],
@@ -73,11 +75,11 @@ def package_model(
             "numeric": list(columns["numeric"]),
             "categorical": list(columns["categorical"]),
         },
-        "encoded_columns": preprocessor.output_columns,
+        "encoded_columns": list(preprocessor.get_feature_names_out()),
         "target": columns["target"],
         "splits": splits,
         "lightgbm_hyperparameters": lightgbm_hyperparameters,
-        "calibration_method": calibrator.method,
+        "calibration_method": calibration_method(calibrator),
         "test_metrics": metrics,
     }
     model = PropensityModel(preprocessor, lightgbm_model, calibrator)

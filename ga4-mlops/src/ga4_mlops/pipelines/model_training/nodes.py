@@ -5,17 +5,20 @@ the calibrator, test only measures (in model_evaluation). Nothing here ever sees
 """
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import optuna
 import pandas as pd
+from optuna_integration import LightGBMPruningCallback
+from sklearn.base import ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.isotonic import IsotonicRegression
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -54,28 +57,6 @@ def train_baseline(
         ]
     )
     return model.fit(train_features, _target(train_set, columns))
-
-
-class _OptunaPruningCallback:
-    """Report the validation loss to Optuna during boosting and stop hopeless trials.
-
-    The optuna-integration package has one; this is the few lines it takes, without the
-    extra dependency.
-    """
-
-    order = 30
-
-    def __init__(self, trial: optuna.Trial, report_every: int) -> None:
-        self.trial = trial
-        self.report_every = report_every
-
-    def __call__(self, env: lgb.callback.CallbackEnv) -> None:
-        if env.iteration % self.report_every:
-            return
-        _, _, loss, _ = env.evaluation_result_list[0]
-        self.trial.report(loss, step=env.iteration)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at iteration {env.iteration}")
 
 
 def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -146,7 +127,11 @@ def tune_lightgbm(
             validation_target,
             categorical,
             params["early_stopping_rounds"],
-            callbacks=[_OptunaPruningCallback(trial, tuning["report_every"])],
+            callbacks=[
+                LightGBMPruningCallback(
+                    trial, "binary_logloss", report_interval=tuning["report_every"]
+                )
+            ],
         )
         trial.set_user_attr("best_iteration", int(model.best_iteration_ or model.n_estimators))
         return float(log_loss(validation_target, model.predict_proba(validation_features)[:, 1]))
@@ -194,48 +179,72 @@ def train_lightgbm(
     )
 
 
-@dataclass
-class ProbabilityCalibrator:
-    """Maps raw model probabilities to calibrated ones (isotonic or Platt sigmoid)."""
-
-    method: str
-    isotonic: IsotonicRegression | None = None
-    sigmoid: LogisticRegression | None = None
-
-    def predict(self, raw_probability: np.ndarray) -> np.ndarray:
-        raw_probability = np.asarray(raw_probability, dtype="float64")
-        if self.method == "isotonic":
-            return self.isotonic.predict(raw_probability)
-        return self.sigmoid.predict_proba(_logit(raw_probability).reshape(-1, 1))[:, 1]
+CALIBRATION_METHODS = ("none", "sigmoid", "isotonic")
 
 
-def _logit(probability: np.ndarray) -> np.ndarray:
-    clipped = np.clip(probability, 1e-7, 1 - 1e-7)
-    return np.log(clipped / (1 - clipped))
+def _calibrated(model: Any, method: str) -> ClassifierMixin:
+    """The frozen model, or scikit-learn's calibrator around it (the model is never refitted)."""
+    if method == "none":
+        return FrozenEstimator(model)
+    return CalibratedClassifierCV(FrozenEstimator(model), method=method)
 
 
 def fit_calibrator(
-    lightgbm_model: lgb.LGBMClassifier,
+    lightgbm_model: Any,
     calibration_features: pd.DataFrame,
     calibration_set: pd.DataFrame,
     columns: dict[str, Any],
     params: dict[str, Any],
-) -> ProbabilityCalibrator:
-    """Fit the calibrator on the calibration split only: never on train, never on test."""
-    raw_probability = lightgbm_model.predict_proba(calibration_features)[:, 1]
-    target = _target(calibration_set, columns)
-    method = params["method"]
-    if method == "isotonic":
-        isotonic = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        return ProbabilityCalibrator(method, isotonic=isotonic.fit(raw_probability, target))
-    if method == "sigmoid":
-        sigmoid = LogisticRegression(C=1e6, max_iter=1000)
-        return ProbabilityCalibrator(
-            method, sigmoid=sigmoid.fit(_logit(raw_probability).reshape(-1, 1), target)
+) -> tuple[ClassifierMixin, dict[str, Any], dict[str, dict[str, float]]]:
+    """Choose and fit the calibration on the calibration split only: never train, never test.
+
+    Each method in ``params.methods`` (``none``, ``sigmoid``, ``isotonic``) is scored by the
+    log loss of out-of-fold predictions over seeded stratified folds of the calibration split;
+    the lowest wins (ties go to the earlier, simpler method) and is refitted on the whole
+    split. Isotonic overfits small splits (scores of exactly 0 or 1 cost a huge log loss on
+    the held-out fold), sigmoid cannot fix a non-monotone miscalibration: the data decide.
+    scikit-learn's sigmoid is Platt scaling of the predicted probability (LightGBM has no
+    ``decision_function``). Returns the calibrated classifier (``predict_proba`` on encoded
+    features), the choice with every method's log loss, and the same as MLflow metrics.
+    """
+    methods = list(params["methods"])
+    unknown = [method for method in methods if method not in CALIBRATION_METHODS]
+    if unknown or not methods:
+        raise ValueError(
+            f"params model_training.calibration.methods must be a non-empty list of "
+            f"{list(CALIBRATION_METHODS)}, got {params['methods']!r}"
         )
-    raise ValueError(
-        f"params model_training.calibration.method must be 'isotonic' or 'sigmoid', got {method!r}"
+    target = _target(calibration_set, columns)
+    folds = StratifiedKFold(n_splits=params["cv_folds"], shuffle=True, random_state=params["seed"])
+    cv_log_loss = {}
+    for method in methods:
+        out_of_fold = cross_val_predict(
+            _calibrated(lightgbm_model, method),
+            calibration_features,
+            target,
+            cv=folds,
+            method="predict_proba",
+        )[:, 1]
+        cv_log_loss[method] = float(log_loss(target, out_of_fold, labels=[0, 1]))
+    chosen = min(methods, key=lambda method: cv_log_loss[method])
+    logger.info(
+        "Calibration: %s chosen by %d-fold log loss on the calibration split (%s)",
+        chosen,
+        params["cv_folds"],
+        ", ".join(f"{method} {value:.5f}" for method, value in cv_log_loss.items()),
     )
+    selection = {
+        "method": chosen,
+        "cv_log_loss": cv_log_loss,
+        "cv_folds": int(params["cv_folds"]),
+        "calibration_rows": len(target),
+    }
+    metrics = {
+        f"cv_log_loss.{method}": {"value": value, "step": 0}
+        for method, value in cv_log_loss.items()
+    }
+    calibrator = _calibrated(lightgbm_model, chosen).fit(calibration_features, target)
+    return calibrator, selection, metrics
 
 
 def predict_test_set(
@@ -243,7 +252,7 @@ def predict_test_set(
     test_features: pd.DataFrame,
     baseline_model: SklearnPipeline,
     lightgbm_model: lgb.LGBMClassifier,
-    calibrator: ProbabilityCalibrator,
+    calibrator: ClassifierMixin,
     columns: dict[str, Any],
 ) -> pd.DataFrame:
     """Scores of all three models on the held-out test split, next to ids and labels."""
@@ -251,5 +260,10 @@ def predict_test_set(
     predictions = test_set[[*columns["id"], columns["target"]]].copy()
     predictions["baseline_probability"] = baseline_model.predict_proba(test_features)[:, 1]
     predictions["raw_probability"] = raw_probability
-    predictions["calibrated_probability"] = calibrator.predict(raw_probability)
+    predictions["calibrated_probability"] = calibrator.predict_proba(test_features)[:, 1]
     return predictions
+
+
+def calibration_method(calibrator: ClassifierMixin) -> str:
+    """The method a fitted calibrator applies: ``none`` for the frozen model alone."""
+    return "none" if isinstance(calibrator, FrozenEstimator) else calibrator.method

@@ -50,7 +50,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     COLUMNS,
                     "params:model_training.calibration",
                 ],
-                outputs="calibrator",
+                outputs=["calibrator", "calibration_selection", "calibration_mlflow_metrics"],
                 name="fit_calibrator",
             ),
             Node(
