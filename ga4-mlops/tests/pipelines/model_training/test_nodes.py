@@ -62,7 +62,15 @@ def _tune_and_train(prepared, columns):
         columns,
         LIGHTGBM_PARAMS,
     )
-    return best, trials, train_lightgbm(features["train"], sets["train"], columns, best)
+    model = train_lightgbm(
+        features["train"],
+        sets["train"],
+        columns,
+        best,
+        features["validation"],
+        sets["validation"],
+    )
+    return best, trials, model
 
 
 def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared, churn_columns):
@@ -74,6 +82,11 @@ def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared,
     assert 1 <= best["n_estimators"] <= 300
     features = prepared[1]["test"]
     assert np.array_equal(model.predict_proba(features), model_again.predict_proba(features))
+    # the refit keeps the early-stopped tree count and learns from validation too
+    assert model.booster_.num_trees() == best["n_estimators"]
+    sets, encoded = prepared
+    train_only = train_lightgbm(encoded["train"], sets["train"], churn_columns, best)
+    assert not np.array_equal(model.predict_proba(features), train_only.predict_proba(features))
 
 
 CALIBRATION = {"methods": ["none", "sigmoid", "isotonic"], "cv_folds": 3, "seed": 0}

@@ -169,8 +169,19 @@ def train_lightgbm(
     train_set: pd.DataFrame,
     columns: dict[str, Any],
     best_hyperparameters: dict[str, Any],
+    validation_features: pd.DataFrame | None = None,
+    validation_set: pd.DataFrame | None = None,
 ) -> lgb.LGBMClassifier:
-    """Refit the best configuration on train with the tree count early stopping chose."""
+    """Refit the best configuration on train + validation with the early-stopped tree count.
+
+    Measured on the default data (README): against the early-stopped model (train only), the
+    refit raised test ROC-AUC by 0.001-0.004 and lowered test log loss for each of three
+    bagging seeds, so the validation rows are worth learning from once tuning is done.
+    Without validation frames it refits on train alone.
+    """
+    if validation_features is not None and validation_set is not None:
+        train_features = pd.concat([train_features, validation_features])
+        train_set = pd.concat([train_set, validation_set])
     model = lgb.LGBMClassifier(**best_hyperparameters)
     return model.fit(
         train_features,

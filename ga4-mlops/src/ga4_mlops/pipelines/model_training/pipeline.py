@@ -37,7 +37,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=train_lightgbm,
-                inputs=["train_features", "train_set", COLUMNS, "lightgbm_hyperparameters"],
+                inputs=[
+                    "train_features",
+                    "train_set",
+                    COLUMNS,
+                    "lightgbm_hyperparameters",
+                    "validation_features",
+                    "validation_set",
+                ],
                 outputs="lightgbm_model",
                 name="train_lightgbm",
             ),
