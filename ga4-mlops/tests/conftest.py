@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# Like the Makefile and settings.py: before any test loads LightGBM's or scikit-learn's OpenMP.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 CHURN_DATES = ["2024-01-07", "2024-01-14", "2024-01-21", "2024-01-28", "2024-02-04", "2024-02-11"]
 
 

@@ -8,17 +8,28 @@ import pytest
 
 from tests.conftest import BLUEPRINT
 
-READ_SPINCOUNT = "import os, ga4_mlops.settings; print(os.environ['GOMP_SPINCOUNT'])"
+READ_OPENMP = (
+    "import os, ga4_mlops.settings; "
+    "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+)
+OPENMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 
-@pytest.mark.parametrize(("given", "expected"), [(None, "10000"), ("300000", "300000")])
-def test_settings_bound_openmp_spinning_unless_the_environment_says_otherwise(given, expected):
-    environment = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
-    if given is not None:
-        environment["GOMP_SPINCOUNT"] = given
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, "passive None"),
+        ({"OMP_WAIT_POLICY": "active"}, "active None"),
+        ({"GOMP_SPINCOUNT": "10000"}, "None 10000"),
+    ],
+)
+def test_settings_make_openmp_wait_passively_unless_the_environment_says_otherwise(
+    given, expected
+):
+    environment = {k: v for k, v in os.environ.items() if k not in OPENMP_VARIABLES}
     completed = subprocess.run(
-        [sys.executable, "-c", READ_SPINCOUNT],
-        env=environment,
+        [sys.executable, "-c", READ_OPENMP],
+        env={**environment, **given},
         capture_output=True,
         text=True,
         check=True,
@@ -26,8 +37,19 @@ def test_settings_bound_openmp_spinning_unless_the_environment_says_otherwise(gi
     assert completed.stdout.strip() == expected
 
 
+def test_every_place_the_blueprint_runs_sets_the_same_openmp_wait_policy():
+    """Makefile, image (so Vertex AI steps), dev container and tests agree with settings.py."""
+    expected = "OMP_WAIT_POLICY=passive"
+    makefile = (BLUEPRINT / "Makefile").read_text()
+    assert "export OMP_WAIT_POLICY ?= passive" in makefile
+    assert expected in (BLUEPRINT / "Dockerfile").read_text()
+    devcontainer = (BLUEPRINT / ".devcontainer" / "devcontainer.json").read_text()
+    assert '"OMP_WAIT_POLICY": "passive"' in devcontainer
+    assert os.environ.get("OMP_WAIT_POLICY") == "passive" or "GOMP_SPINCOUNT" in os.environ
+
+
 def test_no_openmp_runtime_is_loaded_before_the_settings():
-    """libgomp reads GOMP_SPINCOUNT once, when loaded: the Kedro CLI with its plugins must not
+    """libgomp reads OMP_WAIT_POLICY once, when loaded: the Kedro CLI with its plugins must not
     load it before settings.py has run."""
     probe = (
         "from pathlib import Path\n"

@@ -5,11 +5,16 @@ import os
 from kedro.config import OmegaConfigLoader
 
 # A run loads two OpenMP runtimes (scikit-learn's and the system libgomp that LightGBM links).
-# With OpenMP's default spinning wait they slow each other 4-7x on a busy machine (a laptop,
-# CI, a shared VM); a bounded spin costs nothing on a quiet one (../docs/conventions.md).
-# libgomp reads it when first loaded, which is after this module: the pipelines import
-# LightGBM and scikit-learn later. An explicit setting in the environment wins.
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# With OpenMP's default spinning wait they slow each other 4-20x as soon as another process
+# wants the CPU (a laptop, CI, a shared VM). Passive waiting removes that loss at a cost of
+# about half again on a quiet machine; a bounded spin (GOMP_SPINCOUNT=10000) is free when quiet
+# but no help under heavy load (measured: README, "Busy machines"). Robust beats fast here.
+# libgomp reads the variables once, when first loaded, which is after this module (the
+# pipelines import LightGBM and scikit-learn later; a test checks it). The Makefile, the
+# Dockerfile (so Vertex AI steps) and the dev container set the same; an explicit
+# OMP_WAIT_POLICY or GOMP_SPINCOUNT in the environment wins.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "passive"
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
 
