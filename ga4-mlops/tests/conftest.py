@@ -90,6 +90,20 @@ BLUEPRINT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
 
 
+def registered_model(project: Path = BLUEPRINT, env: str = "local") -> dict:
+    """``registered_model`` (name, alias) as the project's configuration resolves it for ``env``.
+
+    Tests read it here instead of spelling the name, so a copy renamed in ``globals.yml``
+    keeps passing.
+    """
+    from kedro.config import OmegaConfigLoader
+
+    from ga4_mlops.settings import CONFIG_LOADER_ARGS
+
+    loader = OmegaConfigLoader(str(project / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    return dict(loader["globals"]["registered_model"])
+
+
 def copy_project(destination: Path) -> Path:
     """A throwaway copy of the blueprint, so test runs never touch its data or registry."""
     destination.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ import json
 import mlflow
 import pandas as pd
 
-from tests.conftest import TINY_PARAMS, latest_version, run_kedro
+from tests.conftest import TINY_PARAMS, latest_version, registered_model, run_kedro
 
 
 def test_default_run_writes_every_stage(tiny_project):
@@ -19,7 +19,8 @@ def test_default_run_writes_every_stage(tiny_project):
     drift = pd.read_csv(latest_version(data / "08_reporting" / "drift_report.csv"))
     assert "calibrated_probability" in set(drift["feature"])
     mlflow.set_tracking_uri(f"sqlite:///{tiny_project / 'mlflow.db'}")
-    champion = mlflow.MlflowClient().get_model_version_by_alias("ga4_propensity", "champion")
+    model = registered_model(tiny_project)
+    champion = mlflow.MlflowClient().get_model_version_by_alias(model["name"], model["alias"])
     assert champion.version in (1, "1")
 
 

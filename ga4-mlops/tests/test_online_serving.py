@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import latest_version
+from tests.conftest import latest_version, registered_model
 
 
 def free_loopback_port() -> int:
@@ -42,6 +42,7 @@ def wait_until_ready(url: str, server: subprocess.Popen, timeout_seconds: float 
 @pytest.fixture
 def served_champion(tiny_project):
     port = free_loopback_port()
+    model = registered_model(tiny_project)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -50,7 +51,7 @@ def served_champion(tiny_project):
             "models",
             "serve",
             "-m",
-            "models:/ga4_propensity@champion",
+            f"models:/{model['name']}@{model['alias']}",
             "--env-manager",
             "local",
             "-h",

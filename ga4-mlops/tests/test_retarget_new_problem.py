@@ -3,7 +3,14 @@
 import pandas as pd
 import yaml
 
-from tests.conftest import CHURN_COLUMNS, CHURN_SPLITS, copy_project, make_churn_table, run_kedro
+from tests.conftest import (
+    CHURN_COLUMNS,
+    CHURN_SPLITS,
+    copy_project,
+    make_churn_table,
+    registered_model,
+    run_kedro,
+)
 
 
 def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
@@ -46,4 +53,4 @@ def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
     scores = pd.read_parquet(next(scores_folder.iterdir()) / scores_folder.name)
     assert list(scores.columns[:2]) == ["customer_id", "as_of"]
     assert len(scores) == 2000
-    assert set(scores["model_name"]) == {"ga4_propensity"}
+    assert set(scores["model_name"]) == {registered_model(project, "churn")["name"]}
