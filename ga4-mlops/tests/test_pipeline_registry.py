@@ -12,6 +12,8 @@ def test_every_pipeline_folder_is_registered_and_composed():
     }
     assert {module.__name__.rsplit(".", 1)[-1] for module in FOLDER_PIPELINES} == folders
     registered = register_pipelines()
-    assert folders | {"training", "scoring", "end_to_end", "__default__"} == set(registered)
+    assert folders | {"training", "scoring", "end_to_end", "weekly", "__default__"} == set(
+        registered
+    )
     every_node = {node.name for name in folders for node in registered[name].nodes}
     assert {node.name for node in registered["__default__"].nodes} == every_node

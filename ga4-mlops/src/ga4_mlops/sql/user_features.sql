@@ -10,7 +10,8 @@
 -- Parameters (conf/base/globals.yml `feature_query`):
 --   @start_date, @end_date  STRING 'YYYY-MM-DD': days read; a constant _TABLE_SUFFIX range, so
 --                           BigQuery scans only those daily tables (and skips events_intraday_*).
---   @snapshot_dates         ARRAY<STRING> 'YYYY-MM-DD'.
+--   @snapshot_dates         ARRAY<STRING> 'YYYY-MM-DD', or 'latest': the day after the newest
+--                           event read (one as-of date for inference, labels then NULL).
 --   @lookback_days          INT64: features use events in [S - lookback_days, S).
 --   @horizon_days           INT64: the label looks at [S, S + horizon_days).
 --   @target_event           STRING: the event_name the label counts (purchase, add_to_cart).
@@ -33,11 +34,6 @@
 -- not the same users on both (1.0 keeps every user on both).
 
 WITH
-snapshots AS (
-  SELECT PARSE_DATE('%Y-%m-%d', snapshot_text) AS snapshot_date
-  FROM UNNEST(@snapshot_dates) AS snapshot_text
-),
-
 events AS (
   SELECT
     user_pseudo_id,
@@ -70,6 +66,17 @@ events AS (
 data_window AS (
   SELECT MIN(event_day) AS data_first_date, MAX(event_day) AS data_last_date
   FROM events
+),
+
+-- 'latest' stands for the day after the newest event read: the inference pipeline's default.
+snapshots AS (
+  SELECT DISTINCT
+    IF(
+      snapshot_text = 'latest',
+      (SELECT DATE_ADD(data_last_date, INTERVAL 1 DAY) FROM data_window),
+      PARSE_DATE('%Y-%m-%d', snapshot_text)
+    ) AS snapshot_date
+  FROM UNNEST(@snapshot_dates) AS snapshot_text
 ),
 
 -- One row per user, session and day: the grain every window below sums over.

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from ga4_mlops.pipelines.drift_monitoring.nodes import (
     categorical_psi,
+    category_drift,
     compute_drift_report,
     drift_mlflow_metrics,
     drift_status,
@@ -69,29 +70,56 @@ def test_same_distribution_is_stable_and_a_shift_is_an_alert():
 
 
 def test_nan_is_a_bin_of_its_own():
-    reference = pd.Series(np.arange(100.0))
+    reference = pd.Series(np.arange(1.0, 101.0))
     current = reference.copy()
     current[:30] = np.nan
     edges = numeric_bin_edges(reference, n_bins=4)
-    np.testing.assert_array_equal(edges, [24.75, 49.5, 74.25])
+    np.testing.assert_array_equal(edges, [25.75, 50.5, 75.25])
     counts = numeric_bin_counts(current, edges)
-    assert counts.tolist() == [0, 20, 25, 25, 30]  # 4 value bins + NaN last
+    assert counts.tolist() == [0, 20, 25, 25, 0, 30]  # 4 value bins, zero, NaN last
     assert numeric_psi(reference, current, n_bins=4) > 0.2
 
 
+def test_zero_is_a_bin_of_its_own_and_quantiles_describe_the_rest():
+    # 95% zeros: quantile bins over all values would be one bin holding everything.
+    rng = np.random.default_rng(3)
+    reference = pd.Series(np.where(rng.random(20_000) < 0.95, 0.0, rng.gamma(2.0, 50.0, 20_000)))
+    edges = numeric_bin_edges(reference, n_bins=10)
+    assert edges.size == 9 and (edges > 0).all()
+    counts = numeric_bin_counts(reference, edges)
+    assert counts[-2] == (reference == 0).sum() and counts[-1] == 0
+    # Same share of buyers, but they spend twice as much: visible now, while bins at the
+    # quantiles of all values (the old way: one bin of zeros, one of the rest) see nothing.
+    richer = reference * 2.0
+    old_edges = np.unique(np.quantile(reference, np.linspace(0, 1, 11))[1:-1])
+    old_counts = [
+        np.bincount(np.searchsorted(old_edges, v, side="right"), minlength=11)
+        for v in (reference, richer)
+    ]
+    assert psi_from_counts(*old_counts) < 0.001
+    assert numeric_psi(reference, richer) > 0.03
+    # Same spenders, a different share of buyers: the zero bin shows it.
+    fewer = reference.where(rng.random(20_000) < 0.5, 0.0)
+    assert numeric_psi(reference, fewer) > 0.01
+    assert numeric_psi(reference, reference.sample(frac=1.0, random_state=1)) == 0.0
+
+
 def test_constant_column_separates_below_equal_and_above():
-    constant = pd.Series(np.zeros(500))
+    constant = pd.Series(np.full(500, 5.0))
     assert numeric_psi(constant, constant) == 0.0
-    assert numeric_psi(constant, pd.Series(np.ones(500))) > 1.0
-    assert numeric_psi(constant, pd.Series(-np.ones(500))) > 1.0
+    assert numeric_psi(constant, pd.Series(np.full(500, 6.0))) > 1.0
+    assert numeric_psi(constant, pd.Series(np.full(500, 4.0))) > 1.0
     assert numeric_bin_counts(
-        pd.Series([-1.0, 0.0, 0.0, 2.0]), numeric_bin_edges(constant, 10)
-    ).tolist() == [1, 2, 1, 0]
+        pd.Series([4.0, 5.0, 5.0, 7.0, 0.0]), numeric_bin_edges(constant, 10)
+    ).tolist() == [1, 2, 1, 1, 0]
+    zeros = pd.Series(np.zeros(500))
+    assert numeric_bin_edges(zeros, 10).size == 0
+    assert numeric_psi(zeros, pd.Series(np.ones(500))) > 1.0
 
 
 def test_values_outside_the_reference_range_fall_in_the_outer_bins():
-    edges = numeric_bin_edges(pd.Series(np.arange(10.0)), n_bins=2)
-    assert numeric_bin_counts(pd.Series([-100.0, 100.0]), edges).tolist() == [1, 1, 0]
+    edges = numeric_bin_edges(pd.Series(np.arange(1.0, 11.0)), n_bins=2)
+    assert numeric_bin_counts(pd.Series([-100.0, 100.0]), edges).tolist() == [1, 1, 0, 0]
 
 
 def test_unseen_categories_are_pooled_by_hand():
@@ -215,3 +243,17 @@ def test_metric_names_are_made_mlflow_safe():
         {"feature": ["price (€)"], "kind": ["numeric"], "psi": [0.05], "status": ["ok"]}
     )
     assert list(drift_mlflow_metrics(report)) == ["psi.price ___", "max_psi"]
+
+
+def test_psi_by_category_names_what_moved_and_sums_to_the_feature_psi():
+    reference = pd.DataFrame({"medium": ["organic"] * 60 + ["cpc"] * 30 + [None] * 10})
+    current = pd.DataFrame({"medium": ["organic"] * 30 + ["cpc"] * 50 + ["email"] * 20})
+    table = category_drift(reference, current, {"categorical": ["medium"]}, PARAMS)
+    assert table["category"].tolist()[0] == "__unseen__"  # email, never seen: largest term
+    shares = table.set_index("category")
+    assert shares.loc["cpc", "reference_share"] == pytest.approx(0.3)
+    assert shares.loc["cpc", "current_share"] == pytest.approx(0.5)
+    assert shares.loc["__missing__", "current_share"] == 0.0
+    assert table["psi_term"].sum() == pytest.approx(
+        categorical_psi(reference["medium"], current["medium"])
+    )

@@ -15,7 +15,7 @@ def test_pipeline_runs_on_the_yaml_parameters(tmp_path, drift_inputs, churn_colu
         {
             "train_set": train_set,
             "scoring_set": scoring_set,
-            "train_scores": train_scores,
+            "test_predictions": train_scores,
             "batch_scores": batch_scores,
             "params:model_input.columns": churn_columns,
             "params:drift_monitoring": parameters("drift_monitoring", tmp_path),
@@ -29,5 +29,6 @@ def test_pipeline_runs_on_the_yaml_parameters(tmp_path, drift_inputs, churn_colu
         "score_psi",
     }
     assert isinstance(outputs["drift_plot"], Figure)
+    assert set(outputs["drift_categories"]["feature"]) == set(churn_columns["categorical"])
     assert "psi.calibrated_probability" in outputs["drift_mlflow_metrics"]
     assert set(catalog_config("drift_monitoring", tmp_path)) == pipeline.all_outputs()

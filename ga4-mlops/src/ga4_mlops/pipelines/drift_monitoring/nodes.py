@@ -1,10 +1,16 @@
-"""Population stability index (PSI) of every feature and of the score, train vs scoring rows.
+"""Population stability index (PSI) of every feature and of the score, reference vs current.
 
 PSI = sum over bins of (current share - reference share) * ln(current share / reference share).
-Reference = the rows the model was trained on; current = the rows scored now. Bins come from
-the reference only, so the same bins are used every time the scoring data changes. The usual
-reading: < 0.1 stable, 0.1-0.2 worth a look, > 0.2 a real shift (thresholds are parameters).
-Drift never fails the run: it is reported, logged as a warning and sent to MLflow.
+Reference rows = the rows the model was trained on; reference scores = the model's
+out-of-sample scores on the test split (scores of its own training rows are optimistic);
+current = the rows scored now. Bins come from the reference only, so the same bins are used
+every time the scoring data changes. Numeric features: zero and missing are bins of their
+own, the other values fall into quantile bins of the reference's non-zero values, so a count
+that is mostly zero (purchases, revenue) still shows a shift among its buyers. Categorical
+features: one bin per reference category, missing, and every unseen category together; the
+per-category terms are reported too. The usual reading: < 0.1 stable, 0.1-0.2 worth a look,
+> 0.2 a real shift (thresholds are parameters). Drift never fails the run: it is reported,
+logged as a warning and sent to MLflow.
 """
 
 import logging
@@ -41,12 +47,15 @@ def psi_from_counts(
 
 
 def numeric_bin_edges(reference: pd.Series, n_bins: int) -> np.ndarray:
-    """Inner bin edges at the reference's quantiles (bins are open-ended at both ends).
+    """Inner bin edges at the quantiles of the reference's non-zero values.
 
-    Tied quantiles (e.g. a count that is mostly zero) merge into one bin. A constant column
-    gets edges around its value, so values below, equal to and above it fall apart.
+    Zero and NaN have bins of their own (``numeric_bin_counts``), so the quantiles describe
+    the other values even when most of them are zero. Tied quantiles merge into one bin; a
+    constant non-zero value gets edges around it, so values below, equal to and above it
+    fall apart.
     """
     values = pd.to_numeric(reference, errors="raise").dropna().to_numpy(dtype="float64")
+    values = values[values != 0]
     if values.size == 0:
         return np.array([], dtype="float64")
     quantiles = np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1))
@@ -57,18 +66,20 @@ def numeric_bin_edges(reference: pd.Series, n_bins: int) -> np.ndarray:
 
 
 def numeric_bin_counts(values: pd.Series, edges: np.ndarray) -> np.ndarray:
-    """Counts per bin ``(-inf, e1), [e1, e2), ..., [ek, inf)`` plus a last bin for NaN."""
+    """Counts per bin ``(-inf, e1), [e1, e2), ..., [ek, inf)`` of the non-zero values, then
+    one bin for exact zeros and a last one for NaN."""
     numbers = pd.to_numeric(values, errors="raise").to_numpy(dtype="float64")
     missing = np.isnan(numbers)
-    bin_ids = np.searchsorted(edges, numbers[~missing], side="right")
+    zero = numbers == 0
+    bin_ids = np.searchsorted(edges, numbers[~missing & ~zero], side="right")
     counts = np.bincount(bin_ids, minlength=edges.size + 1)
-    return np.append(counts, missing.sum())
+    return np.append(counts, [zero.sum(), missing.sum()])
 
 
 def numeric_psi(
     reference: pd.Series, current: pd.Series, n_bins: int = 10, epsilon: float = 1e-4
 ) -> float:
-    """PSI of a numeric column over reference-quantile bins, NaN being a bin of its own."""
+    """PSI of a numeric column: reference-quantile bins, plus one for zero and one for NaN."""
     edges = numeric_bin_edges(reference, n_bins)
     return psi_from_counts(
         numeric_bin_counts(reference, edges), numeric_bin_counts(current, edges), epsilon
@@ -83,16 +94,68 @@ def _category_labels(values: pd.Series, known: Iterable[Any] | None = None) -> p
     return labels
 
 
-def categorical_psi(reference: pd.Series, current: pd.Series, epsilon: float = 1e-4) -> float:
-    """PSI over the reference's categories; missing values are a category of their own and
-    categories the reference never had are pooled into one 'unseen' bin."""
+def category_shares(reference: pd.Series, current: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Reference and current counts over the reference's categories, missing and unseen."""
     reference_labels = _category_labels(reference)
     current_labels = _category_labels(current, known=reference_labels.unique())
     categories = [label for label in pd.unique(reference_labels) if label != MISSING]
     bins = [*categories, MISSING, UNSEEN]
-    reference_counts = reference_labels.value_counts().reindex(bins, fill_value=0)
-    current_counts = current_labels.value_counts().reindex(bins, fill_value=0)
+    return (
+        reference_labels.value_counts().reindex(bins, fill_value=0),
+        current_labels.value_counts().reindex(bins, fill_value=0),
+    )
+
+
+def categorical_psi(reference: pd.Series, current: pd.Series, epsilon: float = 1e-4) -> float:
+    """PSI over the reference's categories; missing values are a category of their own and
+    categories the reference never had are pooled into one 'unseen' bin."""
+    reference_counts, current_counts = category_shares(reference, current)
     return psi_from_counts(reference_counts.to_numpy(), current_counts.to_numpy(), epsilon)
+
+
+def category_drift(
+    reference_rows: pd.DataFrame,
+    current_rows: pd.DataFrame,
+    columns: dict[str, Any],
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """PSI by category: each categorical feature's bins with both shares and their PSI term
+    (the terms of a feature sum to its PSI), largest terms first. Tells *which* traffic
+    source or device moved, not only that the feature did."""
+    epsilon = params["epsilon"]
+    frames = []
+    for column in columns["categorical"]:
+        reference_counts, current_counts = category_shares(
+            reference_rows[column], current_rows[column]
+        )
+        reference_share = np.maximum(reference_counts / reference_counts.sum(), epsilon)
+        current_share = np.maximum(current_counts / current_counts.sum(), epsilon)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "feature": column,
+                    "category": reference_counts.index.astype(str),
+                    "reference_share": (reference_counts / reference_counts.sum()).to_numpy(),
+                    "current_share": (current_counts / current_counts.sum()).to_numpy(),
+                    "psi_term": (
+                        (current_share - reference_share) * np.log(current_share / reference_share)
+                    ).to_numpy(),
+                }
+            )
+        )
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            columns=["feature", "category", "reference_share", "current_share", "psi_term"]
+        )
+    )
+    return table.sort_values(
+        ["psi_term", "feature", "category"],
+        ascending=[False, True, True],
+        kind="stable",
+        ignore_index=True,
+    )
 
 
 def drift_status(psi: float, warn: float, alert: float) -> str:
@@ -104,40 +167,49 @@ def drift_status(psi: float, warn: float, alert: float) -> str:
     return "ok"
 
 
-def _require_rows(data: pd.DataFrame, dataset: str) -> None:
+def _require_rows(data: pd.DataFrame, what: str) -> None:
     if data.empty:
-        raise ValueError(f"dataset '{dataset}' has no rows: drift needs reference and current rows")
+        raise ValueError(f"{what} has no rows: drift needs reference and current rows")
 
 
 def compute_drift_report(
-    train_set: pd.DataFrame,
-    scoring_set: pd.DataFrame,
-    train_scores: pd.DataFrame,
-    batch_scores: pd.DataFrame,
+    reference_rows: pd.DataFrame,
+    current_rows: pd.DataFrame,
+    reference_scores: pd.DataFrame,
+    current_scores: pd.DataFrame,
     columns: dict[str, Any],
     params: dict[str, Any],
+    datasets: tuple[str, str, str, str] = (
+        "train_set",
+        "scoring_set",
+        "test_predictions",
+        "batch_scores",
+    ),
 ) -> pd.DataFrame:
     """PSI and status of every numeric and categorical feature and of the score.
 
-    Columns: feature, kind (numeric | categorical | score), psi, status (ok | warn | alert);
-    sorted by decreasing PSI.
+    Reference rows: the train split; reference scores: out-of-sample scores of the test split
+    (``test_predictions``). ``datasets`` names the four inputs in error messages. Columns:
+    feature, kind (numeric | categorical | score), psi, status (ok | warn | alert); sorted by
+    decreasing PSI.
     """
     numeric, categorical = list(columns["numeric"]), list(columns["categorical"])
     score_column = params["score_column"]
-    for data, name in ((train_set, "train_set"), (scoring_set, "scoring_set")):
+    names = [f"dataset '{name}'" for name in datasets]
+    for data, name in ((reference_rows, names[0]), (current_rows, names[1])):
         _require_rows(data, name)
-        require_columns(data, numeric, f"dataset '{name}'", role="numeric")
-        require_columns(data, categorical, f"dataset '{name}'", role="categorical")
-    for data, name in ((train_scores, "train_scores"), (batch_scores, "batch_scores")):
+        require_columns(data, numeric, name, role="numeric")
+        require_columns(data, categorical, name, role="categorical")
+    for data, name in ((reference_scores, names[2]), (current_scores, names[3])):
         _require_rows(data, name)
-        require_columns(data, [score_column], f"dataset '{name}'", role="score")
+        require_columns(data, [score_column], name, role="score")
 
     n_bins, epsilon = params["n_bins"], params["epsilon"]
     rows = [
         {
             "feature": column,
             "kind": "numeric",
-            "psi": numeric_psi(train_set[column], scoring_set[column], n_bins, epsilon),
+            "psi": numeric_psi(reference_rows[column], current_rows[column], n_bins, epsilon),
         }
         for column in numeric
     ]
@@ -145,7 +217,7 @@ def compute_drift_report(
         {
             "feature": column,
             "kind": "categorical",
-            "psi": categorical_psi(train_set[column], scoring_set[column], epsilon),
+            "psi": categorical_psi(reference_rows[column], current_rows[column], epsilon),
         }
         for column in categorical
     ]
@@ -154,7 +226,7 @@ def compute_drift_report(
             "feature": score_column,
             "kind": "score",
             "psi": numeric_psi(
-                train_scores[score_column], batch_scores[score_column], n_bins, epsilon
+                reference_scores[score_column], current_scores[score_column], n_bins, epsilon
             ),
         }
     )

@@ -1,8 +1,15 @@
-"""PSI report, verdict, plot and MLflow metrics from the train and scoring rows and scores."""
+"""PSI report, verdict, plot and MLflow metrics: train rows vs scoring rows, and the test
+split's out-of-sample scores vs the batch scores."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import compute_drift_report, drift_mlflow_metrics, plot_drift, summarise_drift
+from .nodes import (
+    category_drift,
+    compute_drift_report,
+    drift_mlflow_metrics,
+    plot_drift,
+    summarise_drift,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -13,13 +20,24 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "train_set",
                     "scoring_set",
-                    "train_scores",
+                    "test_predictions",
                     "batch_scores",
                     "params:model_input.columns",
                     "params:drift_monitoring",
                 ],
                 outputs="drift_report",
                 name="compute_drift_report",
+            ),
+            Node(
+                func=category_drift,
+                inputs=[
+                    "train_set",
+                    "scoring_set",
+                    "params:model_input.columns",
+                    "params:drift_monitoring",
+                ],
+                outputs="drift_categories",
+                name="compute_category_drift",
             ),
             Node(
                 func=summarise_drift,

@@ -1,0 +1,210 @@
+"""Realized performance: past score partitions joined with the labels that became known.
+
+An as-of date S is evaluated once its whole horizon [S, S + horizon_days) is in the data.
+Its label is derived from the users' active days (``user_activity_days.sql``) as the
+training query derives it: a target event in the horizon (``purchase``, ``add_to_cart``),
+or no event at all for ``churn``. Per date: ROC-AUC, PR-AUC, ECE and lift at the top 5%,
+beside the figures the scoring model version had on its test split. Nothing labelled yet
+is a normal state of a young deployment: reported, never an error.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ga4_mlops.checks import require_columns
+from ga4_mlops.pipelines.inference.nodes import data_range
+from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
+
+logger = logging.getLogger(__name__)
+
+NOTHING_YET = "nothing to evaluate yet"
+EVALUATED = "evaluated"
+METRICS = ("roc_auc", "pr_auc", "ece", "lift_at_5pct")
+TARGET_KINDS = ("event", "churn")
+REPORT_COLUMNS = [
+    "as_of_date",
+    "model_version",
+    "n_users",
+    "n_positives",
+    *METRICS,
+    *(f"test_{metric}" for metric in METRICS),
+    *(f"{metric}_change" for metric in METRICS),
+]
+
+
+def _load_partitions(partitions: dict[str, Callable[[], pd.DataFrame]]) -> pd.DataFrame:
+    frames = [load() for _, load in sorted(partitions.items())]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def label_past_scores(
+    inference_scores: dict[str, Callable[[], pd.DataFrame]],
+    activity_days: pd.DataFrame,
+    data_window: pd.DataFrame,
+    params: dict[str, Any],
+    columns: dict[str, Any],
+) -> pd.DataFrame:
+    """Scores of every as-of date whose horizon is fully observed, with their label.
+
+    ``params``: ``horizon_days``, ``label`` (``event``: a target event in the horizon;
+    ``churn``: no event at all), ``score_column``. Dates still waiting for their labels are
+    logged and left out.
+    """
+    kind = params["label"]
+    if kind not in TARGET_KINDS:
+        raise ValueError(
+            f"params performance_monitoring.label must be one of {TARGET_KINDS}, got {kind!r}"
+        )
+    user, date_column, score = columns["id"][0], columns["date"], params["score_column"]
+    scores = _load_partitions(inference_scores)
+    out_columns = [user, date_column, score, "model_version", "label"]
+    if scores.empty:
+        logger.info("inference_scores has no partition yet: %s", NOTHING_YET)
+        return pd.DataFrame(columns=out_columns)
+    require_columns(
+        scores, [user, date_column, score, "model_version"], "dataset 'inference_scores'"
+    )
+    require_columns(
+        activity_days,
+        ["user_pseudo_id", "event_day", "events", "target_events"],
+        "ga4_events@activity_days",
+    )
+    _, data_last = data_range(data_window)
+    horizon = int(params["horizon_days"])
+    scores = scores.assign(**{date_column: pd.to_datetime(scores[date_column])})
+    days = pd.to_datetime(activity_days["event_day"])
+    labelled = []
+    for as_of, rows in scores.groupby(date_column, sort=True):
+        horizon_last = as_of.date() + timedelta(days=horizon - 1)
+        if horizon_last > data_last:
+            logger.info(
+                "as-of date %s: labels known after %s (data end %s)",
+                as_of.date(),
+                horizon_last,
+                data_last,
+            )
+            continue
+        in_horizon = activity_days.loc[(days >= as_of) & (days <= pd.Timestamp(horizon_last))]
+        counted = in_horizon["events"] if kind == "churn" else in_horizon["target_events"]
+        active = set(in_horizon.loc[counted > 0, "user_pseudo_id"].astype(str))
+        hit = rows[user].astype(str).isin(active).astype("int64")
+        labelled.append(rows.assign(label=1 - hit if kind == "churn" else hit)[out_columns])
+    if not labelled:
+        logger.info("no as-of date has its whole horizon in the data: %s", NOTHING_YET)
+        return pd.DataFrame(columns=out_columns)
+    return pd.concat(labelled, ignore_index=True)
+
+
+def _test_figures(test_metrics: pd.DataFrame, version: str) -> dict[str, float]:
+    rows = test_metrics.loc[test_metrics["model_version"].astype(str) == str(version)]
+    values = dict(zip(rows["metric"], rows["value"], strict=True))
+    return {metric: float(values.get(metric, np.nan)) for metric in METRICS}
+
+
+def compute_realized_performance(
+    labelled_scores: pd.DataFrame,
+    test_metrics: pd.DataFrame,
+    params: dict[str, Any],
+    columns: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per (as-of date, model version): realized metrics, test figures, change.
+
+    A date with a single label value has no ROC-AUC: its metrics stay empty (NaN).
+    """
+    date_column, score = columns["date"], params["score_column"]
+    rows = []
+    for (as_of, version), group in labelled_scores.groupby(
+        [date_column, "model_version"], sort=True
+    ):
+        labels = group["label"].to_numpy(dtype="int64")
+        realized = dict.fromkeys(METRICS, np.nan)
+        if 0 < labels.sum() < labels.size:
+            all_metrics = classification_metrics(
+                labels,
+                group[score].to_numpy(dtype="float64"),
+                top_fractions=[0.05],
+                n_bins=params["n_bins"],
+                strategy=params["calibration_strategy"],
+            )
+            realized = {metric: all_metrics[metric] for metric in METRICS}
+        test = _test_figures(test_metrics, version)
+        rows.append(
+            {
+                "as_of_date": pd.Timestamp(as_of).strftime("%Y-%m-%d"),
+                "model_version": str(version),
+                "n_users": int(labels.size),
+                "n_positives": int(labels.sum()),
+                **realized,
+                **{f"test_{m}": test[m] for m in METRICS},
+                **{f"{m}_change": realized[m] - test[m] for m in METRICS},
+            }
+        )
+    return pd.DataFrame(rows, columns=REPORT_COLUMNS)
+
+
+def summarise_realized_performance(realized_performance: pd.DataFrame) -> dict[str, Any]:
+    """What the retraining decision and a person read: status and the latest date's figures."""
+    if realized_performance.empty:
+        logger.info("Realized performance: %s (no scored as-of date has its labels)", NOTHING_YET)
+        return {"status": NOTHING_YET, "evaluated_as_of_dates": [], "history": []}
+    latest = realized_performance.iloc[-1]
+    return {
+        "status": EVALUATED,
+        "evaluated_as_of_dates": realized_performance["as_of_date"].tolist(),
+        "latest_as_of_date": str(latest["as_of_date"]),
+        "latest": {
+            column: (None if pd.isna(latest[column]) else float(latest[column]))
+            for column in REPORT_COLUMNS[4:]
+        },
+        "history": [
+            {
+                "as_of_date": row.as_of_date,
+                **{
+                    f"{m}_change": None
+                    if pd.isna(getattr(row, f"{m}_change"))
+                    else float(getattr(row, f"{m}_change"))
+                    for m in METRICS
+                },
+                "ece": None if pd.isna(row.ece) else float(row.ece),
+            }
+            for row in realized_performance.itertuples()
+        ],
+    }
+
+
+def realized_performance_mlflow_metrics(
+    realized_performance: pd.DataFrame,
+) -> dict[str, list[dict[str, float | int]]]:
+    """``realized.<metric>`` with one step per as-of date (step = days since 1970-01-01), so
+    MLflow draws each metric over time."""
+    metrics: dict[str, list[dict[str, float | int]]] = {}
+    for row in realized_performance.itertuples():
+        step = int(pd.Timestamp(row.as_of_date).value // 86_400_000_000_000)
+        for metric in METRICS:
+            value = getattr(row, metric)
+            if not pd.isna(value):
+                metrics.setdefault(metric, []).append({"value": float(value), "step": step})
+    return metrics
+
+
+def plot_realized_performance(realized_performance: pd.DataFrame) -> Figure:
+    """One panel per metric: realized per as-of date (line) against the test figure (dashed)."""
+    figure = Figure(figsize=(10, 6), layout="constrained")
+    axes = figure.subplots(2, 2).ravel()
+    dates = pd.to_datetime(realized_performance["as_of_date"])
+    for ax, metric in zip(axes, METRICS, strict=True):
+        ax.plot(dates, realized_performance[metric], marker="o", label="realized")
+        ax.plot(dates, realized_performance[f"test_{metric}"], linestyle="--", label="test split")
+        ax.set(title=metric, xlabel="as-of date")
+        ax.tick_params(axis="x", labelrotation=30)
+        if realized_performance.empty:
+            ax.text(0.5, 0.5, NOTHING_YET, ha="center", va="center", transform=ax.transAxes)
+    axes[0].legend(loc="best")
+    figure.suptitle("Realized performance of past scores")
+    return figure

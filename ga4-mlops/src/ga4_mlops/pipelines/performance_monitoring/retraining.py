@@ -1,0 +1,77 @@
+"""Decide whether to retrain, from drift alerts and realized-performance decay.
+
+The decision is a record (dataset + MLflow tags) that a scheduler acts on by starting a
+``training`` run; this node never touches the registry, so the champion stays the champion
+until a new version passes the quality gate of a training run.
+"""
+
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def _decayed(entry: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
+    """The decay checks one evaluated as-of date fails."""
+    failed = []
+    if (
+        entry.get("roc_auc_change") is not None
+        and entry["roc_auc_change"] < -thresholds["max_roc_auc_drop"]
+    ):
+        failed.append(f"ROC-AUC {entry['roc_auc_change']:+.3f} vs test")
+    if (
+        entry.get("pr_auc_change") is not None
+        and entry["pr_auc_change"] < -thresholds["max_pr_auc_drop"]
+    ):
+        failed.append(f"PR-AUC {entry['pr_auc_change']:+.3f} vs test")
+    if entry.get("ece") is not None and entry["ece"] > thresholds["max_ece"]:
+        failed.append(f"ECE {entry['ece']:.4f} > {thresholds['max_ece']}")
+    return failed
+
+
+def decide_retraining(
+    drift_summary: dict[str, Any], performance_summary: dict[str, Any], params: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Retrain when drift alerts reach ``min_drift_alerts`` features, or when realized
+    performance decayed on each of the last ``decay_weeks`` evaluated as-of dates.
+
+    Returns the decision (with every reason) and the MLflow tags that record it.
+    """
+    reasons = []
+    alerts = list(drift_summary.get("alert_features", []))
+    if len(alerts) >= params["min_drift_alerts"]:
+        reasons.append(
+            f"drift alert on {len(alerts)} feature(s) (min_drift_alerts "
+            f"{params['min_drift_alerts']}): {', '.join(alerts)}"
+        )
+    history = performance_summary.get("history", [])
+    weeks = int(params["decay_weeks"])
+    recent = history[-weeks:]
+    decays = {entry["as_of_date"]: _decayed(entry, params["decay"]) for entry in recent}
+    if len(recent) == weeks and all(decays.values()):
+        details = "; ".join(f"{day}: {', '.join(failed)}" for day, failed in decays.items())
+        reasons.append(
+            f"realized performance decayed on the last {weeks} evaluated week(s): {details}"
+        )
+    decision = {
+        "retrain": bool(reasons),
+        "reasons": reasons,
+        "drift_alert_features": alerts,
+        "performance_status": performance_summary.get("status"),
+        "evaluated_as_of_dates": [entry["as_of_date"] for entry in history],
+        "champion": "unchanged: only a training run whose new version passes the quality gate "
+        "moves the alias",
+    }
+    if reasons:
+        logger.warning("Retraining advised: %s", " | ".join(reasons))
+    else:
+        logger.info(
+            "No retraining needed (drift alerts: %s, performance: %s)",
+            alerts or "none",
+            decision["performance_status"],
+        )
+    tags = {
+        "decision": "retrain" if reasons else "keep",
+        "reasons": " | ".join(reasons) or "none",
+    }
+    return decision, tags
