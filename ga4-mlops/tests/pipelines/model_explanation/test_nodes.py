@@ -7,11 +7,11 @@ from matplotlib.figure import Figure
 
 from ga4_mlops.pipelines.model_explanation.nodes import (
     compute_shap_values,
+    log_odds_shap_values,
     plot_shap_dependence,
     plot_shap_summary,
     sample_rows,
     shap_importance,
-    tree_shap_values,
 )
 
 PARAMS = {"max_rows": 300, "seed": 11, "max_display": 10, "top_n_dependence": 2}
@@ -45,20 +45,20 @@ def model_and_features() -> tuple[lgb.LGBMClassifier, pd.DataFrame]:
 
 def test_shap_values_add_up_to_the_raw_margin(model_and_features):
     model, features = model_and_features
-    values, expected_value = tree_shap_values(model, features)
+    values, expected_value = log_odds_shap_values(model, features)
     margin = model.predict(features, raw_score=True)
     np.testing.assert_allclose(values.sum(axis=1) + expected_value, margin, atol=1e-6)
-    assert list(values.columns) == list(model.feature_name_)
+    assert list(values.columns) == list(model.feature_names_in_)
     assert values.index.equals(features.index)
 
 
 def test_columns_are_taken_in_the_model_order_and_missing_ones_named(model_and_features):
     model, features = model_and_features
     shuffled = features[["plan", "tenure", "noise"]]
-    values, _ = tree_shap_values(model, shuffled)
+    values, _ = log_odds_shap_values(model, shuffled)
     assert list(values.columns) == ["tenure", "noise", "plan"]
     with pytest.raises(ValueError, match=r"test_features.*\['plan'\]"):
-        tree_shap_values(model, features.drop(columns="plan"))
+        log_odds_shap_values(model, features.drop(columns="plan"))
 
 
 def test_sample_is_deterministic_ordered_and_bounded():
@@ -111,3 +111,19 @@ def test_mismatched_shap_values_and_sample_are_refused(model_and_features):
     values, sample = compute_shap_values(model, features, PARAMS)
     with pytest.raises(ValueError, match="same rows and columns"):
         plot_shap_summary(values, sample.iloc[1:], PARAMS)
+
+
+def test_a_model_without_trees_gets_the_model_agnostic_explainer_in_log_odds():
+    """A model swap keeps SHAP: a logistic regression is explained on its log-odds too."""
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = make_encoded_features(n=600)
+    filled = features.fillna(0.0)
+    model = LogisticRegression(max_iter=1000).fit(filled, labels)
+    sample = filled.head(40)
+    values, expected_value = log_odds_shap_values(model, sample)
+    assert list(values.columns) == ["tenure", "noise", "plan"]
+    log_odds = model.decision_function(sample)
+    np.testing.assert_allclose(values.sum(axis=1) + expected_value, log_odds, atol=1e-6)
+    # tenure drives the label: it carries the largest mean |SHAP value|
+    assert shap_importance(values)["feature"].iloc[0] == "tenure"

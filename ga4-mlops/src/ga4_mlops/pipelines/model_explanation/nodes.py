@@ -1,7 +1,10 @@
-"""Explain the LightGBM model with SHAP values on a sample of the test features.
+"""Explain the model with SHAP values on a sample of the test features.
 
-TreeExplainer gives exact SHAP values of the model's raw margin (log-odds), so they add up,
-with the expected value, to what the model outputs before the sigmoid. shap draws on
+The explainer follows the model's type: for trees (LightGBM, XGBoost, scikit-learn forests)
+TreeExplainer gives exact SHAP values of the raw margin (log-odds); any other classifier gets
+shap's model-agnostic explainer on the log-odds of ``predict_proba``, with the sample as
+background. Either way the values add up, with the expected value, to the model's log-odds,
+so plots read the same after a model swap. shap draws on
 pyplot's current figure: every plot is made on its own pyplot figure that is closed (removed
 from pyplot's registry) before it is returned, so nothing leaks between nodes and the
 returned Figure can still be saved.
@@ -12,12 +15,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import lightgbm as lgb
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shap
 from matplotlib.figure import Figure
+from shap.utils._exceptions import InvalidModelError
+from sklearn.base import ClassifierMixin
 
 
 def sample_rows(features: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
@@ -35,32 +39,52 @@ def sample_rows(features: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFram
     return features.iloc[positions]
 
 
-def _model_features(model: lgb.LGBMClassifier, features: pd.DataFrame) -> pd.DataFrame:
+def _model_features(model: ClassifierMixin, features: pd.DataFrame) -> pd.DataFrame:
     """The feature columns in the order the model was trained on."""
-    expected = list(model.feature_name_)
+    expected = [str(name) for name in model.feature_names_in_]
     missing = [column for column in expected if column not in features.columns]
     if missing:
         raise ValueError(
-            f"dataset 'test_features' lacks column(s) {missing} that 'lightgbm_model' was "
+            f"dataset 'test_features' lacks column(s) {missing} that the model was "
             f"trained on: expected columns {expected}"
         )
     return features[expected]
 
 
-def tree_shap_values(
-    model: lgb.LGBMClassifier, features: pd.DataFrame
+def _log_odds(model: ClassifierMixin) -> Callable[[np.ndarray], np.ndarray]:
+    def log_odds(rows: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame(rows, columns=model.feature_names_in_)
+        probability = np.clip(model.predict_proba(frame)[:, 1], 1e-12, 1 - 1e-12)
+        return np.log(probability / (1 - probability))
+
+    return log_odds
+
+
+def _explainer(model: ClassifierMixin, background: pd.DataFrame) -> shap.Explainer:
+    """TreeExplainer when shap knows the model as trees, else the model-agnostic one."""
+    try:
+        return shap.TreeExplainer(model)
+    except InvalidModelError:
+        masker = shap.maskers.Independent(background.to_numpy(dtype="float64"), max_samples=100)
+        return shap.Explainer(_log_odds(model), masker, feature_names=list(background.columns))
+
+
+def log_odds_shap_values(
+    model: ClassifierMixin, features: pd.DataFrame
 ) -> tuple[pd.DataFrame, float]:
     """SHAP values (one column per feature, same index as ``features``) and expected value.
 
-    Both are in the model's raw margin: ``values.sum(axis=1) + expected_value`` equals
-    ``model.predict(features, raw_score=True)``.
+    Both are in log-odds: ``values.sum(axis=1) + expected_value`` equals the model's log-odds
+    (for LightGBM ``model.predict(features, raw_score=True)``).
     """
     ordered = _model_features(model, features)
-    explanation = shap.TreeExplainer(model)(ordered)
+    explainer = _explainer(model, ordered)
+    rows = ordered if isinstance(explainer, shap.TreeExplainer) else ordered.to_numpy("float64")
+    explanation = explainer(rows)
     values = np.asarray(explanation.values)
     if values.ndim != 2:
         raise ValueError(
-            f"expected one SHAP value per row and feature from a binary 'lightgbm_model', got "
+            f"expected one SHAP value per row and feature from a binary model, got "
             f"an array of shape {values.shape}"
         )
     expected_value = float(np.ravel(explanation.base_values)[0])
@@ -68,14 +92,12 @@ def tree_shap_values(
 
 
 def compute_shap_values(
-    lightgbm_model: lgb.LGBMClassifier, test_features: pd.DataFrame, params: dict[str, Any]
+    model: ClassifierMixin, test_features: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """SHAP values of a seeded sample of the test features, and that sample."""
-    sample = _model_features(
-        lightgbm_model, sample_rows(test_features, params["max_rows"], params["seed"])
-    )
-    shap_values, _ = tree_shap_values(lightgbm_model, sample)
-    return shap_values, sample
+    sample = _model_features(model, sample_rows(test_features, params["max_rows"], params["seed"]))
+    values, _ = log_odds_shap_values(model, sample)
+    return values, sample
 
 
 def shap_importance(shap_values: pd.DataFrame) -> pd.DataFrame:

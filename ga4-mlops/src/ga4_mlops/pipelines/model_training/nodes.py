@@ -1,4 +1,4 @@
-"""Train the baseline and the LightGBM model, tune it with Optuna, calibrate it.
+"""Train the baseline and the model (``estimator.py``), tune it with Optuna, calibrate it.
 
 Every split plays one role: train fits, validation tunes and early-stops, calibration fits
 the calibrator, test only measures (in model_evaluation). Nothing here ever sees test labels.
@@ -7,11 +7,9 @@ the calibrator, test only measures (in model_evaluation). Nothing here ever sees
 import logging
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import optuna
 import pandas as pd
-from optuna_integration import LightGBMPruningCallback
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -21,6 +19,8 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from .estimator import fit_final, fit_trial, make_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -77,29 +77,6 @@ def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> di
     return suggested
 
 
-def _fit_lightgbm(
-    hyperparameters: dict[str, Any],
-    train_features: pd.DataFrame,
-    train_target: np.ndarray,
-    validation_features: pd.DataFrame,
-    validation_target: np.ndarray,
-    categorical: list[str],
-    early_stopping_rounds: int,
-    callbacks: list | None = None,
-) -> lgb.LGBMClassifier:
-    model = lgb.LGBMClassifier(**hyperparameters)
-    model.fit(
-        train_features,
-        train_target,
-        eval_X=validation_features,
-        eval_y=validation_target,
-        eval_metric="binary_logloss",
-        categorical_feature=categorical,
-        callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False), *(callbacks or [])],
-    )
-    return model
-
-
 def tune_lightgbm(
     train_features: pd.DataFrame,
     train_set: pd.DataFrame,
@@ -108,10 +85,11 @@ def tune_lightgbm(
     columns: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Search LightGBM hyperparameters on the validation log loss.
+    """Search the model's hyperparameters on the validation log loss.
 
     A seeded TPE sampler and a fixed trial count (no timeout) keep the search reproducible.
-    Returns the best hyperparameters (with the early-stopped tree count) and all trials.
+    Returns the best hyperparameters (with what fitting chose, e.g. the early-stopped tree
+    count) and all trials.
     """
     categorical = _categorical_features(train_features, columns)
     train_target, validation_target = _target(train_set, columns), _target(validation_set, columns)
@@ -119,22 +97,21 @@ def tune_lightgbm(
 
     def objective(trial: optuna.Trial) -> float:
         hyperparameters = {**params["fixed"], **_suggest(trial, tuning["search_space"])}
-        model = _fit_lightgbm(
-            hyperparameters,
+        classifier = make_classifier(hyperparameters)
+        learned = fit_trial(
+            classifier,
             train_features,
             train_target,
             validation_features,
             validation_target,
             categorical,
-            params["early_stopping_rounds"],
-            callbacks=[
-                LightGBMPruningCallback(
-                    trial, "binary_logloss", report_interval=tuning["report_every"]
-                )
-            ],
+            params,
+            trial,
         )
-        trial.set_user_attr("best_iteration", int(model.best_iteration_ or model.n_estimators))
-        return float(log_loss(validation_target, model.predict_proba(validation_features)[:, 1]))
+        for name, value in learned.items():
+            trial.set_user_attr(name, value)
+        probability = classifier.predict_proba(validation_features)[:, 1]
+        return float(log_loss(validation_target, probability, labels=[0, 1]))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -154,11 +131,8 @@ def tune_lightgbm(
         len(study.trials),
         sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
     )
-    best_hyperparameters = {
-        **params["fixed"],
-        **best.params,
-        "n_estimators": best.user_attrs["best_iteration"],
-    }
+    # what fitting chose (LightGBM: the early-stopped tree count) wins over the fixed values
+    best_hyperparameters = {**params["fixed"], **best.params, **best.user_attrs}
     trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs"))
     trials["state"] = trials["state"].astype(str)
     return best_hyperparameters, trials
@@ -171,7 +145,7 @@ def train_lightgbm(
     best_hyperparameters: dict[str, Any],
     validation_features: pd.DataFrame | None = None,
     validation_set: pd.DataFrame | None = None,
-) -> lgb.LGBMClassifier:
+) -> ClassifierMixin:
     """Refit the best configuration on train + validation with the early-stopped tree count.
 
     Measured on the default data (README): against the early-stopped model (train only), the
@@ -182,18 +156,18 @@ def train_lightgbm(
     if validation_features is not None and validation_set is not None:
         train_features = pd.concat([train_features, validation_features])
         train_set = pd.concat([train_set, validation_set])
-    model = lgb.LGBMClassifier(**best_hyperparameters)
-    return model.fit(
+    return fit_final(
+        make_classifier(best_hyperparameters),
         train_features,
         _target(train_set, columns),
-        categorical_feature=_categorical_features(train_features, columns),
+        _categorical_features(train_features, columns),
     )
 
 
 CALIBRATION_METHODS = ("none", "sigmoid", "isotonic")
 
 
-def _calibrated(model: Any, method: str) -> ClassifierMixin:
+def _calibrated(model: ClassifierMixin, method: str) -> ClassifierMixin:
     """The frozen model, or scikit-learn's calibrator around it (the model is never refitted)."""
     if method == "none":
         return FrozenEstimator(model)
@@ -201,7 +175,7 @@ def _calibrated(model: Any, method: str) -> ClassifierMixin:
 
 
 def fit_calibrator(
-    lightgbm_model: Any,
+    model: ClassifierMixin,
     calibration_features: pd.DataFrame,
     calibration_set: pd.DataFrame,
     columns: dict[str, Any],
@@ -230,7 +204,7 @@ def fit_calibrator(
     cv_log_loss = {}
     for method in methods:
         out_of_fold = cross_val_predict(
-            _calibrated(lightgbm_model, method),
+            _calibrated(model, method),
             calibration_features,
             target,
             cv=folds,
@@ -254,7 +228,7 @@ def fit_calibrator(
         f"cv_log_loss.{method}": {"value": value, "step": 0}
         for method, value in cv_log_loss.items()
     }
-    calibrator = _calibrated(lightgbm_model, chosen).fit(calibration_features, target)
+    calibrator = _calibrated(model, chosen).fit(calibration_features, target)
     return calibrator, selection, metrics
 
 
@@ -262,12 +236,12 @@ def predict_test_set(
     test_set: pd.DataFrame,
     test_features: pd.DataFrame,
     baseline_model: SklearnPipeline,
-    lightgbm_model: lgb.LGBMClassifier,
+    model: ClassifierMixin,
     calibrator: ClassifierMixin,
     columns: dict[str, Any],
 ) -> pd.DataFrame:
     """Scores of all three models on the held-out test split, next to ids and labels."""
-    raw_probability = lightgbm_model.predict_proba(test_features)[:, 1]
+    raw_probability = model.predict_proba(test_features)[:, 1]
     predictions = test_set[[*columns["id"], columns["target"]]].copy()
     predictions["baseline_probability"] = baseline_model.predict_proba(test_features)[:, 1]
     predictions["raw_probability"] = raw_probability
