@@ -162,7 +162,7 @@ TINY_PARAMS = ",".join(
         "model_training.lightgbm.optuna.n_trials=3",
         "model_explanation.max_rows=300",
         "model_registry.quality_gate.min_roc_auc=0.0",
-        "model_registry.quality_gate.max_ece=1.0",
+        "model_registry.quality_gate.max_ece_over_base_rate=100.0",
         "model_registry.quality_gate.min_roc_auc_uplift_over_baseline=-1.0",
     ]
 )

@@ -41,9 +41,18 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
           alias: champion
     """
 
-    def __init__(self, model_name: str, alias: str, metadata: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        model_name: str,
+        alias: str,
+        missing_ok: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ):
+        """``missing_ok``: ``load()`` returns None when no version has the alias yet (the
+        quality gate's view of the champion before the first promotion)."""
         self._model_name = model_name
         self._alias = alias
+        self._missing_ok = missing_ok
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -70,6 +79,9 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
         client.set_model_version_tag(
             self._model_name, version, "quality_gate", json.dumps(data.get("checks", {}))[:5000]
         )
+        client.set_model_version_tag(
+            self._model_name, version, "failed_checks", ",".join(data.get("failed_checks", []))
+        )
         if data["promote"]:
             client.set_registered_model_alias(self._model_name, self._alias, version)
             logger.info("Model %s version %s is now '%s'", self._model_name, version, self._alias)
@@ -82,11 +94,14 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
                 data.get("failed_checks"),
             )
 
-    def load(self) -> RegisteredModel:
+    def load(self) -> RegisteredModel | None:
         client = MlflowClient()
         try:
             version = client.get_model_version_by_alias(self._model_name, self._alias).version
         except MlflowException as error:
+            if self._missing_ok:
+                logger.info("No '%s' of %s yet", self._alias, self._model_name)
+                return None
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' has alias "
                 f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run "

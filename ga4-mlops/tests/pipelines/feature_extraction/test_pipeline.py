@@ -57,7 +57,10 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
     config = config_loader(tmp_path / "conf", "local")
     entries = config["catalog"]
     catalog = DataCatalog.from_config(
-        {name: entries[name] for name in ("ga4_events@user_features", "model_input_table")}
+        {
+            name: entries[name]
+            for name in ("ga4_events@user_features", "ga4_events@schemas", "model_input_table")
+        }
     )
     parameters = config["parameters"]
     for key in ("feature_extraction", "model_input.columns", "model_input.splits"):
@@ -176,9 +179,13 @@ def test_bq_default_dataset_splits_a_table_name():
 def test_the_pipeline_turns_the_raw_query_into_model_input():
     pipeline = create_pipeline()
     assert pipeline.inputs() == {
+        "ga4_events@schemas",
         "ga4_events@user_features",
         "params:feature_extraction",
         "params:model_input.columns",
         "params:model_input.splits",
     }
     assert pipeline.outputs() == {"model_input_table"}
+    # The raw contract is checked before the query loads.
+    order = [node.name for node in pipeline.nodes]
+    assert order.index("check_raw_export") < order.index("build_model_input_table")

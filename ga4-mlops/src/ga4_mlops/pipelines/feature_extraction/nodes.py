@@ -201,7 +201,8 @@ def build_model_input_table(
     user_features: pd.DataFrame,
     params: dict[str, Any],
     columns: dict[str, Any],
-    splits: dict[str, list[str]],
+    splits: dict[str, Any],
+    raw_export_report: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Validate the feature query's rows and keep ids, features and label, typed alike.
 
@@ -211,6 +212,8 @@ def build_model_input_table(
             to the query, ``allow_partial_lookback``).
         columns: ``params:model_input.columns``, the column roles of the output.
         splits: ``params:model_input.splits``; every split but scoring must be labelled.
+        raw_export_report: what ``check_raw_export`` checked; taking it makes the query
+            (this node's first input) load only after the raw contract passed.
     """
     feature_query = params["feature_query"]
     snapshots, lookback, horizon = _check_query_parameters(feature_query)

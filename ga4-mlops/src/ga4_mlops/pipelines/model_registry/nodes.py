@@ -56,6 +56,7 @@ def package_model(
     columns: dict[str, Any],
     splits: dict[str, Any],
     example_rows: pd.DataFrame,
+    promotion_decision: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Bundle the scoring path with an input example, and describe it in a model card.
 
@@ -63,7 +64,8 @@ def package_model(
     may carry missing values) gives the registered model its signature: MLflow then refuses
     a request that lacks a column, by name. The card travels with the run (and is what the
     promotion gate reads), so the decision is made only after the model itself has been
-    saved and registered.
+    saved and registered. The card carries the quality gate's decision (promotion_decision),
+    which ``apply_promotion`` then hands to the alias.
     """
     feature_columns = [*columns["numeric"], *columns["categorical"]]
     require_columns(example_rows, feature_columns, "input example rows")
@@ -81,6 +83,8 @@ def package_model(
         "lightgbm_hyperparameters": lightgbm_hyperparameters,
         "calibration_method": calibration_method(calibrator),
         "test_metrics": metrics,
+        # The quality gate's decision with both models' figures (model_registry/gate.py).
+        "promotion": promotion_decision,
     }
     model = PropensityModel(preprocessor, lightgbm_model, calibrator)
     return {"python_model": model, "input_example": input_example}, model_card
@@ -96,35 +100,3 @@ def _metrics_by_model(evaluation_metrics: pd.DataFrame) -> dict[str, dict[str, f
         str(model): {metric: float(value) for metric, value in row.items()}
         for model, row in table.iterrows()
     }
-
-
-def decide_promotion(model_card: dict[str, Any], quality_gate: dict[str, Any]) -> tuple[dict, dict]:
-    """Promote only a model that beats the baseline and is calibrated well enough.
-
-    Returns the decision twice: for the alias dataset (which acts on it) and for the
-    report (which keeps it).
-    """
-    metrics = model_card["test_metrics"]
-    candidate, baseline = metrics[quality_gate["candidate"]], metrics[quality_gate["baseline"]]
-    checks = {
-        "roc_auc": {
-            "value": candidate["roc_auc"],
-            "threshold": quality_gate["min_roc_auc"],
-            "passed": candidate["roc_auc"] >= quality_gate["min_roc_auc"],
-        },
-        "roc_auc_uplift_over_baseline": {
-            "value": candidate["roc_auc"] - baseline["roc_auc"],
-            "threshold": quality_gate["min_roc_auc_uplift_over_baseline"],
-            "passed": candidate["roc_auc"] - baseline["roc_auc"]
-            >= quality_gate["min_roc_auc_uplift_over_baseline"],
-        },
-        "ece": {
-            "value": candidate["ece"],
-            "threshold": quality_gate["max_ece"],
-            "passed": candidate["ece"] <= quality_gate["max_ece"],
-        },
-    }
-    failed = [name for name, check in checks.items() if not check["passed"]]
-    decision = {"promote": not failed, "checks": checks, "failed_checks": failed}
-    logger.info("Quality gate: %s", "passed" if not failed else f"failed on {failed}")
-    return decision, decision
