@@ -1,0 +1,2 @@
+-- device.browser does not exist: the browser is device.web_info.browser.
+SELECT device.browser FROM `events_*`
