@@ -158,7 +158,7 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
 # opened because a tiny dataset cannot promise the real thresholds.
 TINY_PARAMS = ",".join(
     [
-        "data_generation.n_users=6000",
+        "data_generation.n_users=24000",  # steady state: ~1 in 4 simulated users is seen
         "model_training.lightgbm.optuna.n_trials=3",
         "model_explanation.max_rows=300",
         "model_registry.quality_gate.min_roc_auc=0.0",

@@ -11,12 +11,15 @@ from .params import is_int, weekday_of
 from .users import VisitRates
 from .vocabulary import FUNNEL_STEPS, TARGET_EVENTS, WEEKDAY_COLUMNS
 
+CHURN = "churn"
+
 ORACLE_COLUMNS = (
     "user_pseudo_id",
     "first_touch_date",
     "sessions_per_day_base",
     "rate_persistent_share",
     "rate_decay_days",
+    "rate_lifetime_days",
     *WEEKDAY_COLUMNS,
 )
 TRUTH_COLUMNS = (
@@ -28,6 +31,7 @@ TRUTH_COLUMNS = (
     "sessions_per_day_base",
     "rate_persistent_share",
     "rate_decay_days",
+    "rate_lifetime_days",
     *WEEKDAY_COLUMNS,
     *(f"step_prob_{step}" for step in FUNNEL_STEPS),
     "session_prob_add_to_cart",
@@ -43,16 +47,19 @@ def oracle_probabilities(
     For a user with per-session target probability ``q`` and expected sessions ``rate(d)``
     on day ``d``: ``P = 1 - exp(-q * sum(rate(d))) * (1 - q)^[first touch in window]`` over
     the window ``[snapshot_date, snapshot_date + horizon_days)``, the first-touch session
-    being the one session that is not part of the Poisson process.
+    being the one session that is not part of the Poisson process. ``churn`` (GA4's churn
+    probability) is the probability of no session at all in the horizon: ``exp(-sum(rate(d)))``
+    without a first touch inside it.
     """
-    if target_event not in TARGET_EVENTS:
+    if target_event not in (*TARGET_EVENTS, CHURN):
         raise ValueError(
-            f"target_event must be one of {list(TARGET_EVENTS)} for the oracle, "
+            f"target_event must be one of {[*TARGET_EVENTS, CHURN]} for the oracle, "
             f"got {target_event!r}"
         )
     if not is_int(horizon_days) or horizon_days < 1:
         raise ValueError(f"horizon_days must be an integer >= 1, got {horizon_days!r}")
-    probability_column = f"session_prob_{target_event}"
+    churn = target_event == CHURN
+    probability_column = "sessions_per_day_base" if churn else f"session_prob_{target_event}"
     require_columns(user_truth, (*ORACLE_COLUMNS, probability_column), "ga4_user_truth")
     require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
     truth_ids = pd.Index(user_truth["user_pseudo_id"].astype(str))
@@ -70,7 +77,8 @@ def oracle_probabilities(
         pd.to_datetime(user_truth["first_touch_date"]).to_numpy().astype("datetime64[D]")[rows]
     )
     rates = VisitRates.of(user_truth)
-    q = user_truth[probability_column].to_numpy(dtype=float)[rows]
+    # Churn: no session at all, i.e. every session "fires" (q = 1).
+    q = np.ones(len(keys)) if churn else user_truth[probability_column].to_numpy(dtype=float)[rows]
     expected_sessions = np.zeros(len(keys))
     first_touch_inside = np.zeros(len(keys), dtype=bool)
     for offset in range(horizon_days):
@@ -79,4 +87,5 @@ def oracle_probabilities(
         expected_sessions += rates.daily(rows, weekday_of(day), age)
         first_touch_inside |= age == 0
     no_event = np.exp(-q * expected_sessions) * np.where(first_touch_inside, 1 - q, 1.0)
-    return pd.Series(1 - no_event, index=keys.index, name=f"oracle_probability_{target_event}")
+    probability = no_event if churn else 1 - no_event
+    return pd.Series(probability, index=keys.index, name=f"oracle_probability_{target_event}")

@@ -107,13 +107,14 @@ def plan_sessions(users: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataF
     # Session numbers continue the sessions users had before the window.
     age_at_start = -np.minimum(first_touch_day, 0)  # days between first touch and day 0
     persistent = rates.persistent
-    decay_per_day = np.exp(-1 / rates.decay_days)
+    leave_per_day = np.exp(-1 / rates.lifetime_days)  # 1 when users never leave
+    decay_per_day = np.exp(-1 / rates.decay_days) * leave_per_day
     sessions_before = (
         rates.base
         * rates.weekday_multiplier.mean(axis=1)
         * (
-            persistent * age_at_start
-            + (1 - persistent) * (1 - decay_per_day**age_at_start) / (1 - decay_per_day)
+            persistent * geometric_sum(leave_per_day, age_at_start)
+            + (1 - persistent) * geometric_sum(decay_per_day, age_at_start)
         )
     )
     prior_sessions = np.where(first_touch_day < 0, 1 + rng.poisson(sessions_before), 0)
@@ -143,6 +144,13 @@ def plan_sessions(users: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataF
         day_offsets=day_offsets,
     )
     return kept, plan
+
+
+def geometric_sum(ratio: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """sum(ratio**k for k in range(terms)), ``terms`` when the ratio is 1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        partial_sum = (1 - ratio**terms) / (1 - ratio)
+    return np.where(ratio == 1, terms, partial_sum)
 
 
 @dataclass(frozen=True)
