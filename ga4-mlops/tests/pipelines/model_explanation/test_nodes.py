@@ -127,3 +127,17 @@ def test_a_model_without_trees_gets_the_model_agnostic_explainer_in_log_odds():
     np.testing.assert_allclose(values.sum(axis=1) + expected_value, log_odds, atol=1e-6)
     # tenure drives the label: it carries the largest mean |SHAP value|
     assert shap_importance(values)["feature"].iloc[0] == "tenure"
+
+
+def test_a_scikit_learn_forest_gets_the_tree_explainer_for_its_positive_class():
+    from sklearn.ensemble import RandomForestClassifier
+
+    features, labels = make_encoded_features(n=600)
+    filled = features.fillna(0.0)
+    model = RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0).fit(filled, labels)
+    sample = filled.head(50)
+    values, expected_value = log_odds_shap_values(model, sample)
+    assert values.shape == (50, 3)
+    np.testing.assert_allclose(
+        values.sum(axis=1) + expected_value, model.predict_proba(sample)[:, 1], atol=1e-6
+    )

@@ -1,13 +1,13 @@
 """Explain the model with SHAP values on a sample of the test features.
 
 The explainer follows the model's type: for trees (LightGBM, XGBoost, scikit-learn forests)
-TreeExplainer gives exact SHAP values of the raw margin (log-odds); any other classifier gets
-shap's model-agnostic explainer on the log-odds of ``predict_proba``, with the sample as
-background. Either way the values add up, with the expected value, to the model's log-odds,
-so plots read the same after a model swap. shap draws on
-pyplot's current figure: every plot is made on its own pyplot figure that is closed (removed
-from pyplot's registry) before it is returned, so nothing leaks between nodes and the
-returned Figure can still be saved.
+TreeExplainer gives exact SHAP values of the raw output (log-odds for boosted trees, the
+probability for scikit-learn forests); any other classifier gets shap's model-agnostic
+explainer on the log-odds of ``predict_proba``, with the sample as background. The values add
+up, with the expected value, to that output, so the plots keep working after a model swap.
+shap draws on pyplot's current figure: every plot is made on its own pyplot figure that is
+closed (removed from pyplot's registry) before it is returned, so nothing leaks between nodes
+and the returned Figure can still be saved.
 """
 
 import re
@@ -74,20 +74,23 @@ def log_odds_shap_values(
 ) -> tuple[pd.DataFrame, float]:
     """SHAP values (one column per feature, same index as ``features``) and expected value.
 
-    Both are in log-odds: ``values.sum(axis=1) + expected_value`` equals the model's log-odds
-    (for LightGBM ``model.predict(features, raw_score=True)``).
+    ``values.sum(axis=1) + expected_value`` equals the model's raw output for the positive
+    class: log-odds for boosted trees (LightGBM ``model.predict(features, raw_score=True)``)
+    and for the model-agnostic explainer, the probability for scikit-learn forests.
     """
     ordered = _model_features(model, features)
     explainer = _explainer(model, ordered)
     rows = ordered if isinstance(explainer, shap.TreeExplainer) else ordered.to_numpy("float64")
     explanation = explainer(rows)
-    values = np.asarray(explanation.values)
+    values, base_values = np.asarray(explanation.values), np.asarray(explanation.base_values)
+    if values.ndim == 3 and values.shape[2] == 2:  # one slice per class (scikit-learn trees)
+        values, base_values = values[:, :, 1], base_values[..., 1]
     if values.ndim != 2:
         raise ValueError(
             f"expected one SHAP value per row and feature from a binary model, got "
             f"an array of shape {values.shape}"
         )
-    expected_value = float(np.ravel(explanation.base_values)[0])
+    expected_value = float(np.ravel(base_values)[0])
     return pd.DataFrame(values, index=ordered.index, columns=ordered.columns), expected_value
 
 
@@ -157,7 +160,7 @@ def plot_shap_summary(
         shap.plots.beeswarm(
             explanation, max_display=max_display, ax=axes, show=False, plot_size=None
         )
-        axes.set_title(f"SHAP values (log-odds) on {len(shap_values)} test rows")
+        axes.set_title(f"SHAP values (model output) on {len(shap_values)} test rows")
 
     return _draw(draw, figsize=(9, height))
 
