@@ -14,7 +14,10 @@
 --                           event read (one as-of date for inference, labels then NULL).
 --   @lookback_days          INT64: features use events in [S - lookback_days, S).
 --   @horizon_days           INT64: the label looks at [S, S + horizon_days).
---   @target_event           STRING: the event_name the label counts (purchase, add_to_cart).
+--   @target_event           STRING, the target kind: an event_name the label counts (purchase,
+--                           add_to_cart), or 'churn' (GA4's churn probability: the population
+--                           is users active in the 7 days before S, the label is 1 when they
+--                           have no event at all in [S, S + horizon_days); horizon_days 7).
 --   @sample_fraction        FLOAT64 in (0, 1]: share of users kept; 1.0 keeps all.
 --   @sample_seed            INT64: with user_pseudo_id, picks which users are kept.
 --
@@ -170,7 +173,8 @@ user_snapshots AS (
       AS first_touch_medium,
     MAX_BY(first_touch_source, IF(is_history, first_touch_source_at, NULL))
       AS first_touch_source,
-    SUM(IF(is_horizon, target_events, 0)) AS target_events_horizon
+    SUM(IF(is_horizon, target_events, 0)) AS target_events_horizon,
+    SUM(IF(is_horizon, event_count, 0)) AS events_horizon
   FROM snapshot_session_days
   GROUP BY user_pseudo_id, snapshot_date
   HAVING LOGICAL_OR(is_lookback)
@@ -227,6 +231,7 @@ SELECT
   u.first_touch_source,
   CASE
     WHEN DATE_DIFF(w.data_last_date, u.snapshot_date, DAY) < @horizon_days - 1 THEN NULL
+    WHEN @target_event = 'churn' THEN IF(u.events_horizon = 0, 1, 0)
     WHEN u.target_events_horizon > 0 THEN 1
     ELSE 0
   END AS label,
@@ -236,4 +241,5 @@ FROM user_snapshots AS u
 CROSS JOIN data_window AS w
 LEFT JOIN items_viewed AS iv
   ON iv.user_pseudo_id = u.user_pseudo_id AND iv.snapshot_date = u.snapshot_date
+WHERE @target_event != 'churn' OR u.sessions_last_7d > 0
 ORDER BY u.snapshot_date, u.user_pseudo_id
