@@ -1,5 +1,6 @@
 """Tiny H&M-schema frames for the model-side tests, and a runner for the SQL files."""
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ QUERY_PARAMETERS = {
     "copurchase_window_days": 56,
     "copurchase_seed_days": 28,
     "copurchase_top_n": 4,
+    "copurchase_partners_per_seed": 3,
     "taste_window_days": 28,
     "taste_top_n": 4,
     "affinity_window_days": 56,
@@ -154,13 +156,30 @@ def write_tables(
 
 
 def run_sql(name: str, tables: dict[str, str], **overrides) -> pd.DataFrame:
-    """Run ``sql/<name>.sql`` on DuckDB over the tables, with the test query parameters."""
-    dataset = DuckDBQueryDataset(
-        filepath=str(SQL_DIR / f"{name}.sql"),
-        tables=tables,
-        query_parameters={**QUERY_PARAMETERS, **overrides},
-    )
-    return dataset.load()
+    """Run ``sql/<name>.sql`` on DuckDB over the tables, with the test query parameters.
+
+    The calendar and the ranked customers (every week, week 0 included) are computed first
+    and given as the tables ``week_calendar`` and ``customer_weeks``, as the pipeline does.
+    """
+    parameters = {**QUERY_PARAMETERS, **overrides}
+    tables = dict(tables)
+    if name != "week_calendar":
+        tables["week_calendar"] = _table_of("week_calendar", tables, parameters)
+    if name not in {"week_calendar", "customer_weeks"}:
+        tables["customer_weeks"] = _table_of("customer_weeks", tables, parameters)
+    return DuckDBQueryDataset(
+        filepath=str(SQL_DIR / f"{name}.sql"), tables=tables, query_parameters=parameters
+    ).load()
+
+
+def _table_of(name: str, tables: dict[str, str], parameters: dict) -> str:
+    """Run one upstream query and write its result next to the tables (one file per
+    parameter set)."""
+    result = run_sql(name, tables, **parameters)
+    key = hashlib.sha1(repr(sorted(parameters.items())).encode()).hexdigest()[:12]
+    path = Path(tables["transactions_train"]).parent / f"{name}-{key}.parquet"
+    result.to_parquet(path, index=False)
+    return str(path)
 
 
 def make_synthetic(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
 
@@ -56,7 +57,9 @@ class DuckDBLambdas(DuckDB):
             )
 
 
-class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
+class DuckDBQueryDataset(
+    AbstractDataset[None, pd.DataFrame | dict[str, Callable[[], pd.DataFrame]]]
+):
     """Load the result of a BigQuery Standard SQL file, run by DuckDB on parquet files.
 
     The SQL is transpiled with sqlglot (``read="bigquery"``, unsupported features raise).
@@ -89,6 +92,9 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         query_parameters: Mapping[str, Any] | None = None,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: str | None = None,
+        preserve_insertion_order: bool = True,
+        partition_table: str | None = None,
         rewrite_unnest_lookups: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -97,7 +103,15 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         tables: table name as written in the SQL -> local parquet glob.
         query_parameters: values of the SQL's ``@name`` parameters.
         threads: DuckDB worker threads (default: DuckDB's choice, all cores).
-        memory_limit: DuckDB memory cap such as ``"4GB"`` (default: DuckDB's choice).
+        memory_limit: DuckDB memory cap such as ``"4GB"`` (default: DuckDB's choice); with
+            ``temp_directory``, joins and aggregations larger than it spill to disk.
+        temp_directory: where DuckDB spills (default: DuckDB's choice, in memory only).
+        preserve_insertion_order: ``false`` lets DuckDB return rows in any order and use
+            less memory: for queries whose consumers sort their input.
+        partition_table: a table of ``tables`` whose glob matches several files: ``load``
+            then returns one loader per file (``{file stem: callable}``, as
+            ``PartitionedDataset`` does), each running the query with that table bound to
+            its one file. A node can so process a large input piece by piece.
         rewrite_unnest_lookups: turn UNNEST key-lookup subqueries into list lambdas.
         metadata: ignored by Kedro, kept for plugins.
         """
@@ -107,11 +121,21 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         self._tables = dict(tables)
         self._query_parameters = dict(query_parameters or {})
         self._rewrite_unnest_lookups = rewrite_unnest_lookups
+        if partition_table is not None and partition_table not in self._tables:
+            raise DatasetError(
+                f"DuckDBQueryDataset for {filepath}: partition_table '{partition_table}' is not "
+                f"one of its tables {sorted(self._tables)}"
+            )
+        self._partition_table = partition_table
         self._connection_config: dict[str, Any] = {}
         if threads is not None:
             self._connection_config["threads"] = int(threads)
         if memory_limit is not None:
             self._connection_config["memory_limit"] = str(memory_limit)
+        if temp_directory is not None:
+            self._connection_config["temp_directory"] = str(temp_directory)
+        if not preserve_insertion_order:
+            self._connection_config["preserve_insertion_order"] = False
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -143,7 +167,16 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
             ) from error
         return duckdb_sql, parameter_names
 
-    def load(self) -> pd.DataFrame:
+    def load(self) -> pd.DataFrame | dict[str, Callable[[], pd.DataFrame]]:
+        if self._partition_table is None:
+            return self._run(self._tables)
+        files = sorted(glob.glob(self._tables[self._partition_table]))
+        return {
+            Path(file).stem: partial(self._run, {**self._tables, self._partition_table: file})
+            for file in files
+        }
+
+    def _run(self, tables: Mapping[str, str]) -> pd.DataFrame:
         duckdb_sql, parameter_names = self.transpile()
         missing = sorted(parameter_names - set(self._query_parameters))
         if missing:
@@ -156,10 +189,10 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         try:
             for macro in BIGQUERY_COMPAT_MACROS.values():
                 connection.execute(macro)
-            for table_name, parquet_glob in self._tables.items():
+            for table_name, parquet_glob in tables.items():
                 self._register_table(connection, table_name, parquet_glob)
             try:
-                result = connection.execute(duckdb_sql, parameters or None).df()
+                result = connection.sql(duckdb_sql, params=parameters or None).to_arrow_table()
             except duckdb.BinderException as error:
                 raise ValueError(self._explain_binder_error(connection, error)) from error
         finally:
@@ -364,8 +397,14 @@ def _has_field(schema: pa.Schema, path: tuple[str, ...]) -> bool:
     return True
 
 
-def _normalise_types(result: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DATE arrives as datetime64[us]: use pandas' usual datetime64[ns]."""
+def _normalise_types(table: pa.Table) -> pd.DataFrame:
+    """The Arrow result as pandas (no second copy in DuckDB's own conversion); dates and
+    timestamps as pandas' usual datetime64[ns], integers with NULLs and decimals as float64
+    (as DuckDB's own conversion gives them)."""
+    for position, field in enumerate(table.schema):
+        if pa.types.is_decimal(field.type):  # DuckDB's SUM of integers is a 128-bit integer
+            table = table.set_column(position, field.name, table[field.name].cast(pa.float64()))
+    result = table.to_pandas(self_destruct=True, split_blocks=True, date_as_object=False)
     for column in result.columns:
         if pd.api.types.is_datetime64_any_dtype(result[column]):
             result[column] = result[column].astype("datetime64[ns]")

@@ -1,36 +1,13 @@
 -- Source "copurchase" (item-to-item): articles bought on the same day by the same customer as
 -- an article this customer bought in the last @copurchase_seed_days, counted over baskets of
 -- the last @copurchase_window_days; an article's score sums its pair counts over the seeds.
--- Week calendar (the same lines open every query here: each file runs alone on BigQuery).
--- Week 0 is the 7 days after the last day (@as_of_date, or the last day of the data when it
--- is ""), week 1 the 7 days before (test), week 2 validation, weeks 3 .. 2 + @n_train_weeks
--- training. History for a week is every purchase strictly before its cutoff.
-WITH last_day AS (
-  SELECT COALESCE(SAFE_CAST(@as_of_date AS DATE), MAX(CAST(t_dat AS DATE))) AS day
-  FROM transactions_train
-),
-weeks AS (
-  SELECT week, DATE_ADD(last_day.day, INTERVAL 1 - 7 * week DAY) AS cutoff
-  FROM last_day CROSS JOIN UNNEST(GENERATE_ARRAY(0, @n_train_weeks + 2)) AS week
-),
--- The customers ranked each week: those who bought in a labelled week (only they carry a
--- label; weeks >= 2 keep a hashed sample of them), every customer in week 0.
-customer_weeks AS (
-  SELECT DISTINCT w.week, w.cutoff, t.customer_id
-  FROM weeks AS w
-  JOIN transactions_train AS t
-    ON CAST(t.t_dat AS DATE) >= w.cutoff
-    AND CAST(t.t_dat AS DATE) < DATE_ADD(w.cutoff, INTERVAL 7 DAY)
-  WHERE w.week = 1
-    OR (
-      w.week >= 2
-      AND MOD(ABS(FARM_FINGERPRINT(CONCAT(t.customer_id, @sample_salt))), 1000000)
-        < @train_sample_per_million
-    )
-  UNION ALL
-  SELECT w.week, w.cutoff, c.customer_id
-  FROM weeks AS w CROSS JOIN customers AS c
-  WHERE w.week = 0
+-- Each seed keeps only its @copurchase_partners_per_seed most frequent partners (QUALIFY), so
+-- the seeds-by-partners join stays small at the real H&M size.
+-- customer_weeks (a table: week, cutoff, customer_id, has_history) holds the customers
+-- ranked each week and the week's first day, computed once by customer_weeks.sql from
+-- week_calendar.sql. History for a week is every purchase strictly before its cutoff.
+WITH weeks AS (
+  SELECT DISTINCT week, cutoff FROM customer_weeks
 ),
 baskets AS (
   SELECT DISTINCT w.week, t.customer_id, CAST(t.t_dat AS DATE) AS day, t.article_id
@@ -48,6 +25,9 @@ pairs AS (
     AND b.day = a.day
     AND b.article_id != a.article_id
   GROUP BY a.week, a.article_id, b.article_id
+  QUALIFY ROW_NUMBER() OVER (
+    PARTITION BY a.week, a.article_id ORDER BY COUNT(*) DESC, b.article_id
+  ) <= @copurchase_partners_per_seed
 ),
 seeds AS (
   SELECT DISTINCT cw.week, cw.customer_id, t.article_id AS seed_article_id

@@ -1,36 +1,11 @@
 -- Source "taste": the week's best-sellers in the cells (product group x colour) the customer
 -- bought in the last @taste_window_days. An article scores its sales in the 7 days before the
 -- cutoff times the share of the customer's recent purchases that fell in its cell.
--- Week calendar (the same lines open every query here: each file runs alone on BigQuery).
--- Week 0 is the 7 days after the last day (@as_of_date, or the last day of the data when it
--- is ""), week 1 the 7 days before (test), week 2 validation, weeks 3 .. 2 + @n_train_weeks
--- training. History for a week is every purchase strictly before its cutoff.
-WITH last_day AS (
-  SELECT COALESCE(SAFE_CAST(@as_of_date AS DATE), MAX(CAST(t_dat AS DATE))) AS day
-  FROM transactions_train
-),
-weeks AS (
-  SELECT week, DATE_ADD(last_day.day, INTERVAL 1 - 7 * week DAY) AS cutoff
-  FROM last_day CROSS JOIN UNNEST(GENERATE_ARRAY(0, @n_train_weeks + 2)) AS week
-),
--- The customers ranked each week: those who bought in a labelled week (only they carry a
--- label; weeks >= 2 keep a hashed sample of them), every customer in week 0.
-customer_weeks AS (
-  SELECT DISTINCT w.week, w.cutoff, t.customer_id
-  FROM weeks AS w
-  JOIN transactions_train AS t
-    ON CAST(t.t_dat AS DATE) >= w.cutoff
-    AND CAST(t.t_dat AS DATE) < DATE_ADD(w.cutoff, INTERVAL 7 DAY)
-  WHERE w.week = 1
-    OR (
-      w.week >= 2
-      AND MOD(ABS(FARM_FINGERPRINT(CONCAT(t.customer_id, @sample_salt))), 1000000)
-        < @train_sample_per_million
-    )
-  UNION ALL
-  SELECT w.week, w.cutoff, c.customer_id
-  FROM weeks AS w CROSS JOIN customers AS c
-  WHERE w.week = 0
+-- customer_weeks (a table: week, cutoff, customer_id, has_history) holds the customers
+-- ranked each week and the week's first day, computed once by customer_weeks.sql from
+-- week_calendar.sql. History for a week is every purchase strictly before its cutoff.
+WITH weeks AS (
+  SELECT DISTINCT week, cutoff FROM customer_weeks
 ),
 cells AS (
   SELECT

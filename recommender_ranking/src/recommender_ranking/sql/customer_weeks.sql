@@ -1,15 +1,7 @@
 -- The customers ranked in each week, with the week's first day and whether they bought before.
--- Week calendar (the same lines open every query here: each file runs alone on BigQuery).
--- Week 0 is the 7 days after the last day (@as_of_date, or the last day of the data when it
--- is ""), week 1 the 7 days before (test), week 2 validation, weeks 3 .. 2 + @n_train_weeks
--- training. History for a week is every purchase strictly before its cutoff.
-WITH last_day AS (
-  SELECT COALESCE(SAFE_CAST(@as_of_date AS DATE), MAX(CAST(t_dat AS DATE))) AS day
-  FROM transactions_train
-),
-weeks AS (
-  SELECT week, DATE_ADD(last_day.day, INTERVAL 1 - 7 * week DAY) AS cutoff
-  FROM last_day CROSS JOIN UNNEST(GENERATE_ARRAY(0, @n_train_weeks + 2)) AS week
+-- The week calendar (week, cutoff) is the week_calendar table (week_calendar.sql).
+WITH weeks AS (
+  SELECT week, cutoff FROM week_calendar
 ),
 -- The customers ranked each week: those who bought in a labelled week (only they carry a
 -- label; weeks >= 2 keep a hashed sample of them), every customer in week 0.

@@ -1,11 +1,15 @@
 """The SQL datasets in both environments: same files, same parameters, DuckDB transpiles all."""
 
+import pandas as pd
 import pytest
+import sqlglot
 from kedro.config import OmegaConfigLoader
+from kedro.io.core import DatasetError
 from omegaconf.resolvers import oc
+from sqlglot import exp
 
 from recommender_ranking.datasets.duckdb_query_dataset import DuckDBQueryDataset
-from tests.ranking.hm_data import SQL_DIR
+from tests.ranking.hm_data import QUERY_PARAMETERS, SQL_DIR
 
 CONF = SQL_DIR.parents[2] / "conf"
 
@@ -22,10 +26,18 @@ def catalog(env: str) -> tuple[dict, dict]:
     return loader["catalog"], loader["globals"]
 
 
+def source_tables(sql_file) -> set[str]:
+    """The tables a query reads (its CTEs excluded)."""
+    ast = sqlglot.parse_one(sql_file.read_text(), read="bigquery")
+    ctes = {cte.alias for cte in ast.find_all(exp.CTE)}
+    return {table.name for table in ast.find_all(exp.Table)} - ctes
+
+
 @pytest.mark.parametrize("sql_file", sorted(SQL_DIR.glob("*.sql")), ids=lambda p: p.stem)
-def test_every_query_transpiles_and_its_parameters_are_in_globals(sql_file):
+def test_every_query_transpiles_and_reads_the_calendar_computed_once(sql_file):
     local, globals_ = catalog("local")
-    entry = local["sql_{query}"]
+    entry = local.get(f"sql_{sql_file.stem}", local["sql_{query}"])
+    assert set(entry["tables"]) >= source_tables(sql_file)  # the catalog gives every table
     dataset = DuckDBQueryDataset(
         filepath=str(SQL_DIR / sql_file.name),
         tables=entry["tables"],
@@ -33,8 +45,25 @@ def test_every_query_transpiles_and_its_parameters_are_in_globals(sql_file):
     )
     duckdb_sql, parameter_names = dataset.transpile()
     assert parameter_names <= set(globals_["ranking_sql"])
-    assert parameter_names, f"{sql_file.name} uses no parameter: its weeks cannot be set"
-    assert "$n_train_weeks" in duckdb_sql
+    if sql_file.stem == "week_calendar":
+        assert {"as_of_date", "n_train_weeks"} <= parameter_names
+    else:
+        # the weeks come from the calendar table (directly, or through the ranked customers):
+        # no other query computes them
+        assert source_tables(sql_file) & {"week_calendar", "customer_weeks"}
+        assert "n_train_weeks" not in parameter_names and "GENERATE_ARRAY" not in duckdb_sql
+
+
+def test_week_zero_runs_the_same_queries_chunk_by_chunk():
+    local, _ = catalog("local")
+    chunked, labelled = local["recommendation_sql_{query}"], local["sql_{query}"]
+    assert chunked["partition_table"] == "customer_weeks"
+    assert chunked["tables"]["customer_weeks"].endswith("recommendation_customers/*.parquet")
+    assert {**chunked["tables"], "customer_weeks": None} == {
+        **labelled["tables"],
+        "customer_weeks": None,
+    }
+    assert chunked["filepath"] == labelled["filepath"]
 
 
 def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch):
@@ -64,3 +93,53 @@ def test_the_bigquery_only_error_of_the_zetasql_check_runs_on_duckdb(tmp_path):
     broken = SQL_DIR.parents[2] / "zetasql" / "must_fail" / "duckdb_only_function.sql"
     result = DuckDBQueryDataset(filepath=str(broken), tables=write_tables(tmp_path)).load()
     assert len(result) > 0 and result["month"].str.fullmatch(r"\d{4}-\d{2}").all()
+
+
+def test_a_partitioned_query_runs_once_per_file_of_its_partition_table(tmp_path):
+    from tests.ranking.hm_data import run_sql, write_tables
+
+    tables = write_tables(tmp_path)
+    customer_weeks = run_sql("customer_weeks", tables)
+    week0 = customer_weeks[customer_weeks["week"] == 0].sort_values("customer_id")
+    chunks = tmp_path / "chunks"
+    chunks.mkdir()
+    for number, start in enumerate(range(0, len(week0), 4)):
+        week0.iloc[start : start + 4].to_parquet(chunks / f"chunk_{number:05d}.parquet")
+    dataset = DuckDBQueryDataset(
+        filepath=str(SQL_DIR / "candidates_repurchase.sql"),
+        tables={**tables, "customer_weeks": str(chunks / "*.parquet")},
+        query_parameters=QUERY_PARAMETERS,
+        partition_table="customer_weeks",
+    )
+    loaders = dataset.load()
+    assert sorted(loaders) == ["chunk_00000", "chunk_00001"]
+    pieces = {name: load() for name, load in loaders.items()}
+    whole = run_sql("candidates_repurchase", tables)
+    keys = ["week", "customer_id", "source_rank"]
+    pd.testing.assert_frame_equal(
+        pd.concat(pieces.values()).sort_values(keys, ignore_index=True),
+        whole[whole["week"] == 0].sort_values(keys, ignore_index=True),
+        check_dtype=False,
+    )
+    assert set(pieces["chunk_00000"]["customer_id"]) <= set(week0["customer_id"].iloc[:4])
+    with pytest.raises(DatasetError, match="partition_table 'nope' is not one of its tables"):
+        DuckDBQueryDataset(filepath="x.sql", tables=tables, partition_table="nope")
+
+
+def test_query_results_arrive_as_plain_pandas_types(tmp_path):
+    """Arrow results: a SUM of integers (DuckDB's 128-bit decimal) and integers with NULLs
+    become float64, dates datetime64[ns], as the nodes expect."""
+    from tests.ranking.hm_data import write_tables
+
+    query = tmp_path / "types.sql"
+    query.write_text(
+        "SELECT SUM(sales_channel_id) AS total, MAX(IF(price > 1e9, 1, NULL)) AS never, "
+        "MAX(CAST(t_dat AS DATE)) AS day FROM transactions_train"
+    )
+    result = DuckDBQueryDataset(filepath=str(query), tables=write_tables(tmp_path)).load()
+    assert result.dtypes.astype(str).to_dict() == {
+        "total": "float64",
+        "never": "float64",
+        "day": "datetime64[ns]",
+    }
+    assert result["total"].iloc[0] > 0 and result["never"].isna().all()

@@ -8,6 +8,7 @@ import pytest
 
 from recommender_ranking.pipelines.candidate_generation.nodes import (
     check_source,
+    check_week_calendar,
     collect_week_purchases,
     nearest_neighbour_candidates,
     select_customer_weeks,
@@ -146,21 +147,45 @@ def test_recall_needs_purchases_in_the_report_week():
         candidate_report(candidates, empty, {"report_week": 1})
 
 
-def test_the_query_calendar_is_cross_checked_with_pandas():
+def test_the_query_calendar_is_cross_checked_with_pandas_and_week_0_is_chunked():
     transactions = pd.DataFrame(
         {
             "t_dat": pd.to_datetime(["2020-09-10", "2020-09-20", "2020-09-22"]),
             "customer_id": ["u", "v", "w"],
         }
     )
-    weeks = pd.concat([customer_weeks(["v", "w"]), customer_weeks(["u", "v", "w"], week=0)])
-    assert len(select_customer_weeks(weeks, transactions, "")) == 5
+    calendar = pd.DataFrame(
+        {"week": [0, 1], "cutoff": pd.to_datetime(["2020-09-23", "2020-09-16"])}
+    )
+
+    def select(weeks, as_of_date=""):
+        return select_customer_weeks(weeks, transactions, calendar, as_of_date, 2)
+
+    weeks = pd.concat([customer_weeks(["v", "w"]), customer_weeks(["w", "u", "v"], week=0)])
+    labelled, chunks = select(weeks)
+    assert labelled["week"].tolist() == [1, 1]  # week 0 goes to the chunks only
+    assert {name: frame["customer_id"].tolist() for name, frame in chunks.items()} == {
+        "chunk_00000": ["u", "v"],
+        "chunk_00001": ["w"],
+    }
     wrong = pd.concat([customer_weeks(["w"]), customer_weeks(["u", "v", "w"], week=0)])
     with pytest.raises(ValueError, match="1 customers in week 1 but transactions have 2 buyers"):
-        select_customer_weeks(wrong, transactions, "")
-    assert len(select_customer_weeks(wrong, transactions, "2020-09-21")) == 4  # as_of: no check
+        select(wrong)
+    assert len(select(wrong, "2020-09-21")[0]) == 1  # as_of: no check
     with pytest.raises(ValueError, match="no customer in week 1"):
-        select_customer_weeks(customer_weeks(["u"], week=0), transactions, "")
+        select(customer_weeks(["u"], week=0))
+    with pytest.raises(ValueError, match="weeks that week_calendar does not list"):
+        select(pd.concat([weeks, customer_weeks(["v"], week=5)]))
+
+
+def test_the_week_calendar_must_list_every_week_from_0():
+    transactions = pd.DataFrame({"t_dat": pd.to_datetime(["2020-09-22"])})
+    calendar = pd.DataFrame(
+        {"week": [1, 0], "cutoff": pd.to_datetime(["2020-09-16", "2020-09-23"])}
+    )
+    assert check_week_calendar(calendar, transactions)["week"].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="week_calendar must hold weeks 0, 1, 2"):
+        check_week_calendar(calendar[calendar["week"] == 1], transactions)
 
 
 def test_labels_for_customers_that_are_not_ranked_are_refused():

@@ -171,3 +171,49 @@ def test_as_of_date_moves_every_week(world):
         shifted.groupby("week")["cutoff"].first().loc[1]
         == (default.groupby("week")["cutoff"].first().loc[2])
     )
+
+
+def pandas_copurchase(world: dict, partners_per_seed: int) -> pd.DataFrame:
+    transactions, frames = world["transactions"], []
+    ranked = pandas_customer_weeks(world)
+    for week, cutoff in cutoffs(transactions).items():
+        days = (cutoff - transactions["t_dat"]).dt.days
+        baskets = transactions.loc[
+            (days >= 1) & (days <= P["copurchase_window_days"]),
+            ["customer_id", "t_dat", "article_id"],
+        ].drop_duplicates()
+        pairs = baskets.merge(baskets, on=["customer_id", "t_dat"], suffixes=("_seed", ""))
+        pairs = pairs[pairs["article_id_seed"] != pairs["article_id"]]
+        counts = pairs.groupby(["article_id_seed", "article_id"]).size().rename("n").reset_index()
+        counts = counts.sort_values(["article_id_seed", "n", "article_id"], ascending=[1, 0, 1])
+        top = counts[counts.groupby("article_id_seed").cumcount() < partners_per_seed]
+        seeds = transactions.loc[
+            (days >= 1)
+            & (days <= P["copurchase_seed_days"])
+            & transactions["customer_id"].isin(ranked.loc[ranked["week"] == week, "customer_id"]),
+            ["customer_id", "article_id"],
+        ].drop_duplicates()
+        scored = seeds.rename(columns={"article_id": "article_id_seed"}).merge(top)
+        scored = scored.groupby(["customer_id", "article_id"], as_index=False)["n"].sum()
+        scored = scored.sort_values(["customer_id", "n", "article_id"], ascending=[1, 0, 1])
+        scored["source_rank"] = scored.groupby("customer_id").cumcount() + 1
+        scored = scored[scored["source_rank"] <= P["copurchase_top_n"]]
+        frames.append(scored.rename(columns={"n": "score"}).assign(week=week))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_copurchase_candidates_match_pandas_with_top_partners_per_seed(world):
+    keys = ["week", "customer_id", "source_rank"]
+    columns = ["week", "customer_id", "article_id", "score", "source_rank"]
+    results = {}
+    for partners_per_seed in [1, 99]:
+        expected = pandas_copurchase(world, partners_per_seed)
+        result = run_sql(
+            "candidates_copurchase", world["tables"], copurchase_partners_per_seed=partners_per_seed
+        )
+        pd.testing.assert_frame_equal(
+            sort(result[columns], keys), sort(expected[columns], keys), check_dtype=False
+        )
+        results[partners_per_seed] = sort(result[columns], keys)
+    assert len(results[99]) > 50  # the world has baskets with several articles
+    assert not results[1].equals(results[99])  # and the partner cap binds

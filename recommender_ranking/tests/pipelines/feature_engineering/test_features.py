@@ -101,6 +101,8 @@ def test_similarity_to_recent_purchases_is_the_cosine_with_their_mean():
     assert similarity[1] == pytest.approx(np.sqrt(0.5))
     assert np.isnan(similarity[2])  # article without a vector
     assert np.isnan(similarity[3])  # no recent purchase in week 2
+    without_vectors = recent.assign(article_id=article_id(9))  # e.g. no image at all
+    assert np.isnan(_similarity_to_profile(features, without_vectors, vectors)).all()
 
 
 def test_selection_drops_constant_mostly_null_and_correlated_columns():
@@ -167,3 +169,104 @@ def test_dfs_can_be_switched_off():
     customer_weeks = pd.DataFrame({"week": [1], "customer_id": ["c"], "cutoff": ["2020-09-16"]})
     frame = dfs_customer_features(None, None, None, customer_weeks, {"enabled": False})
     assert list(frame.columns) == ["week", "customer_id"]
+
+
+def test_joined_features_keep_the_candidate_order_and_model_input_stays_grouped_by_query():
+    from recommender_ranking.pipelines.feature_engineering.nodes import build_model_input
+    from recommender_ranking.pipelines.model_training.nodes import query_groups
+
+    candidates = pd.DataFrame(
+        {
+            "week": [0, 1, 1, 1, 2],
+            "customer_id": ["b", "a", "a", "b", "a"],
+            "article_id": ["x", "x", "y", "y", "x"],
+            "n_sources": [1, 2, 1, 1, 1],
+            "has_history": [True, True, False, True, True],
+        }
+    )
+    customer = pd.DataFrame(  # rows in another order than the candidates
+        {"week": [2, 1, 1, 0], "customer_id": ["a", "b", "a", "b"], "customer_x": [4, 3, 2, 1]}
+    )
+    article = pd.DataFrame(
+        {
+            "week": [1, 1, 0, 2],
+            "article_id": ["y", "x", "x", "x"],
+            "article_colour_group_code": [9, 8, 8, 8],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "week": [1],
+            "customer_id": ["a"],
+            "article_id": ["y"],
+            "pair_times_bought": [2],
+            "pair_product_times_bought": [3],
+            "pair_weeks_since_bought": [1.0],
+        }
+    )
+    shares = pd.DataFrame(
+        {
+            "week": [1, 1],
+            "customer_id": ["a", "a"],
+            "attribute": ["colour_group_code", "colour_group_code"],
+            "value": [9, 7],
+            "share": [0.75, 0.25],
+        }
+    )
+    features = join_sql_features(
+        candidates, customer, article, pairs, shares, {"affinity_attributes": ["colour_group_code"]}
+    )
+    pd.testing.assert_frame_equal(features[candidates.columns], candidates)
+    in_blocks = join_sql_features(
+        candidates,
+        customer,
+        article,
+        pairs,
+        shares,
+        {"affinity_attributes": ["colour_group_code"], "join_chunk_rows": 2},
+    )
+    pd.testing.assert_frame_equal(in_blocks, features)  # blocks of 2 rows: same table
+    # columns in the order of the tables (the ranker's column order depends on it)
+    assert list(features.columns) == [
+        *candidates.columns,
+        "customer_x",
+        "article_colour_group_code",
+        "pair_times_bought",
+        "pair_product_times_bought",
+        "pair_weeks_since_bought",
+        "affinity_colour_group_code",
+    ]
+    assert features["customer_x"].tolist() == [1, 2, 2, 3, 4]
+    assert features["pair_times_bought"].tolist() == [0, 0, 2, 0, 0]
+    assert np.isnan(features["pair_weeks_since_bought"]).tolist() == [1, 1, 0, 1, 1]
+    assert features["affinity_colour_group_code"].tolist() == [0, 0, 0.75, 0, 0]
+    labels = pd.DataFrame({"week": [1, 2], "customer_id": ["a", "a"], "article_id": ["y", "x"]})
+    dfs = pd.DataFrame({"week": [2, 1, 0, 1], "customer_id": ["a", "b", "b", "a"]})
+    table = build_model_input(features, dfs.assign(dfs_n=[1.0, 2, 3, 4]), labels)
+    assert table["purchased"].tolist() == [-1, 0, 1, 0, 1]
+    assert table["dfs_n"].tolist() == [3, 4, 4, 2, 1]
+    assert query_groups(table).tolist() == [1, 2, 1, 1]
+    assert (table["customer_x"].dtype, table["n_sources"].dtype) == ("float64", "float64")
+
+
+def test_selection_on_a_row_sample_keeps_the_same_decisions(caplog):
+    rng = np.random.default_rng(1)
+    n = 5000
+    base = rng.normal(size=n)
+    table = pd.DataFrame(
+        {
+            "week": 3,
+            "customer_id": "c",
+            "article_id": [str(i) for i in range(n)],
+            "purchased": rng.integers(0, 2, n),
+            "useful": base,
+            "twin": 2 * base,
+            "constant": 1.0,
+        }
+    )
+    params = {"first_training_week": 3, "max_null_share": 0.99, "max_correlation": 0.98}
+    with caplog.at_level("INFO"):
+        sampled = select_features(table, {**params, "max_rows": 500, "seed": 0})
+    assert "on a sample of 500 training rows" in caplog.text
+    assert sampled == select_features(table, params)
+    assert sampled["dropped"]["correlated"] == ["twin"]

@@ -24,17 +24,14 @@ def case() -> dict:
     )
     purchases = pd.DataFrame({"week": 1, "customer_id": ["a", "b"], "article_id": ["x", "y"]})
     customer_weeks = pd.DataFrame(
-        {
-            "week": [0, 0, 0, 0, 1, 1],
-            "customer_id": ["a", "b", "c", "d", "a", "b"],
-            "has_history": [True, True, True, False, True, False],
-        }
+        {"week": [1, 1], "customer_id": ["a", "b"], "has_history": [True, False]}
     )
     oracle = pd.DataFrame({"customer_id": ["a", "b"], "article_id": ["x", "x"], "rank": 1})
     return {
         "test_scores": scores,
         "week_purchases": purchases,
         "customer_weeks": customer_weeks,
+        "customers": pd.DataFrame({"customer_id": ["a", "b", "c", "d"]}),
         "oracle_recommendations": oracle,
     }
 

@@ -14,7 +14,7 @@ from recommender_ranking.pipelines.model_registry.nodes import (
     score_current_champion,
 )
 from recommender_ranking.pipelines.model_training.nodes import query_groups
-from recommender_ranking.pipelines.recommendations.nodes import recommend
+from recommender_ranking.pipelines.recommendations.nodes import top_k_with_fallback
 from tests.pipelines.model_training.test_nodes import planted_table
 
 NAME = "ranker_under_test"
@@ -94,9 +94,13 @@ def test_promotion_by_alias_gate_against_champion_and_recommendations(tracking):
     assert MlflowModelAliasDataset(model_name=NAME, alias="champion").load().version == "1"
 
     customers = pd.DataFrame({"customer_id": [*table["customer_id"].unique(), "newcomer"]})
-    submission = recommend(
-        champion, table, customers, {"k": 12, "week": 0, "fallback_rank_column": "rank_popularity"}
+    submission, n_short = top_k_with_fallback(
+        champion,
+        table[table["week"] == 0],
+        customers["customer_id"],
+        {"k": 12, "fallback_rank_column": "rank_popularity"},
     )
+    assert n_short == 1  # the newcomer has no candidate row
     assert submission["customer_id"].tolist() == customers["customer_id"].tolist()
     ids = submission["prediction"].str.split(" ")
     assert (ids.str.len() == 12).all()

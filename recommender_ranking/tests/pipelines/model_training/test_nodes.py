@@ -56,3 +56,19 @@ def test_train_ranker_learns_the_signal_and_is_seeded():
     assert importance["signal"] > importance["noise"]
     _, again, _ = train_ranker(table, purchases, selection, params)
     assert again == hyperparameters
+
+
+def test_negative_downsampling_keeps_every_purchase_and_the_query_order():
+    from recommender_ranking.pipelines.model_training.nodes import _split
+
+    table = planted_table()
+    params = {**project_parameters()["model_training"], "negative_sample_share": 0.3}
+    train, validation = _split(table, params)
+    full, _ = _split(table, {**params, "negative_sample_share": 1.0})
+    assert train["purchased"].sum() == full["purchased"].sum()  # every purchase kept
+    negatives, all_negatives = (train["purchased"] == 0).sum(), (full["purchased"] == 0).sum()
+    assert 0.2 * all_negatives < negatives < 0.4 * all_negatives
+    assert query_groups(train).sum() == len(train)  # still grouped by query
+    assert (validation["week"] == 2).all() and len(validation) == (table["week"] == 2).sum()
+    again, _ = _split(table, params)
+    pd.testing.assert_frame_equal(again, train)  # seeded

@@ -34,32 +34,43 @@ def test_training_needs_only_data_side_outputs_queries_parameters_and_the_champi
     free = {name for name in training.inputs() if not name.startswith("params:")}
     queries = {name for name in free if name.startswith("sql_")}
     assert free - queries == DATA_SIDE | {"current_champion"}
+    assert "recommendation_customers" in training.outputs()
     assert "champion_model" in training.outputs()
     # every query reads files data_preparation writes: each node loading one must run after
     # data_preparation, i.e. depend (transitively) on `transactions`
     after_transactions = {node.name for node in training.from_inputs("transactions").nodes}
     readers = [n.name for n in training.nodes if any(i.startswith("sql_") for i in n.inputs)]
-    assert len(readers) == 9  # calendar, labels, 6 sources, the feature join
+    assert len(readers) == 10  # calendar, customers, labels, 6 sources, the feature join
     assert set(readers) <= after_transactions
 
 
 def test_inference_runs_alone_on_persisted_inputs_and_the_champion():
     inference = recommendations.create_pipeline()
-    assert inference.inputs() == {
+    free = {name for name in inference.inputs() if not name.startswith("params:")}
+    queries = {name for name in free if name.startswith("recommendation_sql_")}
+    assert free - queries == (DATA_SIDE - {"oracle_recommendations"}) | {
         "champion_model",
-        "ranking_features",
-        "customers",
-        "params:recommendations",
+        "recommendation_customers",
     }
+    # the same queries as the labelled weeks' sources and features, for week 0
+    training = candidate_generation.create_pipeline() + feature_engineering.create_pipeline()
+    assert {q.removeprefix("recommendation_") for q in queries} == {
+        name for name in training.inputs() if name.startswith("sql_candidates_")
+    } | {name for name in training.inputs() if name.endswith("_features")}
     assert inference.outputs() == {"submission"}
 
 
-def test_recommend_without_candidates_for_the_week_says_what_to_run():
-    features = pd.DataFrame({"week": [1], "customer_id": ["c"], "article_id": ["0108775000"]})
-    with pytest.raises(ValueError, match=r"no candidate in week 0.*candidate_generation"):
+def test_recommend_without_chunks_says_what_to_run():
+    with pytest.raises(ValueError, match=r"recommendation_customers has no chunk.*candidate_gen"):
         recommend(
             None,
-            features,
             pd.DataFrame({"customer_id": ["c"]}),
-            {"k": 12, "week": 0, "fallback_rank_column": "rank_popularity"},
+            None,
+            None,
+            None,
+            None,
+            {},
+            {},
+            {"k": 12, "fallback_rank_column": "rank_popularity"},
+            customer_weeks={},
         )

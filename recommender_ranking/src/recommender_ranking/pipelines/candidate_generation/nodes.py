@@ -30,13 +30,36 @@ def require_columns(data: pd.DataFrame, columns: list[str], dataset: str) -> Non
         )
 
 
+def check_week_calendar(week_calendar: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
+    """The calendar query's weeks (week, cutoff), one row per week from 0, sorted.
+
+    ``transactions`` is an input so that Kedro runs the calendar after data_preparation.
+    """
+    require_columns(week_calendar, ["week", "cutoff"], "week_calendar")
+    require_columns(transactions, ["t_dat"], "transactions")
+    calendar = week_calendar[["week", "cutoff"]].sort_values("week", ignore_index=True)
+    if calendar["week"].tolist() != list(range(len(calendar))) or calendar["cutoff"].isna().any():
+        raise ValueError(
+            f"week_calendar must hold weeks 0, 1, 2, ... with a cutoff each; got "
+            f"{calendar.to_dict('records')}"
+        )
+    return calendar
+
+
 def select_customer_weeks(
-    customer_weeks: pd.DataFrame, transactions: pd.DataFrame, as_of_date: str
-) -> pd.DataFrame:
-    """The ranked customers of every week (from the customer_weeks query), checked.
+    customer_weeks: pd.DataFrame,
+    transactions: pd.DataFrame,
+    week_calendar: pd.DataFrame,
+    as_of_date: str,
+    customers_per_chunk: int,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The ranked customers of the labelled weeks, and week 0's customers in chunks.
 
     Cross-checks the query's calendar with pandas: with ``as_of_date`` empty, the customers
-    of week 1 must be the buyers of the last 7 days of ``transactions``.
+    of week 1 must be the buyers of the last 7 days of ``transactions``. Week 0 (every
+    customer) is split into chunks of ``customers_per_chunk`` (sorted ids): the
+    recommendation pipeline runs its queries and features chunk by chunk. ``week_calendar``
+    is an input so that Kedro runs the query after the calendar is written.
     """
     require_columns(customer_weeks, ["week", "customer_id", "has_history"], "customer_weeks")
     require_columns(transactions, ["t_dat", "customer_id"], "transactions")
@@ -54,8 +77,18 @@ def select_customer_weeks(
                 f"customer_weeks has {counts[1]} customers in week 1 but transactions have "
                 f"{expected} buyers in their last 7 days: the query's calendar is off"
             )
+    if not set(counts.index) <= set(week_calendar["week"]):
+        raise ValueError("customer_weeks has weeks that week_calendar does not list")
     logger.info("Ranked customers per week: %s", counts.to_dict())
-    return customer_weeks.sort_values(["week", "customer_id"], ignore_index=True)
+    ordered = customer_weeks.sort_values(["week", "customer_id"], ignore_index=True)
+    week0 = ordered[ordered["week"] == 0].reset_index(drop=True)
+    size = max(int(customers_per_chunk), 1)
+    chunks = {
+        f"chunk_{start // size:05d}": week0.iloc[start : start + size].reset_index(drop=True)
+        for start in range(0, len(week0), size)
+    }
+    logger.info("Week 0: %d customers in %d chunk(s) of at most %d", len(week0), len(chunks), size)
+    return ordered[ordered["week"] >= 1].reset_index(drop=True), chunks
 
 
 def collect_week_purchases(

@@ -4,6 +4,7 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     check_source,
+    check_week_calendar,
     collect_week_purchases,
     nearest_neighbour_candidates,
     select_customer_weeks,
@@ -24,12 +25,27 @@ SOURCES = [*SQL_SOURCES, *EMBEDDING_SOURCES]
 
 def create_pipeline(**kwargs) -> Pipeline:
     # The queries (sql_*) read the files data_preparation writes: `transactions` as an input of
-    # the first node makes Kedro run them after it; every other query node follows that one.
+    # the first node makes Kedro run them after it. The calendar, then the ranked customers,
+    # are written before every other query, which reads them as tables (customer_weeks is an
+    # input of each of their nodes). Week 0 (the recommendation week) is left to the
+    # recommendations pipeline, which runs the same queries chunk by chunk.
     nodes = [
         Node(
+            func=check_week_calendar,
+            inputs=["sql_week_calendar", "transactions"],
+            outputs="week_calendar",
+            name="check_week_calendar",
+        ),
+        Node(
             func=select_customer_weeks,
-            inputs=["sql_customer_weeks", "transactions", "params:candidate_generation.as_of_date"],
-            outputs="customer_weeks",
+            inputs=[
+                "sql_customer_weeks",
+                "transactions",
+                "week_calendar",
+                "params:candidate_generation.as_of_date",
+                "params:candidate_generation.customers_per_chunk",
+            ],
+            outputs=["customer_weeks", "recommendation_customers"],
             name="select_customer_weeks",
         ),
         Node(

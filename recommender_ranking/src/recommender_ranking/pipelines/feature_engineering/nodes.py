@@ -9,8 +9,10 @@ the SQL (BigQuery could do it, but the vectors are produced in Python). No row-w
 import logging
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from recommender_ranking.pipelines.candidate_generation.nodes import (
     KEYS,
@@ -46,23 +48,82 @@ def join_sql_features(
         ["week", "customer_id", "attribute", "value", "share"],
         "customer_attribute_features",
     )
-    features = candidates.merge(customer_features, on=["week", "customer_id"], how="left")
-    features = features.merge(article_features, on=["week", "article_id"], how="left")
-    features = features.merge(customer_article_features, on=KEYS, how="left")
-    pair_counts = ["pair_times_bought", "pair_product_times_bought"]
-    features[pair_counts] = features[pair_counts].fillna(0)
-    for attribute in params["affinity_attributes"]:
-        shares = customer_attribute_features.loc[
-            customer_attribute_features["attribute"] == attribute,
-            ["week", "customer_id", "value", "share"],
-        ].rename(columns={"value": f"article_{attribute}", "share": f"affinity_{attribute}"})
-        features = features.merge(
-            shares, on=["week", "customer_id", f"article_{attribute}"], how="left"
+    attributes = list(params["affinity_attributes"])
+    missing = [a for a in attributes if f"article_{a}" not in article_features.columns]
+    if missing:
+        raise ValueError(
+            f"article_features lacks column(s) {[f'article_{a}' for a in missing]} needed by "
+            "feature_engineering.affinity_attributes"
         )
-        features[f"affinity_{attribute}"] = features[f"affinity_{attribute}"].fillna(0.0)
+    connection = duckdb.connect(config={"threads": params.get("duckdb_threads", 2)})
+    pieces = []
+    try:
+        connection.register("customer_features", customer_features)
+        connection.register("article_features", article_features)
+        connection.register("customer_article_features", customer_article_features)
+        connection.register("customer_attribute_features", customer_attribute_features)
+        # Blocks of candidate rows: DuckDB never materialises the whole joined table, and the
+        # Arrow pieces (compact strings) become one pandas frame at the end.
+        size = int(params.get("join_chunk_rows", 2_000_000))
+        for start in range(0, max(len(candidates), 1), size):
+            block = candidates.iloc[start : start + size]
+            connection.register("candidates", block.assign(_row=np.arange(len(block))))
+            pieces.append(connection.sql(_join_query(attributes)).to_arrow_table())
+            connection.unregister("candidates")
+    finally:
+        connection.close()
+    table = pa.concat_tables(pieces)
+    del pieces
+    features = table.to_pandas(split_blocks=True, self_destruct=True)  # one str per id
+    del table
     if len(features) != len(candidates):
         raise ValueError("a feature table has duplicate keys: the join multiplied candidates")
-    return features
+    return _nullable_as_float(features.drop(columns="_row"))
+
+
+def _join_query(attributes: list[str]) -> str:
+    """Every feature table left-joined to the candidates in one query, candidate order kept."""
+    shares = "".join(
+        f"""
+        LEFT JOIN (
+          SELECT week, customer_id, value, share FROM customer_attribute_features
+          WHERE attribute = '{attribute}'
+        ) AS s_{position}
+          ON s_{position}.week = c.week AND s_{position}.customer_id = c.customer_id
+          AND s_{position}.value = a.article_{attribute}"""
+        for position, attribute in enumerate(attributes)
+    )
+    affinities = "".join(
+        f", COALESCE(s_{position}.share, 0.0) AS affinity_{attribute}"
+        for position, attribute in enumerate(attributes)
+    )
+    return f"""
+        SELECT c.*,
+          cf.* EXCLUDE (week, customer_id),
+          a.* EXCLUDE (week, article_id),
+          p.* EXCLUDE (week, customer_id, article_id) REPLACE (
+            COALESCE(p.pair_times_bought, 0) AS pair_times_bought,
+            COALESCE(p.pair_product_times_bought, 0) AS pair_product_times_bought
+          )
+          {affinities}
+        FROM candidates AS c
+        LEFT JOIN customer_features AS cf USING (week, customer_id)
+        LEFT JOIN article_features AS a ON a.week = c.week AND a.article_id = c.article_id
+        LEFT JOIN customer_article_features AS p
+          ON p.week = c.week AND p.customer_id = c.customer_id AND p.article_id = c.article_id
+        {shares}
+        ORDER BY c._row
+    """
+
+
+def _nullable_as_float(frame: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB returns integers with NULLs as pandas' nullable Int64: make them float64 NaN."""
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.api.extensions.ExtensionDtype) and (
+            pd.api.types.is_numeric_dtype(frame[column].dtype)
+        ):
+            frame[column] = frame[column].astype("float64")
+    return frame
 
 
 def add_embedding_similarity(
@@ -80,7 +141,7 @@ def add_embedding_similarity(
     recent = recent_purchases.loc[
         recent_purchases["source_rank"] <= params["n_recent_articles"], KEYS
     ]
-    features = features.copy()
+    features = features.copy(deep=False)
     for modality, embeddings in {
         "image": article_image_embeddings,
         "text": article_text_embeddings,
@@ -90,38 +151,52 @@ def add_embedding_similarity(
     return features
 
 
+SIMILARITY_CHUNK_ROWS = 65_536  # rows per block of dot products: bounds the gathered vectors
+
+
 def _similarity_to_profile(
     features: pd.DataFrame, recent: pd.DataFrame, vectors: pd.DataFrame
 ) -> np.ndarray:
-    """Cosine between each row's article vector and its customer-week's mean recent vector."""
-    recent = recent[recent["article_id"].isin(vectors.index)]
-    profile_keys = recent[["week", "customer_id"]].drop_duplicates().reset_index(drop=True)
-    profile_position = pd.Series(
-        np.arange(len(profile_keys)),
-        index=pd.MultiIndex.from_frame(profile_keys),
-    )
-    sums = np.zeros((len(profile_keys), vectors.shape[1]), dtype="float64")
-    rows = profile_position.reindex(pd.MultiIndex.from_frame(recent[["week", "customer_id"]]))
-    np.add.at(sums, rows.to_numpy(), vectors.loc[recent["article_id"]].to_numpy())
+    """Cosine between each row's article vector and its customer-week's mean recent vector.
+
+    Vectors are looked up by position (``get_indexer``) and multiplied in blocks of
+    ``SIMILARITY_CHUNK_ROWS`` rows, so memory does not grow with rows x dimensions.
+    """
+    matrix = vectors.to_numpy(dtype="float32")
+    recent_position = vectors.index.get_indexer(recent["article_id"])
+    recent = recent[recent_position >= 0]
+    recent_position = recent_position[recent_position >= 0]
+    if len(recent) == 0:  # no recent purchase has a vector (e.g. no images at all)
+        return np.full(len(features), np.nan)
+    recent_keys = pd.MultiIndex.from_frame(recent[["week", "customer_id"]])
+    recent_profile, profile_keys = pd.factorize(recent_keys)
+    sums = np.zeros((len(profile_keys), matrix.shape[1]), dtype="float64")
+    np.add.at(sums, recent_profile, matrix[recent_position])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    profiles = sums / np.where(norms > 0, norms, 1.0)
-    row_profile = profile_position.reindex(
+    profiles = sums / np.where(norms > 0, norms, 1.0)  # float64, as the sums
+    row_profile = pd.Index(profile_keys).get_indexer(
         pd.MultiIndex.from_frame(features[["week", "customer_id"]])
-    ).to_numpy()
-    has_vector = features["article_id"].isin(vectors.index).to_numpy()
-    usable = has_vector & ~np.isnan(row_profile)
-    similarity = np.full(len(features), np.nan)
-    article_vectors = vectors.loc[features.loc[usable, "article_id"]].to_numpy()
-    similarity[usable] = np.einsum(
-        "ij,ij->i", article_vectors, profiles[row_profile[usable].astype("int64")]
     )
+    row_article = vectors.index.get_indexer(features["article_id"])
+    similarity = np.full(len(features), np.nan)
+    for start in range(0, len(features), SIMILARITY_CHUNK_ROWS):
+        block = slice(start, start + SIMILARITY_CHUNK_ROWS)
+        usable = (row_profile[block] >= 0) & (row_article[block] >= 0)
+        articles = matrix[row_article[block][usable]]
+        customers = profiles[row_profile[block][usable]]
+        similarity[block][usable] = np.einsum("ij,ij->i", articles, customers)
     return similarity
 
 
 def build_model_input(
     hand_features: pd.DataFrame, dfs_features: pd.DataFrame, week_purchases: pd.DataFrame
 ) -> pd.DataFrame:
-    """Hand-written + DFS features and the label, sorted by query (week, customer)."""
+    """Hand-written + DFS features and the label, sorted by query (week, customer).
+
+    The candidates arrive sorted by (week, customer_id, article_id) and left joins keep that
+    order, so no sort is needed; feature columns become float64 one at a time (no copy of
+    the whole table).
+    """
     require_columns(week_purchases, KEYS, "week_purchases")
     labels = week_purchases[KEYS].drop_duplicates().assign(**{LABEL: 1})
     table = hand_features.merge(dfs_features, on=["week", "customer_id"], how="left")
@@ -129,7 +204,9 @@ def build_model_input(
     table[LABEL] = table[LABEL].fillna(0).astype("int64")
     table.loc[table["week"] == 0, LABEL] = -1  # the recommendation week has no label
     numeric = [c for c in table.columns if c not in NOT_FEATURES and c != "has_history"]
-    table[numeric] = table[numeric].astype("float64")
+    for column in numeric:
+        if table[column].dtype != "float64":
+            table[column] = table[column].astype("float64")
     table["has_history"] = table["has_history"].astype("bool")
     logger.info(
         "Model input: %d rows, %d features, positives per week %s",
@@ -137,4 +214,4 @@ def build_model_input(
         len(numeric),
         table[table[LABEL] >= 0].groupby("week")[LABEL].sum().to_dict(),
     )
-    return table.sort_values(KEYS, ignore_index=True)
+    return table

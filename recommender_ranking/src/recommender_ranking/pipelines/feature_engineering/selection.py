@@ -85,7 +85,8 @@ def _clean(name: str) -> str:
 
 
 def select_features(ranking_features: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
-    """Drop constant, mostly-null and highly correlated features, measured on training weeks.
+    """Drop constant, mostly-null and highly correlated features, measured on training weeks
+    (on a seeded sample of ``max_rows`` rows when they are more).
 
     Of a correlated pair (|Pearson| above ``max_correlation``) the later column is dropped,
     hand-written columns coming before DFS ones so DFS never displaces a hand-written feature.
@@ -96,6 +97,10 @@ def select_features(ranking_features: pd.DataFrame, params: dict[str, Any]) -> d
             f"ranking_features has no row in the training weeks (week >= "
             f"{params['first_training_week']}): nothing to select features on"
         )
+    max_rows = params.get("max_rows")
+    if max_rows and len(train) > max_rows:  # a seeded row sample bounds the float64 copy
+        train = train.sample(n=int(max_rows), random_state=params.get("seed", 0)).sort_index()
+        logger.info("Feature selection measured on a sample of %d training rows", len(train))
     candidates = [c for c in ranking_features.columns if c not in NOT_FEATURES]
     hand = [c for c in candidates if not c.startswith("dfs_")]
     dfs = [c for c in candidates if c.startswith("dfs_")]

@@ -61,16 +61,18 @@ def evaluate_recommenders(
     test_scores: pd.DataFrame,
     week_purchases: pd.DataFrame,
     customer_weeks: pd.DataFrame,
+    customers: pd.DataFrame,
     oracle_recommendations: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
-    """MAP@k and recall@k of every recommender, overall and by purchase history."""
+    """MAP@k and recall@k of every recommender, overall and by purchase history
+    (``customers``: every customer, the denominator of the Kaggle convention)."""
     k, week = params["k"], params["test_week"]
     bought = week_purchases[week_purchases["week"] == week]
     if bought.empty:
         raise ValueError(f"week_purchases has no purchase in the test week {week}")
     segments = customer_weeks.loc[customer_weeks["week"] == week, ["customer_id", "has_history"]]
-    n_all_customers = int((customer_weeks["week"] == 0).sum())
+    n_all_customers = int(customers["customer_id"].nunique())
     rows = []
     for name, recommendations in _recommendations(
         test_scores, oracle_recommendations, k, week

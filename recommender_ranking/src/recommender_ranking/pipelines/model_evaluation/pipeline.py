@@ -25,6 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test_scores",
                     "week_purchases",
                     "customer_weeks",
+                    "customers",
                     "oracle_recommendations",
                     "params:model_evaluation",
                 ],

@@ -44,6 +44,11 @@ def _split(
     if params["drop_queries_without_positive"]:
         positives = train.groupby(QUERY)[LABEL].transform("max")
         train = train[positives > 0]
+    share = params.get("negative_sample_share", 1.0)
+    if share < 1.0:  # keep every purchase and a seeded share of the other rows, order kept
+        keep = np.random.default_rng(params["seed"]).random(len(train)) < share
+        train = train[keep | (train[LABEL] > 0).to_numpy()]
+        logger.info("Training rows after negative downsampling (share %.2f): %d", share, len(train))
     validation = ranking_features[ranking_features["week"] == params["validation_week"]]
     if train.empty or validation.empty:
         raise ValueError(

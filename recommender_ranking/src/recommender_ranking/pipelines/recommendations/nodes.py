@@ -1,80 +1,203 @@
-"""Rank week 0's candidates with the champion and write the Kaggle submission.
+"""Week 0 for every customer, chunk by chunk: candidates, features, the champion's top k.
 
-Every customer of ``customers`` gets exactly k articles: the champion's best candidates,
-then the week's popularity list (the fallback) for customers with fewer candidates, or
-none at all (no purchase history and no segment match).
+Week 0 holds every customer (1.37 M at the real H&M size, about 100 candidates each), so no
+node holds its whole candidate table: the queries (``recommendation_sql_*``) give one loader
+per chunk of customers (``recommendation_customers``), and each chunk goes through the same
+functions as the labelled weeks (sources, union, feature join, embedding similarity), is
+scored by the champion and reduced to each customer's k articles before the next one loads.
+Customers with fewer than k ranked candidates are completed from the week's popularity list.
 """
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import RegisteredModel
-from recommender_ranking.pipelines.candidate_generation.nodes import require_columns
+from recommender_ranking.pipelines.candidate_generation.nodes import (
+    KEYS,
+    check_source,
+    nearest_neighbour_candidates,
+    require_columns,
+)
+from recommender_ranking.pipelines.candidate_generation.pipeline import (
+    EMBEDDING_SOURCES,
+    SQL_SOURCES,
+)
+from recommender_ranking.pipelines.candidate_generation.union import combine_candidates
+from recommender_ranking.pipelines.feature_engineering.nodes import (
+    add_embedding_similarity,
+    build_model_input,
+    join_sql_features,
+)
+from recommender_ranking.pipelines.feature_engineering.selection import dfs_customer_features
 from recommender_ranking.pipelines.model_evaluation.metrics import rank_by_score
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_RANK_OFFSET = 1_000_000  # fallback articles come after every ranked candidate
+FEATURE_QUERIES = [
+    "customer_features",
+    "article_features",
+    "customer_article_features",
+    "customer_attribute_features",
+]
+Chunks = dict[str, Callable[[], pd.DataFrame]] | pd.DataFrame
 
 
 def recommend(
     champion_model: RegisteredModel,
-    ranking_features: pd.DataFrame,
     customers: pd.DataFrame,
+    articles: pd.DataFrame,
+    transactions: pd.DataFrame,
+    article_image_embeddings: pd.DataFrame,
+    article_text_embeddings: pd.DataFrame,
+    candidate_params: dict[str, Any],
+    feature_params: dict[str, Any],
     params: dict[str, Any],
+    **queries: Chunks,
 ) -> pd.DataFrame:
-    """Kaggle format: ``customer_id``, ``prediction`` (k space-separated article ids)."""
-    k, week = params["k"], params["week"]
+    """Kaggle format: ``customer_id``, ``prediction`` (k space-separated article ids).
+
+    ``queries`` holds ``customer_weeks`` (week 0's customers) and every query's result, each
+    as ``{chunk: loader}`` (or one frame: a single chunk, as BigQuery returns it).
+    """
     require_columns(customers, ["customer_id"], "customers")
-    rows = ranking_features[ranking_features["week"] == week]
-    if rows.empty:
+    chunked = {name: _as_chunks(result) for name, result in queries.items()}
+    chunk_names = sorted(chunked["customer_weeks"])
+    if not chunk_names:
         raise ValueError(
-            f"ranking_features has no candidate in week {week} (the recommendation week): run "
-            "the candidate_generation and feature_engineering pipelines first"
+            "recommendation_customers has no chunk (week 0's customers): run the "
+            "candidate_generation pipeline first"
         )
     columns = champion_model.model.metadata.get_input_schema().input_names()
-    require_columns(
-        rows, columns, f"ranking_features (features of champion v{champion_model.version})"
+    embeddings = {"image": article_image_embeddings, "text": article_text_embeddings}
+    context = (champion_model, columns, customers, articles, transactions, embeddings)
+    pieces, n_short = [], 0
+    for name in chunk_names:
+        submission, short = _recommend_chunk(
+            {query: loaders[name]() for query, loaders in chunked.items()},
+            context,
+            candidate_params,
+            feature_params,
+            params,
+        )
+        pieces.append(submission)
+        n_short += short
+        logger.info("Recommendations: chunk %s, %d customers", name, len(submission))
+    submission = pd.concat(pieces, ignore_index=True)
+    logger.info(
+        "Recommendations: %d customers in %d chunk(s), %d of them completed from the popularity "
+        "fallback (champion v%s)",
+        len(submission),
+        len(chunk_names),
+        n_short,
+        champion_model.version,
     )
+    ordered = customers[["customer_id"]].drop_duplicates()
+    submission = ordered.merge(submission, on="customer_id", how="left")
+    if submission["prediction"].isna().any():
+        missing = submission.loc[submission["prediction"].isna(), "customer_id"].head(3).tolist()
+        raise ValueError(
+            f"recommendation_customers lacks customers of `customers` (e.g. {missing}): rerun "
+            "candidate_generation on the same customers"
+        )
+    return submission
+
+
+def _as_chunks(result: Chunks) -> dict[str, Callable[[], pd.DataFrame]]:
+    if isinstance(result, pd.DataFrame):
+        return {"all": lambda: result}
+    return dict(result)
+
+
+def _recommend_chunk(
+    loaded: dict[str, pd.DataFrame],
+    context: tuple,
+    candidate_params: dict[str, Any],
+    feature_params: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, int]:
+    """One chunk of customers: their submission rows and how many needed the fallback."""
+    champion_model, columns, customers, articles, transactions, embeddings = context
+    customer_weeks = loaded["customer_weeks"]
+    require_columns(customer_weeks, ["week", "customer_id", "cutoff", "has_history"], "week 0")
+    sources = {
+        source: check_source(
+            loaded[f"candidates_{source}"], customer_weeks, candidate_params[source]
+        )
+        for source in SQL_SOURCES
+    }
+    for source, modality in EMBEDDING_SOURCES.items():
+        sources[source] = nearest_neighbour_candidates(
+            embeddings[modality],
+            sources["repurchase"],
+            transactions,
+            customer_weeks,
+            candidate_params[source],
+        )
+    candidates = combine_candidates(customer_weeks, candidate_params["union"], **sources)
+    features = join_sql_features(
+        candidates, *(loaded[query] for query in FEATURE_QUERIES), feature_params
+    )
+    del candidates
+    features = add_embedding_similarity(
+        features,
+        sources["repurchase"],
+        embeddings["image"],
+        embeddings["text"],
+        feature_params,
+    )
+    if any(column.startswith("dfs_") for column in columns):
+        dfs = dfs_customer_features(
+            transactions, customers, articles, customer_weeks, feature_params["dfs"]
+        )
+    else:
+        dfs = customer_weeks[["week", "customer_id"]]
+    rows = build_model_input(features, dfs, pd.DataFrame(columns=KEYS))
+    del features
+    return top_k_with_fallback(champion_model, rows, customer_weeks["customer_id"], params)
+
+
+def top_k_with_fallback(
+    champion_model: RegisteredModel,
+    rows: pd.DataFrame,
+    customer_ids: pd.Series,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, int]:
+    """Each customer's k articles (submission rows): the champion's best-scored candidate
+    rows first, then the popularity list; and how many customers needed that fallback."""
+    columns = champion_model.model.metadata.get_input_schema().input_names()
+    require_columns(rows, columns, f"week 0 features (champion v{champion_model.version})")
     scores = champion_model.model.predict(rows[columns].astype("float64"))
-    ranked = rank_by_score(
-        rows[["week", "customer_id", "article_id"]].assign(score=scores["score"].to_numpy()), k
-    )
+    k, column = params["k"], params["fallback_rank_column"]
+    ranked = rank_by_score(rows[KEYS].assign(score=np.asarray(scores["score"], dtype="float64")), k)
     popular = (
-        rows.dropna(subset=params["fallback_rank_column"])
-        .groupby("article_id", as_index=False)[params["fallback_rank_column"]]
+        rows.dropna(subset=column)
+        .groupby("article_id", as_index=False)[column]
         .min()
-        .sort_values([params["fallback_rank_column"], "article_id"])
+        .sort_values([column, "article_id"])
         .head(k)
     )
     if len(popular) < k:
         raise ValueError(
-            f"the fallback list ({params['fallback_rank_column']}) has {len(popular)} articles "
-            f"in week {week}, fewer than k={k}"
+            f"the fallback list ({column}) has {len(popular)} articles in week 0, fewer than k={k}"
         )
-    fallback = customers[["customer_id"]].merge(popular[["article_id"]], how="cross")
-    fallback["rank"] = FALLBACK_RANK_OFFSET + fallback.groupby("customer_id").cumcount()
+    n_ranked = ranked.groupby("customer_id").size()
+    customer_ids = customer_ids.drop_duplicates()
+    short = customer_ids[n_ranked.reindex(customer_ids).fillna(0).to_numpy() < k].to_frame()
+    fallback = short.merge(popular[["article_id"]], how="cross")
+    fallback["rank"] = k + fallback.groupby("customer_id").cumcount() + 1
     combined = pd.concat([ranked[["customer_id", "article_id", "rank"]], fallback])
     combined = combined.sort_values(["customer_id", "rank"]).drop_duplicates(
         ["customer_id", "article_id"]
     )
     combined = combined[combined.groupby("customer_id").cumcount() < k]
-    n_short = int(
-        (ranked.groupby("customer_id").size().reindex(customers["customer_id"]).fillna(0) < k).sum()
-    )
-    logger.info(
-        "Recommendations: %d customers, %d of them completed from the popularity fallback "
-        "(champion v%s)",
-        customers["customer_id"].nunique(),
-        n_short,
-        champion_model.version,
-    )
     submission = (
         combined.groupby("customer_id", sort=False)["article_id"]
         .agg(" ".join)
         .rename("prediction")
         .reset_index()
     )
-    return customers[["customer_id"]].drop_duplicates().merge(submission, on="customer_id")
+    return submission, len(short)
