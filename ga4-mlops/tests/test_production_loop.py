@@ -12,7 +12,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_project, latest_version, run_kedro
+from tests.conftest import copy_project, latest_version, registered_model, run_kedro
 
 # The test and scoring snapshots of the training run; horizons end 01-23 and 01-30, so both
 # weeks are labelled by the data (ending 01-31), and the latest date (02-01) is not.
@@ -99,7 +99,8 @@ def test_realized_performance_of_the_labelled_weeks(tiny_project, scored_weeks):
     assert gate.returncode == (0 if decision["retrain"] else 1), gate.stderr[-3000:]
     assert f'"retrain": {str(decision["retrain"]).lower()}' in gate.stdout
     # Deciding never moves the alias.
-    assert client.get_model_version_by_alias("ga4_propensity", "champion").version in (1, "1")
+    model = registered_model(tiny_project)
+    assert client.get_model_version_by_alias(model["name"], model["alias"]).version in (1, "1")
 
 
 def test_an_as_of_date_outside_the_data_names_the_date_and_the_range(tiny_project):
@@ -126,5 +127,7 @@ def test_scoring_without_a_champion_fails_naming_the_registry(tiny_project, tmp_
     failed = run_kedro(project, "run", "--env=local", "--pipeline=inference", check=False)
     assert failed.returncode != 0
     message = one_line(failed.stderr)
-    assert "No version of registered model 'ga4_propensity' has alias 'champion'" in message
+    model = registered_model(project)
+    expected = f"No version of registered model '{model['name']}' has alias '{model['alias']}'"
+    assert expected in message
     assert not (project / "data" / "07_model_output" / "inference_scores").exists()

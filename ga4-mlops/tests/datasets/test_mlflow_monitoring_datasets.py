@@ -19,7 +19,6 @@ def tracking(tmp_path):
     previous = mlflow.get_tracking_uri()
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("monitoring-test")
     yield MlflowClient(tracking_uri=uri)
     mlflow.set_tracking_uri(previous)
 
