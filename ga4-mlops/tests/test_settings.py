@@ -23,9 +23,7 @@ OPENMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
         ({"GOMP_SPINCOUNT": "10000"}, "None 10000"),
     ],
 )
-def test_settings_make_openmp_wait_passively_unless_the_environment_says_otherwise(
-    given, expected
-):
+def test_settings_make_openmp_wait_passively_unless_the_environment_says_otherwise(given, expected):
     environment = {k: v for k, v in os.environ.items() if k not in OPENMP_VARIABLES}
     completed = subprocess.run(
         [sys.executable, "-c", READ_OPENMP],
