@@ -105,7 +105,7 @@ def main() -> int:
 
     first = results[0]
     metrics, oracle = first["metrics"], first["oracle"]
-    calibrated, baseline = metrics.loc["lightgbm_calibrated"], metrics.loc["baseline"]
+    calibrated, baseline = metrics.loc["model_calibrated"], metrics.loc["baseline"]
     oracle_auc = oracle.loc["oracle", "roc_auc"]
     print(f"\nscale {args.scale}: {first['users']:,} users, {first['events']:,} events")
     print(oracle[["roc_auc", "pr_auc", "log_loss", "brier", "ece"]].round(4).to_string())

@@ -159,7 +159,7 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
 TINY_PARAMS = ",".join(
     [
         "data_generation.n_users=24000",  # steady state: ~1 in 4 simulated users is seen
-        "model_training.lightgbm.optuna.n_trials=3",
+        "model_training.model.optuna.n_trials=3",
         "model_explanation.max_rows=300",
         "model_registry.quality_gate.min_roc_auc=0.0",
         "model_registry.quality_gate.max_ece_over_base_rate=100.0",

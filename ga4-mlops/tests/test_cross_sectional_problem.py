@@ -61,7 +61,7 @@ def test_a_table_without_dates_trains_and_scores_by_configuration(tmp_path):
         },
     }
     (conf / "parameters_model_input.yml").write_text(yaml.safe_dump({"model_input": model_input}))
-    params = "model_training.lightgbm.optuna.n_trials=3,model_explanation.max_rows=300"
+    params = "model_training.model.optuna.n_trials=3,model_explanation.max_rows=300"
     run_kedro(project, "run", "--env=leads", "--pipeline=training", "--params", params)
     run_kedro(project, "run", "--env=leads", "--pipeline=scoring")
 
@@ -69,7 +69,7 @@ def test_a_table_without_dates_trains_and_scores_by_configuration(tmp_path):
     test_set = pd.read_parquet(data / "05_model_input" / "test_set.parquet")
     assert abs(len(test_set) / leads["converted"].notna().sum() - 0.2) < 0.03
     metrics = pd.read_csv(latest_version(data / "08_reporting" / "evaluation_metrics.csv"))
-    assert metrics.set_index("model").loc["lightgbm_calibrated", "roc_auc"] > 0.7
+    assert metrics.set_index("model").loc["model_calibrated", "roc_auc"] > 0.7
     scores = pd.read_parquet(latest_version(data / "07_model_output" / "batch_scores.parquet"))
     open_leads = leads.loc[leads["converted"].isna(), "lead_id"]
     assert sorted(scores["lead_id"]) == sorted(open_leads)

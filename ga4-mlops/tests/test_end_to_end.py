@@ -11,7 +11,7 @@ def test_default_run_writes_every_stage(tiny_project):
     assert len(list((data / "01_raw" / "ga4_events").glob("events_2*.parquet"))) == 92
     assert (data / "05_model_input" / "model_input_table.parquet").exists()
     metrics = pd.read_csv(latest_version(data / "08_reporting" / "evaluation_metrics.csv"))
-    assert set(metrics["model"]) == {"baseline", "lightgbm_raw", "lightgbm_calibrated"}
+    assert set(metrics["model"]) == {"baseline", "model_raw", "model_calibrated"}
     oracle = pd.read_csv(latest_version(data / "08_reporting" / "oracle_benchmark.csv"))
     assert oracle.set_index("model").loc["oracle", "roc_auc"] >= oracle["roc_auc"].max() - 0.05
     drift = pd.read_csv(latest_version(data / "08_reporting" / "drift_report.csv"))

@@ -18,7 +18,7 @@ def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
     make_churn_table(n_customers=2000, seed=3).to_parquet(
         project / "data" / "05_model_input" / "churn.parquet"
     )
-    churn_conf = project / "conf" / "churn"
+    churn_conf = project / "conf" / "customer_churn"  # conf/churn is GA4 churn
     churn_conf.mkdir()
     (churn_conf / "catalog.yml").write_text(
         yaml.safe_dump(
@@ -41,16 +41,16 @@ def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
             }
         )
     )
-    params = "model_training.lightgbm.optuna.n_trials=3,model_explanation.max_rows=300"
-    run_kedro(project, "run", "--env=churn", "--pipeline=training", "--params", params)
-    run_kedro(project, "run", "--env=churn", "--pipeline=scoring")
+    params = "model_training.model.optuna.n_trials=3,model_explanation.max_rows=300"
+    run_kedro(project, "run", "--env=customer_churn", "--pipeline=training", "--params", params)
+    run_kedro(project, "run", "--env=customer_churn", "--pipeline=scoring")
 
     reports = project / "data" / "08_reporting"
     metrics_folder = reports / "evaluation_metrics.csv"
     metrics = pd.read_csv(next(metrics_folder.iterdir()) / metrics_folder.name).set_index("model")
-    assert metrics.loc["lightgbm_calibrated", "roc_auc"] > 0.7
+    assert metrics.loc["model_calibrated", "roc_auc"] > 0.7
     scores_folder = project / "data" / "07_model_output" / "batch_scores.parquet"
     scores = pd.read_parquet(next(scores_folder.iterdir()) / scores_folder.name)
     assert list(scores.columns[:2]) == ["customer_id", "as_of"]
     assert len(scores) == 2000
-    assert set(scores["model_name"]) == {registered_model(project, "churn")["name"]}
+    assert set(scores["model_name"]) == {registered_model(project, "customer_churn")["name"]}

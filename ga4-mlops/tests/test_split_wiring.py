@@ -21,7 +21,7 @@ def test_each_split_feeds_only_its_nodes():
     readers = readers_of_each_split()
     # Optuna and early stopping see validation, and the refit on train + validation with the
     # early-stopped round count; nothing else does.
-    assert readers["validation"] == {"tune_lightgbm", "train_lightgbm"}
+    assert readers["validation"] == {"tune_hyperparameters", "train_model"}
     # The calibrator is fitted on the calibration split only.
     assert readers["calibration"] == {"fit_calibrator"}
     # The test split is only measured: predictions for evaluation, SHAP, the gate, the
@@ -35,8 +35,8 @@ def test_each_split_feeds_only_its_nodes():
     assert readers["train"] == {
         "fit_preprocessor",
         "train_baseline",
-        "tune_lightgbm",
-        "train_lightgbm",
+        "tune_hyperparameters",
+        "train_model",
     }
     assert "scoring" not in readers  # scored by batch_scoring, never trained on
 

@@ -53,5 +53,5 @@ def test_compile_gives_one_vertex_step_per_node(tmp_path, monkeypatch):
     commands = " ".join(" ".join(e["container"]["args"]) for e in executors.values())
     assert "kedro run -e gcp" in commands
     assert all(e["container"]["image"].endswith("ga4-mlops:test") for e in executors.values())
-    tuning = executors[f"exec-{'tune-lightgbm'}"]["container"]["resources"]
+    tuning = executors[f"exec-{'tune-hyperparameters'}"]["container"]["resources"]
     assert tuning["memoryLimit"] == pytest.approx(16 * 1024**3 / 1e9)  # 16Gi, in GB

@@ -26,7 +26,7 @@ class MlflowModelMetricsDataset(AbstractDataset[None, pd.DataFrame]):
         registered_model_test_metrics:
           type: ga4_mlops.datasets.mlflow_model_metrics_dataset.MlflowModelMetricsDataset
           model_name: ga4_propensity
-          metric_prefix: test.lightgbm_calibrated.
+          metric_prefix: test.model_calibrated.
     """
 
     def __init__(

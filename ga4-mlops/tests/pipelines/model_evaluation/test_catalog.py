@@ -44,8 +44,8 @@ def test_outputs_are_saved_versioned_and_logged_to_mlflow(
         *(f"evaluation/{name}.png" for name in PLOTS),
     }
     metrics = run_metrics(tmp_path, run_id)
-    assert metrics["test.lightgbm_calibrated.roc_auc"] == pytest.approx(
-        table.set_index("model").loc["lightgbm_calibrated", "roc_auc"]
+    assert metrics["test.model_calibrated.roc_auc"] == pytest.approx(
+        table.set_index("model").loc["model_calibrated", "roc_auc"]
     )
     assert set(metrics) == {f"test.{name}" for name in mlflow_metrics}  # catalog prefix
 

@@ -25,8 +25,8 @@ from ga4_mlops.pipelines.model_evaluation.nodes import (
 PARAMS = {
     "models": {
         "baseline": "baseline_probability",
-        "lightgbm_raw": "raw_probability",
-        "lightgbm_calibrated": "calibrated_probability",
+        "model_raw": "raw_probability",
+        "model_calibrated": "calibrated_probability",
     },
     "top_fractions": [0.01, 0.05, 0.10],
     "n_bins": 10,
@@ -150,19 +150,19 @@ def test_evaluate_models_returns_one_row_per_model_and_mlflow_metrics(
 ):
     table, mlflow_metrics = evaluate_models(test_predictions, churn_columns, PARAMS)
     assert isinstance(table, pd.DataFrame)
-    assert table["model"].tolist() == ["baseline", "lightgbm_raw", "lightgbm_calibrated"]
+    assert table["model"].tolist() == ["baseline", "model_raw", "model_calibrated"]
     assert {"roc_auc", "pr_auc", "log_loss", "brier", "ece", "base_rate", "lift_at_1pct"} <= set(
         table.columns
     )
-    calibrated = table.set_index("model").loc["lightgbm_calibrated"]
-    assert mlflow_metrics["lightgbm_calibrated.roc_auc"] == {
+    calibrated = table.set_index("model").loc["model_calibrated"]
+    assert mlflow_metrics["model_calibrated.roc_auc"] == {
         "value": pytest.approx(calibrated["roc_auc"]),
         "step": 0,
     }
     assert len(mlflow_metrics) == 3 * (len(table.columns) - 1)
     assert all(isinstance(v["value"], float) for v in mlflow_metrics.values())
     # The distorted raw score ranks like the calibrated one but is worse calibrated.
-    raw = table.set_index("model").loc["lightgbm_raw"]
+    raw = table.set_index("model").loc["model_raw"]
     assert raw["roc_auc"] == pytest.approx(calibrated["roc_auc"], abs=1e-3)
     assert raw["ece"] > calibrated["ece"]
 
@@ -206,6 +206,6 @@ def test_plot_nodes_return_figures(test_predictions, churn_columns):
     for node in (calibration_plot, roc_plot, precision_recall_plot, cumulative_gains_plot):
         figure = node(test_predictions, churn_columns, PARAMS)
         assert isinstance(figure, Figure)
-        assert {"baseline", "lightgbm_raw", "lightgbm_calibrated"} <= {
+        assert {"baseline", "model_raw", "model_calibrated"} <= {
             line.get_label().split(" (")[0] for line in figure.axes[0].lines
         }

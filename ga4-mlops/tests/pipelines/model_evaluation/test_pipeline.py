@@ -21,7 +21,7 @@ def test_pipeline_runs_on_the_yaml_parameters(tmp_path, test_predictions, churn_
     )
     assert isinstance(outputs["evaluation_metrics"], pd.DataFrame)
     assert len(outputs["evaluation_metrics"]) == 3
-    assert "lightgbm_calibrated.capture_at_10pct" in outputs["evaluation_mlflow_metrics"]
+    assert "model_calibrated.capture_at_10pct" in outputs["evaluation_mlflow_metrics"]
     plots = {name for name in outputs if name.endswith("_plot")}
     assert len(plots) == 4 and all(isinstance(outputs[name], Figure) for name in plots)
     # Every output is persisted, and the catalog file declares nothing else.

@@ -16,7 +16,7 @@ def test_pipeline_runs_on_the_yaml_parameters(tmp_path, model_and_features):
     pipeline = create_pipeline()
     outputs = run_in_memory(
         pipeline,
-        {"lightgbm_model": model, "test_features": features, "params:model_explanation": params},
+        {"model": model, "test_features": features, "params:model_explanation": params},
     )
     assert len(outputs["shap_values"]) == min(len(features), params["max_rows"])
     assert isinstance(outputs["shap_importance"], pd.DataFrame)

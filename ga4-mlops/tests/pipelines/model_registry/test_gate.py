@@ -8,7 +8,7 @@ from ga4_mlops.datasets.mlflow_model_alias_dataset import RegisteredModel
 from ga4_mlops.pipelines.model_registry.gate import apply_promotion, decide_promotion
 
 GATE = {
-    "candidate": "lightgbm_calibrated",
+    "candidate": "model_calibrated",
     "baseline": "baseline",
     "min_roc_auc": 0.6,
     "max_ece_over_base_rate": 0.5,
@@ -36,7 +36,7 @@ def metrics(candidate_auc=0.80, baseline_auc=0.70, ece=0.005, log_loss=0.10, bas
                 "base_rate": base_rate,
             },
             {
-                "model": "lightgbm_calibrated",
+                "model": "model_calibrated",
                 "roc_auc": candidate_auc,
                 "log_loss": log_loss,
                 "ece": ece,

@@ -14,7 +14,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     split_by_date,
 )
 from ga4_mlops.pipelines.model_registry.nodes import package_model
-from ga4_mlops.pipelines.model_training.nodes import fit_calibrator, train_lightgbm
+from ga4_mlops.pipelines.model_training.nodes import fit_calibrator, train_model
 
 HYPERPARAMETERS = {
     "n_estimators": 50,
@@ -29,7 +29,7 @@ def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFr
     return pd.DataFrame(
         [
             {"model": "baseline", "roc_auc": baseline_auc, "ece": 0.01},
-            {"model": "lightgbm_calibrated", "roc_auc": candidate_auc, "ece": ece},
+            {"model": "model_calibrated", "roc_auc": candidate_auc, "ece": ece},
         ]
     )
 
@@ -38,9 +38,7 @@ def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFr
 def fitted(churn_table, churn_columns, churn_splits):
     train, _, calibration, _, scoring = split_by_date(churn_table, churn_columns, churn_splits)
     preprocessor = fit_preprocessor(train, churn_columns, {"min_category_count": 5})
-    model = train_lightgbm(
-        encode_features(preprocessor, train), train, churn_columns, HYPERPARAMETERS
-    )
+    model = train_model(encode_features(preprocessor, train), train, churn_columns, HYPERPARAMETERS)
     calibrator, _, _ = fit_calibrator(
         model,
         encode_features(preprocessor, calibration),
@@ -75,7 +73,7 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
             churn_splits,
             scoring,
         )
-        assert card["test_metrics"]["lightgbm_calibrated"]["roc_auc"] == 0.8
+        assert card["test_metrics"]["model_calibrated"]["roc_auc"] == 0.8
         with mlflow.start_run():
             propensity_model.save(packaged)
             champion.save(

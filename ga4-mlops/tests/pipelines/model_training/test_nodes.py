@@ -11,8 +11,8 @@ from ga4_mlops.pipelines.model_training.nodes import (
     fit_calibrator,
     predict_test_set,
     train_baseline,
-    train_lightgbm,
-    tune_lightgbm,
+    train_model,
+    tune_hyperparameters,
 )
 
 LIGHTGBM_PARAMS = {
@@ -54,7 +54,7 @@ def prepared(churn_table, churn_columns, churn_splits):
 
 def _tune_and_train(prepared, columns):
     sets, features = prepared
-    best, trials = tune_lightgbm(
+    best, trials = tune_hyperparameters(
         features["train"],
         sets["train"],
         features["validation"],
@@ -62,7 +62,7 @@ def _tune_and_train(prepared, columns):
         columns,
         LIGHTGBM_PARAMS,
     )
-    model = train_lightgbm(
+    model = train_model(
         features["train"],
         sets["train"],
         columns,
@@ -85,7 +85,7 @@ def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared,
     # the refit keeps the early-stopped tree count and learns from validation too
     assert model.booster_.num_trees() == best["n_estimators"]
     sets, encoded = prepared
-    train_only = train_lightgbm(encoded["train"], sets["train"], churn_columns, best)
+    train_only = train_model(encoded["train"], sets["train"], churn_columns, best)
     assert not np.array_equal(model.predict_proba(features), train_only.predict_proba(features))
 
 
@@ -96,15 +96,15 @@ def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
     prepared, churn_columns
 ):
     sets, features = prepared
-    _, _, lightgbm_model = _tune_and_train(prepared, churn_columns)
+    _, _, classifier = _tune_and_train(prepared, churn_columns)
     baseline = train_baseline(
         features["train"], sets["train"], churn_columns, {"C": 1.0, "max_iter": 1000}
     )
     calibrator, selection, metrics = fit_calibrator(
-        lightgbm_model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
+        classifier, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
     )
     predictions = predict_test_set(
-        sets["test"], features["test"], baseline, lightgbm_model, calibrator, churn_columns
+        sets["test"], features["test"], baseline, classifier, calibrator, churn_columns
     )
     assert list(predictions.columns) == [
         "customer_id",
@@ -128,7 +128,7 @@ def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
 def _overconfident_model(prepared, columns):
     """A LightGBM model whose probabilities are far too high: positives weighted 10 times."""
     sets, features = prepared
-    return train_lightgbm(
+    return train_model(
         features["train"],
         sets["train"],
         columns,

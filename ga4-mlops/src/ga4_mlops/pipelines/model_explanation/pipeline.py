@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=compute_shap_values,
-                inputs=["lightgbm_model", "test_features", PARAMS],
+                inputs=["model", "test_features", PARAMS],
                 outputs=["shap_values", "shap_feature_sample"],
                 name="compute_shap_values",
             ),

@@ -7,7 +7,6 @@ run exactly the code and state that were evaluated, loaded by name and alias.
 import logging
 from typing import Any
 
-import lightgbm as lgb
 import mlflow.pyfunc
 import pandas as pd
 from sklearn.base import ClassifierMixin
@@ -28,16 +27,16 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
     def __init__(
         self,
         preprocessor: ColumnTransformer,
-        lightgbm_model: lgb.LGBMClassifier,
+        classifier: ClassifierMixin,
         calibrator: ClassifierMixin,
     ) -> None:
         self.preprocessor = preprocessor
-        self.lightgbm_model = lightgbm_model
+        self.classifier = classifier
         self.calibrator = calibrator
 
     def predict(self, context, model_input, params=None):
         features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
-        raw_probability = self.lightgbm_model.predict_proba(features)[:, 1]
+        raw_probability = self.classifier.predict_proba(features)[:, 1]
         return pd.DataFrame(
             {
                 "raw_probability": raw_probability,
@@ -49,9 +48,9 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
 
 def package_model(
     preprocessor: ColumnTransformer,
-    lightgbm_model: lgb.LGBMClassifier,
+    classifier: ClassifierMixin,
     calibrator: ClassifierMixin,
-    lightgbm_hyperparameters: dict[str, Any],
+    tuned_hyperparameters: dict[str, Any],
     evaluation_metrics: pd.DataFrame,
     columns: dict[str, Any],
     splits: dict[str, Any],
@@ -80,13 +79,13 @@ def package_model(
         "encoded_columns": list(preprocessor.get_feature_names_out()),
         "target": columns["target"],
         "splits": splits,
-        "lightgbm_hyperparameters": lightgbm_hyperparameters,
+        "tuned_hyperparameters": tuned_hyperparameters,
         "calibration_method": calibration_method(calibrator),
         "test_metrics": metrics,
         # The quality gate's decision with both models' figures (model_registry/gate.py).
         "promotion": promotion_decision,
     }
-    model = PropensityModel(preprocessor, lightgbm_model, calibrator)
+    model = PropensityModel(preprocessor, classifier, calibrator)
     return {"python_model": model, "input_example": input_example}, model_card
 
 

@@ -26,9 +26,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=package_model,
                 inputs=[
                     "preprocessor",
-                    "lightgbm_model",
+                    "model",
                     "calibrator",
-                    "lightgbm_hyperparameters",
+                    "tuned_hyperparameters",
                     "evaluation_metrics",
                     "params:model_input.columns",
                     "params:model_input.splits",

@@ -77,7 +77,7 @@ def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> di
     return suggested
 
 
-def tune_lightgbm(
+def tune_hyperparameters(
     train_features: pd.DataFrame,
     train_set: pd.DataFrame,
     validation_features: pd.DataFrame,
@@ -138,7 +138,7 @@ def tune_lightgbm(
     return best_hyperparameters, trials
 
 
-def train_lightgbm(
+def train_model(
     train_features: pd.DataFrame,
     train_set: pd.DataFrame,
     columns: dict[str, Any],
