@@ -193,15 +193,27 @@ def build_model_input(
 ) -> pd.DataFrame:
     """Hand-written + DFS features and the label, sorted by query (week, customer).
 
-    The candidates arrive sorted by (week, customer_id, article_id) and left joins keep that
-    order, so no sort is needed; feature columns become float64 one at a time (no copy of
-    the whole table).
+    The candidates arrive sorted by (week, customer_id, article_id); DFS columns and the label
+    are added to them in place by key lookups (a merge would copy every candidate row twice)
+    and feature columns become float64 one at a time, so the order is kept and no sort is
+    needed.
     """
     require_columns(week_purchases, KEYS, "week_purchases")
-    labels = week_purchases[KEYS].drop_duplicates().assign(**{LABEL: 1})
-    table = hand_features.merge(dfs_features, on=["week", "customer_id"], how="left")
-    table = table.merge(labels, on=KEYS, how="left")
-    table[LABEL] = table[LABEL].fillna(0).astype("int64")
+    table = hand_features
+    dfs_columns = [c for c in dfs_features.columns if c not in ("week", "customer_id")]
+    if dfs_columns and len(dfs_features):
+        position = _positions(dfs_features[["week", "customer_id"]], table[["week", "customer_id"]])
+        found = position >= 0
+        for column in dfs_columns:
+            values = np.full(len(table), np.nan)
+            values[found] = dfs_features[column].to_numpy(dtype="float64")[position[found]]
+            table[column] = values
+    else:
+        for column in dfs_columns:
+            table[column] = np.nan
+    labels = week_purchases[KEYS].drop_duplicates()
+    bought = _positions(labels, table[KEYS]) >= 0 if len(labels) else np.zeros(len(table), bool)
+    table[LABEL] = bought.astype("int64")
     table.loc[table["week"] == 0, LABEL] = -1  # the recommendation week has no label
     numeric = [c for c in table.columns if c not in NOT_FEATURES and c != "has_history"]
     for column in numeric:
@@ -215,3 +227,11 @@ def build_model_input(
         table[table[LABEL] >= 0].groupby("week")[LABEL].sum().to_dict(),
     )
     return table
+
+
+def _positions(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Row of ``keys`` (unique) holding each row's key, -1 where none does."""
+    index = pd.MultiIndex.from_frame(keys)
+    if not index.is_unique:
+        raise ValueError(f"keys {list(keys.columns)} repeat in a table joined to the candidates")
+    return index.get_indexer(pd.MultiIndex.from_frame(rows))
