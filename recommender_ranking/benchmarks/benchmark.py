@@ -132,7 +132,13 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
         command += ["--params", f"data_generation.scale={scale}"]
     label = f"scale {scale:g}" if scale is not None else "default size"
     print(f"\n{label}, {args.pipeline}, in {project} (log: benchmark_run.log)", flush=True)
-    run = run_monitored(command, project, project / "benchmark_run.log", args.limit_gb)
+    run = run_monitored(
+        command,
+        project,
+        project / "benchmark_run.log",
+        args.limit_gb,
+        min_available_gb=args.min_available_gb,
+    )
     nodes = pd.DataFrame(run.nodes(), columns=["node", "start_s", "seconds", "peak_gb"])
     nodes["pipeline"] = nodes["node"].map(_node_pipelines()).fillna("?")
     nodes.to_csv(project / "benchmark_nodes.csv", index=False)
@@ -141,7 +147,7 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
     )
     status = "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
     if run.killed_at_gb is not None:
-        status = f"STOPPED above {args.limit_gb:g} GB ({run.killed_at_gb:.1f} GB)"
+        status = f"STOPPED: {run.stop_reason}"
     print(f"{label}: {status} after {run.seconds:.0f} s, peak {run.peak_gb:.2f} GB (process tree)")
     if run.returncode and run.killed_at_gb is None:
         print("\n".join(run.log_tail[-15:]))
@@ -191,6 +197,12 @@ def main() -> int:
     parser.add_argument("--workdir", help="keep the --full project (and its data) here")
     parser.add_argument("--git-ref", help="copy the project from this commit, not the tree")
     parser.add_argument("--limit-gb", type=float, default=20.0, help="stop a --full run above")
+    parser.add_argument(
+        "--min-available-gb",
+        type=float,
+        default=1.0,
+        help="stop a --full run when the machine has less memory available (shared machines)",
+    )
     parser.add_argument("--top", type=int, default=8, help="top memory nodes to print")
     args = parser.parse_args()
     checks: dict[str, bool] = {}

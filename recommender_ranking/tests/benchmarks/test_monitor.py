@@ -41,3 +41,12 @@ def test_a_run_above_the_limit_is_killed_with_its_children(tmp_path):
     assert run.killed_at_gb is not None and run.killed_at_gb > 0.3
     assert run.returncode != 0
     assert run.seconds < 2.5  # stopped before the child's first node ended
+
+
+def test_a_run_is_stopped_when_the_machine_runs_short_of_memory(tmp_path):
+    run = run_monitored(
+        [sys.executable, "-c", CHILD], tmp_path, tmp_path / "run.log", limit_gb=50,
+        interval=0.2, min_available_gb=1e6,
+    )  # fmt: skip
+    assert run.killed_at_gb is not None and run.returncode != 0
+    assert "machine memory available" in run.stop_reason
