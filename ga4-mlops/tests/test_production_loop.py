@@ -75,6 +75,11 @@ def test_realized_performance_of_the_labelled_weeks(tiny_project, scored_weeks):
     assert realized["as_of_date"].tolist() == list(WEEKS)  # 2021-02-01 waits for labels
     assert (realized["roc_auc"] > 0.6).all()
     assert realized["test_roc_auc"].notna().all()
+    # 2021-01-17 is the training run's test split: scored again by inference and labelled
+    # from the users' active days, it gives back the test figures exactly.
+    test_week = realized.set_index("as_of_date").loc[WEEKS[0]]
+    for metric in ("roc_auc", "pr_auc", "ece", "lift_at_5pct"):
+        assert test_week[metric] == pytest.approx(test_week[f"test_{metric}"], rel=1e-9)
     assert latest_version(reports / "realized_performance_plot.png").stat().st_size > 0
     decision = json.loads(latest_version(reports / "retraining_decision.json").read_text())
     assert decision["evaluated_as_of_dates"] == list(WEEKS)
