@@ -30,7 +30,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
           registered_model_name: ga4_propensity
           log_model_args:
             code_paths: [src/ga4_mlops]
-            pip_requirements: requirements.lock
+            pip_requirements: ${serving_requirements:mlflow,lightgbm,scikit-learn,pandas}
     """
 
     def __init__(

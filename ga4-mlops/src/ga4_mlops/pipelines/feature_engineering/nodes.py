@@ -13,7 +13,14 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import OrdinalEncoder
 
-from ga4_mlops.checks import require_columns
+# Applying the fitted preprocessor is part of the served model: it lives in a module that
+# imports no Kedro (ga4_mlops/scoring_model.py).
+from ga4_mlops.scoring_model import (
+    MISSING_CODE,
+    UNSEEN_CODE,
+    prepared_input,
+    transform_features,
+)
 
 from .splits import split_model_input
 
@@ -21,12 +28,6 @@ from .splits import split_model_input
 split_by_date = split_model_input
 
 logger = logging.getLogger(__name__)
-
-# Category codes: 0.. the categories seen at least min_category_count times in train (sorted),
-# then one code for all rarer ones; never seen in train and missing get negative codes, which
-# LightGBM reads as missing (the baseline's one-hot encoding keeps them apart).
-UNSEEN_CODE = -1
-MISSING_CODE = -2
 
 
 def feature_columns(columns: dict[str, Any]) -> list[str]:
@@ -66,42 +67,7 @@ def fit_preprocessor(
         ],
         verbose_feature_names_out=False,
     ).set_output(transform="pandas")
-    return preprocessor.fit(_model_input(train_set, numeric, categorical, "train_set"))
-
-
-def _model_input(
-    data: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
-) -> pd.DataFrame:
-    """The input columns with numbers as float64 and categories as strings or NaN.
-
-    Named errors instead of scikit-learn's: a missing column, or text in a numeric column.
-    """
-    require_columns(data, [*numeric, *categorical], dataset)
-    prepared = {}
-    for column in numeric:
-        try:
-            prepared[column] = pd.to_numeric(data[column], errors="raise").astype("float64")
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{dataset} column '{column}' must be numeric: {error}") from error
-    for column in categorical:
-        values = data[column]
-        prepared[column] = values.astype(str).astype(object).where(values.notna(), np.nan)
-    return pd.DataFrame(prepared, index=data.index)
-
-
-def transform_features(
-    preprocessor: ColumnTransformer, data: pd.DataFrame, dataset: str = "input"
-) -> pd.DataFrame:
-    """Apply the train-fitted preprocessing to any rows (``dataset`` names them in errors)."""
-    roles = {name: list(columns) for name, _, columns in preprocessor.transformers}
-    numeric, categorical = roles["numeric"], roles["categorical"]
-    encoded = preprocessor.transform(_model_input(data, numeric, categorical, dataset))
-    unseen = (encoded[categorical] == UNSEEN_CODE).sum()
-    for column, count in unseen[unseen > 0].items():
-        logger.info(
-            "%s column '%s': %d rows with categories unseen in train", dataset, column, count
-        )
-    return encoded
+    return preprocessor.fit(prepared_input(train_set, numeric, categorical, "train_set"))
 
 
 def encode_features(

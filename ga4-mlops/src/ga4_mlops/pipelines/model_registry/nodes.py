@@ -7,43 +7,17 @@ run exactly the code and state that were evaluated, loaded by name and alias.
 import logging
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.compose import ColumnTransformer
 
 from ga4_mlops.checks import require_columns
-from ga4_mlops.pipelines.feature_engineering.nodes import transform_features
 from ga4_mlops.pipelines.model_training.nodes import calibration_method
+from ga4_mlops.scoring_model import PropensityModel
 
 logger = logging.getLogger(__name__)
 
 INPUT_EXAMPLE_ROWS = 5
-
-
-class PropensityModel(mlflow.pyfunc.PythonModel):
-    """Raw model-input rows in, raw and calibrated probabilities out (one row per input)."""
-
-    def __init__(
-        self,
-        preprocessor: ColumnTransformer,
-        classifier: ClassifierMixin,
-        calibrator: ClassifierMixin,
-    ) -> None:
-        self.preprocessor = preprocessor
-        self.classifier = classifier
-        self.calibrator = calibrator
-
-    def predict(self, context, model_input, params=None):
-        features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
-        raw_probability = self.classifier.predict_proba(features)[:, 1]
-        return pd.DataFrame(
-            {
-                "raw_probability": raw_probability,
-                "calibrated_probability": self.calibrator.predict_proba(features)[:, 1],
-            },
-            index=features.index,
-        )
 
 
 def package_model(

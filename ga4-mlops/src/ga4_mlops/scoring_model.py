@@ -1,0 +1,84 @@
+"""The served model's code: the registered pyfunc model and the preprocessing it applies.
+
+Only pandas, numpy, scikit-learn and MLflow here (and the fitted classifier's own library
+when unpickled), never Kedro or the pipeline packages: the model's code path and its
+requirements (``serving_requirements`` in config_resolvers.py) then stay what scoring needs.
+"""
+
+import logging
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from sklearn.base import ClassifierMixin
+from sklearn.compose import ColumnTransformer
+
+from ga4_mlops.checks import require_columns
+
+logger = logging.getLogger(__name__)
+
+# Category codes: 0.. the categories seen at least min_category_count times in train (sorted),
+# then one code for all rarer ones; never seen in train and missing get negative codes, which
+# LightGBM reads as missing (the baseline's one-hot encoding keeps them apart).
+UNSEEN_CODE = -1
+MISSING_CODE = -2
+
+
+def prepared_input(
+    data: pd.DataFrame, numeric: list[str], categorical: list[str], dataset: str
+) -> pd.DataFrame:
+    """The input columns with numbers as float64 and categories as strings or NaN.
+
+    Named errors instead of scikit-learn's: a missing column, or text in a numeric column.
+    """
+    require_columns(data, [*numeric, *categorical], dataset)
+    prepared = {}
+    for column in numeric:
+        try:
+            prepared[column] = pd.to_numeric(data[column], errors="raise").astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{dataset} column '{column}' must be numeric: {error}") from error
+    for column in categorical:
+        values = data[column]
+        prepared[column] = values.astype(str).astype(object).where(values.notna(), np.nan)
+    return pd.DataFrame(prepared, index=data.index)
+
+
+def transform_features(
+    preprocessor: ColumnTransformer, data: pd.DataFrame, dataset: str = "input"
+) -> pd.DataFrame:
+    """Apply the train-fitted preprocessing to any rows (``dataset`` names them in errors)."""
+    roles = {name: list(columns) for name, _, columns in preprocessor.transformers}
+    numeric, categorical = roles["numeric"], roles["categorical"]
+    encoded = preprocessor.transform(prepared_input(data, numeric, categorical, dataset))
+    unseen = (encoded[categorical] == UNSEEN_CODE).sum()
+    for column, count in unseen[unseen > 0].items():
+        logger.info(
+            "%s column '%s': %d rows with categories unseen in train", dataset, column, count
+        )
+    return encoded
+
+
+class PropensityModel(mlflow.pyfunc.PythonModel):
+    """Raw model-input rows in, raw and calibrated probabilities out (one row per input)."""
+
+    def __init__(
+        self,
+        preprocessor: ColumnTransformer,
+        classifier: ClassifierMixin,
+        calibrator: ClassifierMixin,
+    ) -> None:
+        self.preprocessor = preprocessor
+        self.classifier = classifier
+        self.calibrator = calibrator
+
+    def predict(self, context, model_input, params=None):
+        features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
+        raw_probability = self.classifier.predict_proba(features)[:, 1]
+        return pd.DataFrame(
+            {
+                "raw_probability": raw_probability,
+                "calibrated_probability": self.calibrator.predict_proba(features)[:, 1],
+            },
+            index=features.index,
+        )
