@@ -8,8 +8,9 @@ import textwrap
 
 import pandas as pd
 import pytest
+import yaml
 
-from ga4_mlops.config_resolvers import serving_requirements
+from ga4_mlops.datasets.signed_pyfunc_model_dataset import serving_requirements
 from tests.conftest import BLUEPRINT, registered_model
 
 # Packages a scoring environment must not install: the pipeline framework, tuning and
@@ -18,9 +19,9 @@ NOT_FOR_SERVING = re.compile(
     r"^(kedro.*|optuna.*|shap|kfp.*|google-cloud-.*|gcsfs|pandas-gbq|duckdb|sqlglot"
     r"|pytest.*|ruff|ipython|jupyter.*)$"
 )
-SERVING_ROOTS = re.search(
-    r"\$\{serving_requirements:([^}]*)\}", (BLUEPRINT / "conf/base/catalog.yml").read_text()
-).group(1)
+SERVING_ROOTS = yaml.safe_load((BLUEPRINT / "conf/base/catalog.yml").read_text())[
+    "propensity_model"
+]["serving_packages"]
 
 
 def names(pins: list[str]) -> set[str]:
@@ -52,7 +53,7 @@ def test_roots_and_what_they_pull_in_nothing_else(tmp_path, monkeypatch):
 
 def test_the_configured_serving_set_leaves_out_pipeline_cloud_and_dev_packages(monkeypatch):
     monkeypatch.chdir(BLUEPRINT)
-    pins = serving_requirements(*SERVING_ROOTS.split(","))
+    pins = serving_requirements(*SERVING_ROOTS)
     locked = {
         line.split()[0] for line in (BLUEPRINT / "requirements.lock").read_text().splitlines()
     }

@@ -2,7 +2,7 @@
 
 Only pandas, numpy, scikit-learn and MLflow here (and the fitted classifier's own library
 when unpickled), never Kedro or the pipeline packages: the model's code path and its
-requirements (``serving_requirements`` in config_resolvers.py) then stay what scoring needs.
+requirements (``serving_packages`` of SignedPyfuncModelDataset) then stay what scoring needs.
 """
 
 import logging
