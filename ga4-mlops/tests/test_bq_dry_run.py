@@ -45,4 +45,4 @@ def test_without_credentials_it_says_so_and_fails(tmp_path):
     del env["GCP_PROJECT_ID"]
     completed = run_dry_run(env)
     assert completed.returncode != 0
-    assert "Environment variable 'GCP_PROJECT_ID' not found" in completed.stderr
+    assert "No Google Cloud project" in " ".join(completed.stderr.split())

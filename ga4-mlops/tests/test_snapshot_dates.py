@@ -1,18 +1,13 @@
 """Snapshot dates from one anchor date: derivation, gaps, one run-time value, Vertex AI."""
 
-import google.cloud.aiplatform
 import pandas as pd
 import pytest
-import yaml
-from click.testing import CliRunner
 from kedro.config import OmegaConfigLoader
-from kedro.framework.cli.cli import KedroCLI
-from kedro.framework.startup import bootstrap_project
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
 from ga4_mlops.pipelines.feature_engineering.splits import check_time_order
 from ga4_mlops.snapshot_dates import anchored_feature_query, snapshot_splits
-from tests.conftest import BLUEPRINT
+from tests.conftest import BLUEPRINT, compile_vertex_spec
 
 WEEKLY = {
     "anchor_date": "2021-01-17",
@@ -110,33 +105,9 @@ def test_explicit_dates_still_work():
 def test_the_compiled_vertex_pipeline_takes_the_anchor_as_a_run_time_parameter(
     tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *args, **kwargs: None)
-    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("GCP_REGION", "europe-west4")
-    monkeypatch.setenv("GA4_MLOPS_IMAGE", "europe-west4-docker.pkg.dev/p/ml/ga4-mlops:test")
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.chdir(BLUEPRINT)
-    bootstrap_project(BLUEPRINT)
-    spec_path = tmp_path / "pipeline.yaml"
-    result = CliRunner().invoke(
-        KedroCLI(BLUEPRINT),
-        [
-            "vertexai",
-            "-e",
-            "gcp",
-            "compile",
-            "--pipeline",
-            "end_to_end",
-            "--params",
-            "anchor_date:str",
-            "-o",
-            str(spec_path),
-        ],
-        catch_exceptions=False,
+    spec = compile_vertex_spec(
+        tmp_path, monkeypatch, "--pipeline", "end_to_end", "--params", "anchor_date:str"
     )
-    assert result.exit_code == 0, result.output
-    spec = yaml.safe_load(spec_path.read_text())
     assert "anchor_date" in spec["root"]["inputDefinitions"]["parameters"]
     executors = spec["deploymentSpec"]["executors"]
     query_step = " ".join(executors["exec-build-model-input-table"]["container"]["args"])

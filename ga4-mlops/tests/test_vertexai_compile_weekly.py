@@ -1,49 +1,18 @@
 """The weekly pipeline (inference + performance_monitoring) compiles for Vertex AI with the
 as-of date as a run-time parameter of the spec."""
 
-import google.cloud.aiplatform
-import yaml
-from click.testing import CliRunner
-from kedro.framework.cli.cli import KedroCLI
 from kedro.framework.project import pipelines
-from kedro.framework.startup import bootstrap_project
 
-from tests.conftest import BLUEPRINT
+from tests.conftest import compile_vertex_spec
 
 # What docs/vertex-ai.md tells users to compile: an optional string, `latest` by default.
 RUNTIME_PARAMETER = "as_of_date:str='latest'"
 
 
 def test_weekly_compiles_with_the_as_of_date_as_a_run_time_parameter(tmp_path, monkeypatch):
-    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *args, **kwargs: None)
-    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("GCP_REGION", "europe-west4")
-    monkeypatch.setenv("GA4_MLOPS_IMAGE", "europe-west4-docker.pkg.dev/p/ml/ga4-mlops:test")
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.chdir(BLUEPRINT)
-    bootstrap_project(BLUEPRINT)
-    spec_path = tmp_path / "weekly.yaml"
-
-    result = CliRunner().invoke(
-        KedroCLI(BLUEPRINT),
-        [
-            "vertexai",
-            "-e",
-            "gcp",
-            "compile",
-            "--pipeline",
-            "weekly",
-            "--params",
-            RUNTIME_PARAMETER,
-            "-o",
-            str(spec_path),
-        ],
-        catch_exceptions=False,
+    spec = compile_vertex_spec(
+        tmp_path, monkeypatch, "--pipeline", "weekly", "--params", RUNTIME_PARAMETER
     )
-
-    assert result.exit_code == 0, result.output
-    spec = yaml.safe_load(spec_path.read_text())
     parameter = spec["root"]["inputDefinitions"]["parameters"]["as_of_date"]
     assert parameter["parameterType"] == "STRING"
     assert parameter["defaultValue"] == "latest"
