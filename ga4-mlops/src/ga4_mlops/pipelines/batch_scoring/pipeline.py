@@ -1,4 +1,5 @@
-"""Score the scoring snapshot, and the train split as the drift reference."""
+"""Score the scoring snapshot with the champion (drift compares it with the test split's
+out-of-sample scores, ``test_predictions``)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -13,12 +14,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["champion_model", "scoring_set", "params:model_input.columns"],
                 outputs="batch_scores",
                 name="score_scoring_set",
-            ),
-            Node(
-                func=score_rows,
-                inputs=["champion_model", "train_set", "params:model_input.columns"],
-                outputs="train_scores",
-                name="score_train_set",
             ),
         ]
     )
