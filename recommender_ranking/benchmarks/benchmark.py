@@ -6,6 +6,8 @@
     python benchmarks/benchmark.py --skip-default --scales --full 0.01 0.1   # whole __default__
     python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
         --workdir /work/scale/ranking_100 --git-ref HEAD --limit-gb 20    # kept data, watchdog
+    python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
+        --params ranking_sql.test_sample_per_million=100000   # any --params of kedro run
 
 Every run is a fresh copy of the project in a temporary folder (the real kedro CLI), so the
 figures include data generation and never touch this folder's data or registry. Prints figures
@@ -128,9 +130,12 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="recommender-ranking-full-"))
     project = copy_project(workdir, args.git_ref)
     command = [sys.executable, "-m", "kedro", "run", "--env=local", f"--pipeline={args.pipeline}"]
-    if scale is not None:
-        command += ["--params", f"data_generation.scale={scale}"]
+    params = [f"data_generation.scale={scale}"] if scale is not None else []
+    params += args.params
+    if params:  # e.g. ranking_sql.test_sample_per_million=100000 (conf/base/globals.yml)
+        command += ["--params", ",".join(params)]
     label = f"scale {scale:g}" if scale is not None else "default size"
+    label += "".join(f", {param}" for param in args.params)
     print(f"\n{label}, {args.pipeline}, in {project} (log: benchmark_run.log)", flush=True)
     run = run_monitored(
         command,
@@ -194,6 +199,12 @@ def main() -> int:
         "--full", type=float, nargs="*", default=[], help="scales of whole watched runs"
     )
     parser.add_argument("--pipeline", default="__default__", help="pipeline of --full runs")
+    parser.add_argument(
+        "--params",
+        nargs="*",
+        default=[],
+        help="key=value parameters of --full runs, e.g. ranking_sql.test_sample_per_million=1e5",
+    )
     parser.add_argument("--workdir", help="keep the --full project (and its data) here")
     parser.add_argument("--git-ref", help="copy the project from this commit, not the tree")
     parser.add_argument("--limit-gb", type=float, default=20.0, help="stop a --full run above")

@@ -3,6 +3,7 @@
 import os
 
 from kedro.config import OmegaConfigLoader
+from omegaconf import OmegaConf
 from omegaconf.resolvers import oc
 
 from recommender_ranking.hooks import RequireTrackingUriHook
@@ -16,13 +17,21 @@ os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 HOOKS = (RequireTrackingUriHook(),)
 
+
+def merge_mappings(*mappings) -> dict:
+    """``${merge:a,b}``: b's keys over a's (nested), so a catalog entry can take globals
+    ``ranking_sql`` with the run's ``--params ranking_sql.<key>=`` over it (runtime_params
+    cannot be used inside globals)."""
+    return OmegaConf.to_container(OmegaConf.merge(*mappings), resolve=True)
+
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
     # project and bucket from the environment Vertex AI sets, instead of committing them.
-    "custom_resolvers": {"oc.env": oc.env},
+    "custom_resolvers": {"oc.env": oc.env, "merge": merge_mappings},
     "config_patterns": {"vertexai": ["vertexai*"]},
     # An environment that overrides one key of a parameters file keeps the others from base.
     "merge_strategy": {"parameters": "soft"},

@@ -13,6 +13,7 @@ QUERY_PARAMETERS = {
     "as_of_date": "",
     "n_train_weeks": 2,
     "sample_salt": "42",
+    "test_sample_per_million": 1_000_000,
     "train_sample_per_million": 1_000_000,
     "popularity_windows_days": [7, 28],
     "popularity_top_n": 6,

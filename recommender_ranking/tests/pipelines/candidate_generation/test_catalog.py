@@ -5,25 +5,24 @@ import pytest
 import sqlglot
 from kedro.config import OmegaConfigLoader
 from kedro.io.core import DatasetError
-from omegaconf.resolvers import oc
 from sqlglot import exp
 
 from recommender_ranking.datasets.duckdb_query_dataset import DuckDBQueryDataset
+from recommender_ranking.settings import CONFIG_LOADER_ARGS
 from tests.ranking.hm_data import QUERY_PARAMETERS, SQL_DIR
 
 CONF = SQL_DIR.parents[2] / "conf"
 
 
-def catalog(env: str) -> tuple[dict, dict]:
-    loader = OmegaConfigLoader(
-        str(CONF),
-        base_env="base",
-        default_run_env=env,
-        custom_resolvers={"oc.env": oc.env},
-        config_patterns={"vertexai": ["vertexai*"]},
-        merge_strategy={"parameters": "soft"},
-    )
-    return loader["catalog"], loader["globals"]
+def loader(env: str, runtime_params: dict | None = None) -> OmegaConfigLoader:
+    """The project's config loader (settings.py), as `kedro run --env=<env> --params` makes it."""
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
+    return OmegaConfigLoader(str(CONF), runtime_params=runtime_params, **args)
+
+
+def catalog(env: str, runtime_params: dict | None = None) -> tuple[dict, dict]:
+    config = loader(env, runtime_params)
+    return config["catalog"], config["globals"]
 
 
 def source_tables(sql_file) -> set[str]:
@@ -66,9 +65,30 @@ def test_week_zero_runs_the_same_queries_chunk_by_chunk():
     assert chunked["filepath"] == labelled["filepath"]
 
 
-def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch):
+OVERRIDE = {"ranking_sql": {"test_sample_per_million": 1000, "popularity_top_n": 40}}
+
+
+def test_params_ranking_sql_reach_the_queries_and_the_parameters_alike():
+    """`--params ranking_sql.<key>=` (runtime_params) overrides globals for DuckDB's query
+    parameters and for the nodes' parameters; without it the globals apply."""
+    for runtime_params, expected in [(None, (1_000_000, 36)), (OVERRIDE, (1000, 40))]:
+        config = loader("local", runtime_params)
+        query = config["catalog"]["sql_{query}"]["query_parameters"]
+        parameters = config["parameters"]
+        assert (query["test_sample_per_million"], query["popularity_top_n"]) == expected
+        assert (
+            parameters["candidate_generation"]["test_sample_per_million"],
+            parameters["candidate_generation"]["popularity"]["top_n"],
+        ) == expected
+        assert parameters["model_evaluation"]["test_sample_per_million"] == expected[0]
+        others = {k: v for k, v in query.items() if k not in OVERRIDE["ranking_sql"]}
+        assert others.items() <= dict(config["globals"]["ranking_sql"]).items()
+
+
+@pytest.mark.parametrize("runtime_params", [None, OVERRIDE], ids=["globals", "override"])
+def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch, runtime_params):
     monkeypatch.setenv("GCP_PROJECT_ID", "demo-project")
-    gcp, globals_ = catalog("gcp")
+    gcp, globals_ = catalog("gcp", runtime_params)
     entry = gcp["sql_{query}"]
     assert entry["type"] == "pandas.GBQQueryDataset"
     assert entry["filepath"] == "src/recommender_ranking/sql/{query}.sql"
@@ -82,7 +102,7 @@ def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch):
             if "arrayValues" in value
             else value["value"]
         )
-    assert values == dict(globals_["ranking_sql"])
+    assert values == {**globals_["ranking_sql"], **(runtime_params or {}).get("ranking_sql", {})}
 
 
 def test_the_bigquery_only_error_of_the_zetasql_check_runs_on_duckdb(tmp_path):

@@ -172,6 +172,12 @@ def test_the_query_calendar_is_cross_checked_with_pandas_and_week_0_is_chunked()
     with pytest.raises(ValueError, match="1 customers in week 1 but transactions have 2 buyers"):
         select(wrong)
     assert len(select(wrong, "2020-09-21")[0]) == 1  # as_of: no check
+    # a sample of the test week's buyers passes the check; a customer who did not buy does not
+    sampled = select_customer_weeks(wrong, transactions, calendar, "", 2, 500_000)[0]
+    assert sampled["customer_id"].tolist() == ["w"]
+    not_a_buyer = pd.concat([customer_weeks(["u"]), customer_weeks(["u", "v", "w"], week=0)])
+    with pytest.raises(ValueError, match="the query's calendar is off"):
+        select_customer_weeks(not_a_buyer, transactions, calendar, "", 2, 500_000)
     with pytest.raises(ValueError, match="no customer in week 1"):
         select(customer_weeks(["u"], week=0))
     with pytest.raises(ValueError, match="weeks that week_calendar does not list"):

@@ -217,3 +217,31 @@ def test_copurchase_candidates_match_pandas_with_top_partners_per_seed(world):
         results[partners_per_seed] = sort(result[columns], keys)
     assert len(results[99]) > 50  # the world has baskets with several articles
     assert not results[1].equals(results[99])  # and the partner cap binds
+
+
+def test_test_week_buyers_are_all_kept_by_default_and_a_hashed_share_when_set(tmp_path):
+    """test_sample_per_million (1000000: every buyer) samples the test week's buyers by the
+    same seeded hash as the training weeks; the other weeks do not change."""
+    data = make_synthetic(n_customers=600, n_articles=24, n_days=21, seed=5)
+    tables = write_tables(tmp_path, data["transactions"], data["customers"], data["articles"])
+    every = run_sql("customer_weeks", tables)
+    buyers = set(every.loc[every["week"] == 1, "customer_id"])
+    week1 = {}
+    for share in (0, 300_000, 700_000, 1_000_000):
+        result = run_sql("customer_weeks", tables, test_sample_per_million=share)
+        week1[share] = set(result.loc[result["week"] == 1, "customer_id"])
+        others = ["week", "customer_id"]
+        pd.testing.assert_frame_equal(
+            sort(result.loc[result["week"] != 1, others], others),
+            sort(every.loc[every["week"] != 1, others], others),
+        )
+    assert week1[1_000_000] == buyers and len(buyers) > 200
+    assert week1[0] == set() and week1[300_000] < week1[700_000] < buyers  # nested samples
+    assert abs(len(week1[300_000]) / len(buyers) - 0.3) < 0.1
+    assert abs(len(week1[700_000]) / len(buyers) - 0.7) < 0.1
+    # the same hash as the training weeks: a customer sampled in one is sampled in the other
+    trained = run_sql(
+        "customer_weeks", tables, train_sample_per_million=300_000, test_sample_per_million=0
+    )
+    sampled = set(trained.loc[trained["week"] >= 2, "customer_id"])
+    assert sampled & buyers and (sampled & buyers) <= week1[300_000]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender_ranking.pipelines.candidate_generation.nodes import KEYS
 from recommender_ranking.pipelines.feature_engineering.nodes import (
     _similarity_to_profile,
     join_sql_features,
@@ -16,6 +17,7 @@ from recommender_ranking.pipelines.feature_engineering.selection import (
 )
 from tests.ranking.hm_data import (
     article_id,
+    customer_id,
     make_synthetic,
     project_parameters,
     purchase,
@@ -216,7 +218,11 @@ def test_joined_features_keep_the_candidate_order_and_model_input_stays_grouped_
     features = join_sql_features(
         candidates, customer, article, pairs, shares, {"affinity_attributes": ["colour_group_code"]}
     )
-    pd.testing.assert_frame_equal(features[candidates.columns], candidates)
+    # the same values; numbers become float32 (n_sources included), keys keep their types
+    pd.testing.assert_frame_equal(features[candidates.columns], candidates, check_dtype=False)
+    numbers = features.columns.drop([*KEYS, "has_history"])
+    assert set(features[numbers].dtypes.astype(str)) == {"float32"}
+    assert features[KEYS].dtypes.astype(str).tolist() == ["int64", "object", "object"]
     in_blocks = join_sql_features(
         candidates,
         customer,
@@ -246,7 +252,8 @@ def test_joined_features_keep_the_candidate_order_and_model_input_stays_grouped_
     assert table["purchased"].tolist() == [-1, 0, 1, 0, 1]
     assert table["dfs_n"].tolist() == [3, 4, 4, 2, 1]
     assert query_groups(table).tolist() == [1, 2, 1, 1]
-    assert (table["customer_x"].dtype, table["n_sources"].dtype) == ("float64", "float64")
+    # every feature column of the model input is float32, whatever its source (DFS too)
+    assert set(table[numbers.union(["dfs_n"])].dtypes.astype(str)) == {"float32"}
 
 
 def test_selection_on_a_row_sample_keeps_the_same_decisions(caplog):
@@ -270,3 +277,25 @@ def test_selection_on_a_row_sample_keeps_the_same_decisions(caplog):
     assert "on a sample of 500 training rows" in caplog.text
     assert sampled == select_features(table, params)
     assert sampled["dropped"]["correlated"] == ["twin"]
+
+
+def test_ids_come_back_as_the_same_strings_across_blocks():
+    """Ids travel dictionary-encoded through Arrow (each block its own dictionary) and come
+    back as plain strings: the 64-hex customer and 10-digit article ids of submission.csv."""
+    customers = [customer_id(i) for i in (5, 5, 9, 9, 9, 2, 7)]
+    articles = [article_id(i) for i in (1, 3, 1, 2, 3, 3, 1)]
+    candidates = pd.DataFrame(
+        {"week": 1, "customer_id": customers, "article_id": articles, "n_sources": 1}
+    ).assign(has_history=True)
+    customer = pd.DataFrame({"week": 1, "customer_id": sorted(set(customers)), "customer_x": 1})
+    article = pd.DataFrame(
+        {"week": 1, "article_id": sorted(set(articles)), "article_colour_group_code": 9}
+    )
+    pairs = pd.DataFrame(columns=[*KEYS, "pair_times_bought", "pair_product_times_bought"])
+    shares = pd.DataFrame(columns=["week", "customer_id", "attribute", "value", "share"])
+    params = {"affinity_attributes": ["colour_group_code"], "join_chunk_rows": 3}
+    features = join_sql_features(candidates, customer, article, pairs, shares, params)
+    pd.testing.assert_frame_equal(features[KEYS], candidates[KEYS])
+    assert features["customer_id"].str.fullmatch(r"[0-9a-f]{64}").all()
+    assert features["article_id"].str.fullmatch(r"\d{10}").all()
+    assert features["customer_x"].dtype == "float32" and features["customer_x"].eq(1).all()

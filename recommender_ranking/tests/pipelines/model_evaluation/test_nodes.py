@@ -53,6 +53,17 @@ def test_table_by_hand():
     assert evaluation_plot(table, PARAMS).axes[0].get_title() == "map_at_12_buyers on the test week"
 
 
+def test_a_sample_of_test_buyers_is_reported_as_such():
+    """With half of the test week's buyers sampled, the Kaggle convention divides by half of
+    the customers, and every row says the share."""
+    table, _ = evaluate_recommenders(**case(), params={**PARAMS, "test_sample_per_million": 5e5})
+    cell = table.set_index(["recommender", "segment"])
+    assert cell.loc[("ranker", "all"), "map_at_12_all_customers"] == pytest.approx(2 / 2)
+    assert set(table["test_buyer_share"]) == {0.5}
+    full, _ = evaluate_recommenders(**case(), params=PARAMS)
+    assert set(full["test_buyer_share"]) == {1.0}
+
+
 def test_no_purchase_in_the_test_week_is_refused():
     inputs = case()
     inputs["week_purchases"] = inputs["week_purchases"].assign(week=2)

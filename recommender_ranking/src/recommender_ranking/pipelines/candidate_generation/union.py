@@ -69,7 +69,7 @@ def _stacked(names: list[str]) -> str:
 
 def _ranks(names: list[str]) -> str:
     return ",\n".join(
-        f"CAST(MIN(source_rank) FILTER (WHERE source = '{name}') AS DOUBLE) AS rank_{name}"
+        f"CAST(MIN(source_rank) FILTER (WHERE source = '{name}') AS FLOAT) AS rank_{name}"
         for name in names
     )
 

@@ -67,7 +67,7 @@ def dfs_customer_features(
         n_jobs=1,
         verbose=False,
     )
-    numeric = matrix.select_dtypes(include=["number", "bool"]).astype("float64")
+    numeric = matrix.select_dtypes(include=["number", "bool"]).astype("float32")
     numeric.columns = [f"dfs_{_clean(name)}" for name in numeric.columns]
     numeric = numeric.reset_index()
     result = cutoff_time.merge(numeric, on=["customer_id", "time"], how="left")

@@ -3,7 +3,9 @@
 Two MAP@12 conventions: ``map_buyers`` averages over the customers who bought that week;
 ``map_all_customers`` (the Kaggle leaderboard's) divides the same sum by every customer,
 non-buyers scoring 0. Both are reported for the segment "all"; the history segments use
-``map_buyers`` (a non-buyer has no history segment).
+``map_buyers`` (a non-buyer has no history segment). With a sample of the test week's buyers
+(``test_sample_per_million`` below a million) every figure is on that sample (column
+``test_buyer_share``), and the Kaggle convention divides by the same share of customers.
 """
 
 import logging
@@ -72,7 +74,10 @@ def evaluate_recommenders(
     if bought.empty:
         raise ValueError(f"week_purchases has no purchase in the test week {week}")
     segments = customer_weeks.loc[customer_weeks["week"] == week, ["customer_id", "has_history"]]
-    n_all_customers = int(customers["customer_id"].nunique())
+    share = params.get("test_sample_per_million", 1_000_000) / 1_000_000
+    n_all_customers = int(customers["customer_id"].nunique()) * share  # the sampled share
+    if share < 1:
+        logger.info("Test week scored on a sample of %.1f%% of its buyers", 100 * share)
     rows = []
     for name, recommendations in _recommendations(
         test_scores, oracle_recommendations, k, week
@@ -88,6 +93,7 @@ def evaluate_recommenders(
                     "recommender": name,
                     "segment": segment,
                     "buyers": len(selected),
+                    "test_buyer_share": share,
                     f"map_at_{k}_buyers": selected["ap"].mean() if len(selected) else float("nan"),
                     f"map_at_{k}_all_customers": (
                         per_buyer["ap"].sum() / n_all_customers if segment == "all" else None
