@@ -11,6 +11,16 @@ The busy run shares the machine with one process that burns a CPU core, as a lap
 runner or a shared VM does: with OpenMP's default spinning wait, LightGBM's and scikit-learn's
 OpenMP runtimes then slow each other several times over (``settings.py``). Its metrics must
 equal the quiet runs'. Prints figures and PASS/FAIL per target; exits 1 if any target fails.
+
+Scale runs, in multiples of the public GA4 sample's event count (4.3 M events):
+
+    python benchmarks/benchmark.py --sample-multiples 1 3 10   # ~4.3 M, ~13 M, ~43 M events
+
+Each multiple runs once: ``kedro run --pipeline data_generation`` (timed apart), then the rest
+of the default pipeline on those files, each under a memory guard (``monitor.py``: whole
+process tree, killed above --limit-gb or when the machine's available memory falls below
+--min-available-gb). Prints a table (time, peak memory, events, users, ROC-AUC vs oracle vs
+baseline, ECE, load average) and each run's slowest and most memory-hungry nodes.
 """
 
 import argparse
@@ -24,11 +34,20 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
+from monitor import node_report, run_guarded
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
+# data_generation.scale that gives the public sample's 4.3 M events (the generator's users
+# are more active than the sample's: ~24 events each against ~16, so fewer users).
+SAMPLE_SCALE = 4.15
+# The datasets the generator writes: the rest of the default pipeline starts from them.
+GENERATED = (
+    "ga4_events@user_features,ga4_events@schemas,ga4_events@inference_features,"
+    "ga4_events@activity_days,ga4_events@data_window,ga4_user_truth"
+)
 
 
-def run_once(workdir: Path, extra_params: list[str]) -> dict:
+def copy_project(workdir: Path) -> Path:
     project = workdir / "ga4-mlops"
     for name in ("pyproject.toml", "requirements.lock", "conf", "src"):
         source = BLUEPRINT / name
@@ -39,6 +58,11 @@ def run_once(workdir: Path, extra_params: list[str]) -> dict:
         else:
             project.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, project / name)
+    return project
+
+
+def run_once(workdir: Path, extra_params: list[str]) -> dict:
+    project = copy_project(workdir)
     command = [sys.executable, "-m", "kedro", "run", "--env=local"]
     if extra_params:
         command += ["--params", ",".join(extra_params)]
@@ -47,9 +71,12 @@ def run_once(workdir: Path, extra_params: list[str]) -> dict:
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         sys.exit(f"kedro run failed:\n{completed.stderr[-5000:]}")
+    return {"seconds": seconds, **read_results(project)}
+
+
+def read_results(project: Path) -> dict:
     reporting = project / "data" / "08_reporting"
     return {
-        "seconds": seconds,
         "metrics_csv": _latest(reporting / "evaluation_metrics.csv").read_bytes(),
         "metrics": pd.read_csv(_latest(reporting / "evaluation_metrics.csv")).set_index("model"),
         "oracle": pd.read_csv(_latest(reporting / "oracle_benchmark.csv")).set_index("model"),
@@ -78,6 +105,80 @@ def _latest(dataset_folder: Path) -> Path:
     return sorted(dataset_folder.iterdir())[-1] / dataset_folder.name
 
 
+def scale_run(workdir: Path, multiple: float, args: argparse.Namespace) -> dict:
+    """Generation, then the rest of the default pipeline, each guarded; figures of both."""
+    project = copy_project(workdir)
+    scale = round(multiple * SAMPLE_SCALE, 3)
+    kedro = [sys.executable, "-m", "kedro", "run", "--env=local"]
+    params = ["--params", f"data_generation.scale={scale}"]
+    guard = {"limit_gb": args.limit_gb, "min_available_gb": args.min_available_gb}
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    row = {"multiple": multiple, "scale": scale}
+    generation = run_guarded(
+        [*kedro, "--pipelines=data_generation", *params],
+        project,
+        args.log_dir / f"{multiple}x-generation.log",
+        **guard,
+    )
+    row["generation"] = generation
+    if generation.returncode != 0:
+        return row
+    row["events"] = sum(
+        pq.read_metadata(path).num_rows
+        for path in (project / "data" / "01_raw" / "ga4_events").glob("*.parquet")
+    )
+    row["users"] = pq.read_metadata(project / "data/01_raw/ga4_user_truth.parquet").num_rows
+    row["pipeline"] = run_guarded(
+        [*kedro, f"--from-inputs={GENERATED}", *params],
+        project,
+        args.log_dir / f"{multiple}x-pipeline.log",
+        **guard,
+    )
+    if row["pipeline"].returncode == 0:
+        row.update(read_results(project))
+    return row
+
+
+def print_scale_table(rows: list[dict]) -> None:
+    header = (
+        "| sample | scale | events | users | generation | kedro run | peak | ROC-AUC "
+        "(oracle, baseline) | ECE | load avg (start/mean/end) |"
+    )
+    print()
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for row in rows:
+        gen, run = row["generation"], row.get("pipeline")
+        cells = [
+            f"{row['multiple']:g}x",
+            f"{row['scale']:g}",
+            f"{row.get('events', 0) / 1e6:.2f} M",
+            f"{row.get('users', 0):,}",
+            f"{gen.seconds:.0f} s, {gen.peak_gb:.1f} GB",
+        ]
+        if run is None or run.returncode != 0:
+            reason = (run or gen).stopped or f"failed (exit {(run or gen).returncode})"
+            cells += [reason, "", "", ""]
+        else:
+            calibrated = row["metrics"].loc["model_calibrated"]
+            cells += [
+                f"{run.seconds:.0f} s",
+                f"{run.peak_gb:.1f} GB",
+                f"{calibrated['roc_auc']:.3f} ({row['oracle'].loc['oracle', 'roc_auc']:.3f}, "
+                f"{row['metrics'].loc['baseline', 'roc_auc']:.3f})",
+                f"{calibrated['ece']:.4f}",
+            ]
+        loads = run or gen
+        cells.append(f"{loads.load_start:.1f}/{loads.load_mean:.1f}/{loads.load_end:.1f}")
+        print("| " + " | ".join(cells) + " |")
+    for row in rows:
+        for phase in ("generation", "pipeline"):
+            if phase in row:
+                print(f"{row['multiple']:g}x {phase}:\n{node_report(row[phase])}")
+                if row[phase].returncode != 0:
+                    print(row[phase].stopped or row[phase].log_tail[-3000:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,7 +188,28 @@ def main() -> int:
     parser.add_argument(
         "--busy-runs", type=int, default=1, help="runs beside a CPU-burning process"
     )
+    parser.add_argument(
+        "--sample-multiples",
+        type=float,
+        nargs="+",
+        help="scale runs at these multiples of the public sample (4.3 M events), e.g. 1 3 10",
+    )
+    parser.add_argument("--limit-gb", type=float, default=15.0, help="memory guard (tree RSS)")
+    parser.add_argument(
+        "--min-available-gb", type=float, default=2.0, help="stop when the machine has less"
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "ga4-mlops-benchmark-logs"
+    )
     args = parser.parse_args()
+    if args.sample_multiples:
+        rows = []
+        for multiple in args.sample_multiples:
+            with tempfile.TemporaryDirectory(prefix="ga4-mlops-benchmark-") as workdir:
+                rows.append(scale_run(Path(workdir), multiple, args))
+            print_scale_table(rows)
+            sys.stdout.flush()
+        return 0
     params = [] if args.scale == 1.0 else [f"data_generation.scale={args.scale}"]
 
     results = []

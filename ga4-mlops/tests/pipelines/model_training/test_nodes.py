@@ -8,6 +8,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     split_by_date,
 )
 from ga4_mlops.pipelines.model_training.nodes import (
+    _tuning_sample,
     fit_calibrator,
     predict_test_set,
     train_baseline,
@@ -87,6 +88,22 @@ def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared,
     sets, encoded = prepared
     train_only = train_model(encoded["train"], sets["train"], churn_columns, best)
     assert not np.array_equal(model.predict_proba(features), train_only.predict_proba(features))
+
+
+def test_tuning_sample_is_seeded_aligned_and_whole_below_the_cap(prepared, churn_columns):
+    sets, features = prepared
+    train, encoded = sets["train"], features["train"]
+    assert _tuning_sample(encoded, train, None, 7)[0] is encoded
+    assert _tuning_sample(encoded, train, len(encoded), 7)[0] is encoded
+    cap = len(encoded) // 2
+    sample, sample_set = _tuning_sample(encoded, train, cap, 7)
+    again, _ = _tuning_sample(encoded, train, cap, 7)
+    other, _ = _tuning_sample(encoded, train, cap, 8)
+    assert len(sample) == len(sample_set) == cap
+    assert sample.index.equals(again.index) and not sample.index.equals(other.index)
+    # rows keep their order and each feature row still sits beside its own target row
+    assert (np.diff(encoded.index.get_indexer(sample.index)) > 0).all()
+    assert sample.index.equals(sample_set.index)
 
 
 CALIBRATION = {"methods": ["none", "sigmoid", "isotonic"], "cv_folds": 3, "seed": 0}
