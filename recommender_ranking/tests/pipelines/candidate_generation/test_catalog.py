@@ -163,3 +163,21 @@ def test_query_results_arrive_as_plain_pandas_types(tmp_path):
         "day": "datetime64[ns]",
     }
     assert result["total"].iloc[0] > 0 and result["never"].isna().all()
+
+
+def test_the_candidate_nodes_read_only_the_transaction_columns_they_use(tmp_path):
+    """transactions@days_customers / @days_articles: the same file as transactions@pandas
+    (one dataset for Kedro's run order), two of its five columns (31.8 M rows at full size)."""
+    from kedro.io import DataCatalog
+
+    from tests.ranking.hm_data import make_transactions
+
+    entries, _ = catalog("local")
+    names = ["transactions@pandas", "transactions@days_customers", "transactions@days_articles"]
+    config = {name: {**entries[name], "filepath": str(tmp_path / "t.parquet")} for name in names}
+    data = DataCatalog.from_config(config)
+    data.save("transactions@pandas", make_transactions())
+    assert {entries[name]["filepath"] for name in names} == {entries[names[0]]["filepath"]}
+    assert list(data.load("transactions@days_customers").columns) == ["t_dat", "customer_id"]
+    assert list(data.load("transactions@days_articles").columns) == ["t_dat", "article_id"]
+    assert len(data.load("transactions@pandas").columns) == 5

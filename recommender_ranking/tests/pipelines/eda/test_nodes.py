@@ -77,5 +77,6 @@ def test_transactions_reports_come_from_one_load_of_the_table():
 def test_the_pipeline_loads_transactions_in_one_node():
     from recommender_ranking.pipelines.eda import create_pipeline
 
-    readers = [node.name for node in create_pipeline().nodes if "transactions" in node.inputs]
+    nodes = create_pipeline().nodes
+    readers = [node.name for node in nodes if "transactions@pandas" in node.inputs]
     assert readers == ["report_transactions"]

@@ -32,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     nodes = [
         Node(
             func=check_week_calendar,
-            inputs=["sql_week_calendar", "transactions"],
+            inputs=["sql_week_calendar", "transactions@days_customers"],
             outputs="week_calendar",
             name="check_week_calendar",
         ),
@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             func=select_customer_weeks,
             inputs=[
                 "sql_customer_weeks",
-                "transactions",
+                "transactions@days_customers",
                 "week_calendar",
                 "params:candidate_generation.as_of_date",
                 "params:candidate_generation.customers_per_chunk",
@@ -75,7 +75,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             inputs=[
                 f"article_{modality}_embeddings",
                 "candidates_repurchase",
-                "transactions",
+                "transactions@days_articles",
                 "customer_weeks",
                 f"params:candidate_generation.{source}",
             ],

@@ -24,7 +24,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 select_transactions,
                 ["validated_transactions", "customers", "params:data_preparation"],
-                "transactions",
+                "transactions@pandas",
                 name="select_transactions",
             ),
         ]

@@ -22,7 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 transactions_reports,
-                ["transactions", "params:eda"],
+                ["transactions@pandas", "params:eda"],
                 ["eda_transactions_profile", "eda_weekly_sales_plot", "eda_price_plot"],
                 name="report_transactions",
             ),

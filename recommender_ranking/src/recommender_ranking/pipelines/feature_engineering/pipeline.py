@@ -37,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=dfs_customer_features,
                 inputs=[
-                    "transactions",
+                    "transactions@pandas",
                     "customers",
                     "articles",
                     "customer_weeks",

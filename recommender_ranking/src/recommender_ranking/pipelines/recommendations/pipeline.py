@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "champion_model": "champion_model",
                     "customers": "customers",
                     "articles": "articles",
-                    "transactions": "transactions",
+                    "transactions": "transactions@pandas",
                     "article_image_embeddings": "article_image_embeddings",
                     "article_text_embeddings": "article_text_embeddings",
                     "candidate_params": "params:candidate_generation",
