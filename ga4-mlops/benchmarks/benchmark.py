@@ -24,17 +24,19 @@ baseline, ECE, load average) and each run's slowest and most memory-hungry nodes
 """
 
 import argparse
+import json
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-from monitor import node_report, run_guarded
+from monitor import Measured, node_report, run_guarded
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
 # data_generation.scale that gives the public sample's 4.3 M events (the generator's users
@@ -53,7 +55,10 @@ def copy_project(workdir: Path) -> Path:
         source = BLUEPRINT / name
         if source.is_dir():
             shutil.copytree(
-                source, project / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+                source,
+                project / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+                dirs_exist_ok=True,
             )
         else:
             project.mkdir(parents=True, exist_ok=True)
@@ -107,22 +112,36 @@ def _latest(dataset_folder: Path) -> Path:
 
 def scale_run(workdir: Path, multiple: float, args: argparse.Namespace) -> dict:
     """Generation, then the rest of the default pipeline, each guarded; figures of both."""
-    project = copy_project(workdir)
     scale = round(multiple * SAMPLE_SCALE, 3)
+    project = workdir / "ga4-mlops"
+    # --keep-data: the generated files (and the generation's figures) of an earlier run at
+    # the same scale are reused; everything the pipeline wrote (registry included) is not.
+    marker = project / "data" / "01_raw" / "benchmark_generation.json"
+    reused = marker.is_file() and json.loads(marker.read_text())["scale"] == scale
+    if project.exists():
+        for path in [*project.iterdir(), *(project / "data").glob("*")]:
+            if path.name in ("data", "01_raw"):
+                continue
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    copy_project(workdir)
     kedro = [sys.executable, "-m", "kedro", "run", "--env=local"]
     params = ["--params", f"data_generation.scale={scale}"]
     guard = {"limit_gb": args.limit_gb, "min_available_gb": args.min_available_gb}
     args.log_dir.mkdir(parents=True, exist_ok=True)
     row = {"multiple": multiple, "scale": scale}
-    generation = run_guarded(
-        [*kedro, "--pipelines=data_generation", *params],
-        project,
-        args.log_dir / f"{multiple}x-generation.log",
-        **guard,
-    )
+    if reused:
+        generation = Measured(**json.loads(marker.read_text())["generation"])
+    else:
+        generation = run_guarded(
+            [*kedro, "--pipelines=data_generation", *params],
+            project,
+            args.log_dir / f"{multiple}x-generation.log",
+            **guard,
+        )
     row["generation"] = generation
     if generation.returncode != 0:
         return row
+    marker.write_text(json.dumps({"scale": scale, "generation": asdict(generation)}))
     row["events"] = sum(
         pq.read_metadata(path).num_rows
         for path in (project / "data" / "01_raw" / "ga4_events").glob("*.parquet")
@@ -201,12 +220,20 @@ def main() -> int:
     parser.add_argument(
         "--log-dir", type=Path, default=Path(tempfile.gettempdir()) / "ga4-mlops-benchmark-logs"
     )
+    parser.add_argument(
+        "--keep-data",
+        type=Path,
+        help="keep each scale's project here; a rerun at the same scale reuses its generated data",
+    )
     args = parser.parse_args()
     if args.sample_multiples:
         rows = []
         for multiple in args.sample_multiples:
-            with tempfile.TemporaryDirectory(prefix="ga4-mlops-benchmark-") as workdir:
-                rows.append(scale_run(Path(workdir), multiple, args))
+            if args.keep_data:
+                rows.append(scale_run(args.keep_data / f"{multiple:g}x", multiple, args))
+            else:
+                with tempfile.TemporaryDirectory(prefix="ga4-mlops-benchmark-") as workdir:
+                    rows.append(scale_run(Path(workdir), multiple, args))
             print_scale_table(rows)
             sys.stdout.flush()
         return 0
