@@ -141,14 +141,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
         GA4_MLOPS_SETTINGS=str(settings),
         KEDRO_DISABLE_TELEMETRY="1",
     )
-    step = subprocess.run(
-        ["/bin/bash", "-c", command],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    step = _run_step(command, project, environment)
     assert step.returncode == 0, step.stderr[-4000:]
     run_id = run_id_file.read_text().strip()
     client = mlflow.tracking.MlflowClient(tracking_uri)
@@ -158,7 +151,14 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     assert not (project / "mlflow.db").exists()  # nothing went to a local store
 
     environment["GA4_MLOPS_SETTINGS"] = str(tmp_path / "deployment-without-uri.yml")
-    failed = subprocess.run(
+    failed = _run_step(command, project, environment)
+    assert failed.returncode != 0
+    assert "Deployment setting MLFLOW_TRACKING_URI is not set" in " ".join(failed.stderr.split())
+
+
+def _run_step(command: str, project: Path, environment: dict) -> subprocess.CompletedProcess:
+    """A compiled step's command as Vertex AI runs it: ``bash -c`` in the project folder."""
+    return subprocess.run(
         ["/bin/bash", "-c", command],
         cwd=project,
         env=environment,
@@ -166,5 +166,3 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
         text=True,
         timeout=600,
     )
-    assert failed.returncode != 0
-    assert "Deployment setting MLFLOW_TRACKING_URI is not set" in " ".join(failed.stderr.split())
