@@ -6,7 +6,7 @@ from kedro.config import OmegaConfigLoader
 from omegaconf import OmegaConf
 from omegaconf.resolvers import oc
 
-from recommender_ranking.hooks import RequireTrackingUriHook
+from recommender_ranking.config_resolvers import deployment_setting, gcp_project
 
 # OpenMP threads that wait for work spin by default; with LightGBM, scikit-learn and torch each
 # bringing an OpenMP runtime into one process, spinning threads steal the cores the others
@@ -14,8 +14,6 @@ from recommender_ranking.hooks import RequireTrackingUriHook
 # costs nothing on a quiet machine. Set before any of those libraries is imported (settings are
 # read before the pipelines); an explicit value in the environment wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-
-HOOKS = (RequireTrackingUriHook(),)
 
 
 def merge_mappings(*mappings) -> dict:
@@ -29,9 +27,16 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read the
-    # project and bucket from the environment Vertex AI sets, instead of committing them.
-    "custom_resolvers": {"oc.env": oc.env, "merge": merge_mappings},
+    # oc.env is Kedro's resolver for credentials only; registering it lets conf/gcp read settings
+    # from the environment instead of committing them. gcp_project and deployment_setting
+    # (config_resolvers.py) find the project and the MLflow server at run time, so the image
+    # carries neither.
+    "custom_resolvers": {
+        "oc.env": oc.env,
+        "merge": merge_mappings,
+        "gcp_project": gcp_project,
+        "deployment_setting": deployment_setting,
+    },
     "config_patterns": {"vertexai": ["vertexai*"]},
     # An environment that overrides one key of a parameters file keeps the others from base.
     "merge_strategy": {"parameters": "soft"},
