@@ -134,20 +134,24 @@ def run_guarded(
     samples: list[tuple[float, float]] = []
     loads: list[float] = []
     stopped = None
-    while process.poll() is None:
-        rss = tree_rss_gb(process.pid)
-        samples.append((time.monotonic() - started, rss))
-        loads.append(load_1min())
-        free = available_gb()
-        if rss > limit_gb or free < min_available_gb:
-            stopped = (
-                f"stopped at {rss:.1f} GB (limit {limit_gb} GB), "
-                f"{free:.1f} GB available (floor {min_available_gb} GB), "
-                f"in {running[0]} after {samples[-1][0]:.0f} s"
-            )
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-        time.sleep(interval)
+    # every sample also goes to a file beside the log: figures survive an interrupted run
+    with open(log_path.with_suffix(".rss.tsv"), "w", buffering=1) as trace:
+        trace.write("seconds\ttree_rss_gb\tavailable_gb\tload_1min\tnode\n")
+        while process.poll() is None:
+            rss = tree_rss_gb(process.pid)
+            samples.append((time.monotonic() - started, rss))
+            loads.append(load_1min())
+            free = available_gb()
+            trace.write(f"{samples[-1][0]:.1f}\t{rss:.3f}\t{free:.2f}\t{loads[-1]}\t{running[0]}\n")
+            if rss > limit_gb or free < min_available_gb:
+                stopped = (
+                    f"stopped at {rss:.1f} GB (limit {limit_gb} GB), "
+                    f"{free:.1f} GB available (floor {min_available_gb} GB), "
+                    f"in {running[0]} after {samples[-1][0]:.0f} s"
+                )
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+            time.sleep(interval)
     process.wait()
     seconds = time.monotonic() - started
     reader.join(timeout=10)
