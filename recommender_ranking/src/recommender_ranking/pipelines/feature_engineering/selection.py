@@ -91,21 +91,23 @@ def select_features(ranking_features: pd.DataFrame, params: dict[str, Any]) -> d
     Of a correlated pair (|Pearson| above ``max_correlation``) the later column is dropped,
     hand-written columns coming before DFS ones so DFS never displaces a hand-written feature.
     """
-    train = ranking_features[ranking_features["week"] >= params["first_training_week"]]
-    if train.empty:
+    rows = pd.Series(np.flatnonzero(ranking_features["week"] >= params["first_training_week"]))
+    if rows.empty:
         raise ValueError(
             f"ranking_features has no row in the training weeks (week >= "
             f"{params['first_training_week']}): nothing to select features on"
         )
     max_rows = params.get("max_rows")
-    if max_rows and len(train) > max_rows:  # a seeded row sample bounds the float64 copy
-        train = train.sample(n=int(max_rows), random_state=params.get("seed", 0)).sort_index()
-        logger.info("Feature selection measured on a sample of %d training rows", len(train))
+    if max_rows and len(rows) > max_rows:  # a seeded row sample bounds the float64 copy
+        rows = rows.sample(n=int(max_rows), random_state=params.get("seed", 0)).sort_values()
+        logger.info("Feature selection measured on a sample of %d training rows", len(rows))
     candidates = [c for c in ranking_features.columns if c not in NOT_FEATURES]
     hand = [c for c in candidates if not c.startswith("dfs_")]
     dfs = [c for c in candidates if c.startswith("dfs_")]
     ordered = hand + dfs
-    values = train[ordered].astype("float64")
+    # only the measured rows and feature columns are copied, as float64 (exact statistics)
+    columns = ranking_features.columns.get_indexer(ordered)
+    values = ranking_features.iloc[rows.to_numpy(), columns].astype("float64")
     null_share = values.isna().mean()
     mostly_null = [c for c in ordered if null_share[c] > params["max_null_share"]]
     single_valued = ~(values.max() > values.min())  # all equal, or all null
