@@ -11,9 +11,11 @@ ga4-mlops blueprint (blueprints share no code), with its GA4 wording generalised
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import re
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn
@@ -21,24 +23,20 @@ from typing import Any, NoReturn
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 from kedro.io.core import AbstractDataset, DatasetError
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
+from .duckdb_sql_rewrites import field_paths, has_field, unnest_lookup_as_list_lambda
+
 # BigQuery functions DuckDB lacks, defined as DuckDB macros. FARM_FINGERPRINT is not
 # reproduced: DuckDB's own hash stands in, so hash-based samples are deterministic per
 # engine (and DuckDB version) but not the same rows as on BigQuery.
 BIGQUERY_COMPAT_MACROS = {
     "farm_fingerprint": "CREATE MACRO farm_fingerprint(value) AS CAST(hash(value) >> 1 AS BIGINT)",
-}
-# Aggregates a key lookup subquery may wrap, and DuckDB's list_aggregate name for each.
-_LIST_AGGREGATES: dict[type[exp.Expression], str] = {
-    exp.Max: "max",
-    exp.Min: "min",
-    exp.Sum: "sum",
-    exp.AnyValue: "any_value",
 }
 _MISSING_NAME = re.compile(
     r'Referenced column "([^"]+)" not found|Could not find key "([^"]+)" in struct'
@@ -95,6 +93,8 @@ class DuckDBQueryDataset(
         temp_directory: str | None = None,
         preserve_insertion_order: bool = True,
         partition_table: str | None = None,
+        partition_key: list[str] | None = None,
+        result_directory: str | None = None,
         rewrite_unnest_lookups: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -112,6 +112,12 @@ class DuckDBQueryDataset(
             then returns one loader per file (``{file stem: callable}``, as
             ``PartitionedDataset`` does), each running the query with that table bound to
             its one file. A node can so process a large input piece by piece.
+        partition_key: with ``partition_table`` and ``result_directory``: run the query
+            once over every file instead (each file's query repeats every shared scan), write
+            the result to ``result_directory`` split by the file holding each row's key
+            (these columns of the partition table; a result without them is shared by every
+            file), and give one loader per file reading its part.
+        result_directory: where the one run writes its parquet parts (replaced each load).
         rewrite_unnest_lookups: turn UNNEST key-lookup subqueries into list lambdas.
         metadata: ignored by Kedro, kept for plugins.
         """
@@ -127,6 +133,15 @@ class DuckDBQueryDataset(
                 f"one of its tables {sorted(self._tables)}"
             )
         self._partition_table = partition_table
+        if (partition_key is None) != (result_directory is None) or (
+            partition_key is not None and partition_table is None
+        ):
+            raise DatasetError(
+                f"DuckDBQueryDataset for {filepath}: partition_key and result_directory go "
+                "together, with a partition_table"
+            )
+        self._partition_key = list(partition_key or [])
+        self._result_directory = result_directory
         self._connection_config: dict[str, Any] = {}
         if threads is not None:
             self._connection_config["threads"] = int(threads)
@@ -157,7 +172,7 @@ class DuckDBQueryDataset(
         ast = self._parse()
         parameter_names = _parameter_names(ast)
         if self._rewrite_unnest_lookups:
-            ast = ast.transform(_unnest_lookup_as_list_lambda)
+            ast = ast.transform(unnest_lookup_as_list_lambda)
         try:
             duckdb_sql = ast.sql(dialect=DuckDBLambdas, unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as error:
@@ -171,12 +186,59 @@ class DuckDBQueryDataset(
         if self._partition_table is None:
             return self._run(self._tables)
         files = sorted(glob.glob(self._tables[self._partition_table]))
-        return {
-            Path(file).stem: partial(self._run, {**self._tables, self._partition_table: file})
-            for file in files
-        }
+        if self._result_directory is None:
+            return {
+                Path(file).stem: partial(self._run, {**self._tables, self._partition_table: file})
+                for file in files
+            }
+        split = _SplitResult(self, files)
+        return {Path(file).stem: partial(split.part, Path(file).stem) for file in files}
 
     def _run(self, tables: Mapping[str, str]) -> pd.DataFrame:
+        duckdb_sql, parameters = self._sql_and_parameters()
+        with self._connect(tables) as connection:
+            try:
+                result = connection.sql(duckdb_sql, params=parameters or None).to_arrow_table()
+            except duckdb.BinderException as error:
+                raise ValueError(self._explain_binder_error(connection, error)) from error
+        return _normalise_types(result)
+
+    def write_split(self, files: list[str]) -> bool:
+        """Run the query once over every partition file and write its result under
+        ``result_directory``: ``part=<file stem>/`` per file when the result has the
+        partition key, else one shared ``shared.parquet``. Returns whether it was split.
+
+        DuckDB streams the result to parquet (spilling past ``memory_limit``), so no result
+        of every customer at once ever reaches Python.
+        """
+        duckdb_sql, parameters = self._sql_and_parameters()
+        directory = Path(self._result_directory)
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        keys = ", ".join(_quote(key) for key in self._partition_key)
+        with self._connect(self._tables) as connection:
+            empty = connection.sql(
+                f"SELECT * FROM ({duckdb_sql}) AS _q LIMIT 0", params=parameters or None
+            ).to_arrow_table()
+            pq.write_table(empty, directory / "schema.parquet")  # for parts without rows
+            split = set(self._partition_key) <= set(empty.schema.names)
+            if split:
+                file_list = ", ".join(_literal(f) for f in files)
+                query = (
+                    f"SELECT _q.*, _p._part FROM ({duckdb_sql}) AS _q JOIN ("
+                    f"SELECT DISTINCT {keys}, parse_filename(filename, true) AS _part "
+                    f"FROM read_parquet([{file_list}], filename = true)) AS _p USING ({keys})"
+                )
+                target = (
+                    _literal(str(directory / "parts")) + " (FORMAT parquet, PARTITION_BY (_part))"
+                )
+            else:
+                query = duckdb_sql
+                target = _literal(str(directory / "shared.parquet")) + " (FORMAT parquet)"
+            connection.execute(f"COPY ({query}) TO {target}", parameters or None)
+        return split
+
+    def _sql_and_parameters(self) -> tuple[str, dict[str, Any]]:
         duckdb_sql, parameter_names = self.transpile()
         missing = sorted(parameter_names - set(self._query_parameters))
         if missing:
@@ -184,20 +246,19 @@ class DuckDBQueryDataset(
                 f"{self._filepath} needs query parameter(s) {missing}, not given in "
                 f"query_parameters (it has {sorted(self._query_parameters)})"
             )
-        parameters = {name: self._query_parameters[name] for name in sorted(parameter_names)}
+        return duckdb_sql, {name: self._query_parameters[name] for name in sorted(parameter_names)}
+
+    @contextlib.contextmanager
+    def _connect(self, tables: Mapping[str, str]) -> Iterator[duckdb.DuckDBPyConnection]:
         connection = duckdb.connect(config=self._connection_config)
         try:
             for macro in BIGQUERY_COMPAT_MACROS.values():
                 connection.execute(macro)
             for table_name, parquet_glob in tables.items():
                 self._register_table(connection, table_name, parquet_glob)
-            try:
-                result = connection.sql(duckdb_sql, params=parameters or None).to_arrow_table()
-            except duckdb.BinderException as error:
-                raise ValueError(self._explain_binder_error(connection, error)) from error
+            yield connection
         finally:
             connection.close()
-        return _normalise_types(result)
 
     def _parse(self) -> exp.Expression:
         path = Path(self._filepath)
@@ -263,10 +324,10 @@ class DuckDBQueryDataset(
         field = missing_name
         table_name = next(iter(self._tables))
         if missing_name:
-            for path in _field_paths(self._parse(), set(self._tables)):
+            for path in field_paths(self._parse(), set(self._tables)):
                 if missing_name not in path:
                     continue
-                lacking = [t for t, schema in schemas.items() if not _has_field(schema, path)]
+                lacking = [t for t, schema in schemas.items() if not has_field(schema, path)]
                 if lacking:
                     field, table_name = ".".join(path), lacking[0]
                     break
@@ -275,6 +336,25 @@ class DuckDBQueryDataset(
             f"the data at {self._tables[table_name]} (table `{table_name}`) lack field "
             f"'{field}' required by {self._filepath} ({first_line})"
         )
+
+
+class _SplitResult:
+    """The loaders of one ``load`` of a split dataset: the first one called runs the query
+    (``DuckDBQueryDataset.write_split``), then each reads its file's part."""
+
+    def __init__(self, dataset: DuckDBQueryDataset, files: list[str]) -> None:
+        self._dataset, self._files, self._split = dataset, files, None
+
+    def part(self, stem: str) -> pd.DataFrame:
+        if self._split is None:
+            self._split = self._dataset.write_split(self._files)
+        directory = Path(self._dataset._result_directory)
+        if not self._split:
+            return _normalise_types(pq.read_table(directory / "shared.parquet"))
+        files = sorted((directory / "parts" / f"_part={stem}").glob("*.parquet"))
+        if not files:  # no row for this file's keys
+            return _normalise_types(pq.read_table(directory / "schema.parquet"))
+        return _normalise_types(pa.concat_tables(pq.read_table(f) for f in files))
 
 
 def _quote(identifier: str) -> str:
@@ -293,108 +373,6 @@ def _parameter_names(ast: exp.Expression) -> set[str]:
     names = {node.name for node in ast.find_all(exp.Parameter)}
     names |= {node.name for node in ast.find_all(exp.Placeholder) if node.name}
     return names
-
-
-def _unnest_lookup_as_list_lambda(node: exp.Expression) -> exp.Expression:
-    """``(SELECT [AGG](f(x)) FROM UNNEST(list) AS x [WHERE p(x)])`` -> list lambdas.
-
-    Only that exact shape is rewritten (one selected expression, one UNNEST, no joins,
-    grouping, ordering or limit); anything else is left to the plain transpilation.
-    Without an aggregate, BigQuery requires at most one match: the first one is taken.
-    """
-    select = node.this if isinstance(node, exp.Subquery) else None
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
-        return node
-    modifiers = ("joins", "laterals", "group", "having", "order", "limit", "offset", "distinct")
-    if any(select.args.get(key) for key in (*modifiers, "qualify", "windows", "with")):
-        return node
-    source = select.args.get("from_") or select.args.get("from")
-    unnest = source.this if source else None
-    if not isinstance(unnest, exp.Unnest) or len(unnest.expressions) != 1:
-        return node
-    alias = unnest.args.get("alias")
-    element_names = [column.name for column in alias.columns] if alias else []
-    if unnest.args.get("offset") or len(element_names) != 1:
-        return node
-    body = select.expressions[0].unalias()
-    aggregate = _LIST_AGGREGATES.get(type(body))
-    if aggregate:
-        body = body.this
-    if body.find(exp.AggFunc, exp.Select):
-        return node
-    values: exp.Expression = unnest.expressions[0].copy()
-    where = select.args.get("where")
-    if where is not None:
-        values = exp.Anonymous(
-            this="list_filter",
-            expressions=[
-                values,
-                exp.Lambda(
-                    this=where.this.copy(), expressions=[exp.to_identifier(element_names[0])]
-                ),
-            ],
-        )
-    values = exp.Anonymous(
-        this="list_transform",
-        expressions=[
-            values,
-            exp.Lambda(this=body.copy(), expressions=[exp.to_identifier(element_names[0])]),
-        ],
-    )
-    if aggregate:
-        return exp.Anonymous(
-            this="list_aggregate", expressions=[values, exp.Literal.string(aggregate)]
-        )
-    return exp.Anonymous(this="list_extract", expressions=[values, exp.Literal.number(1)])
-
-
-def _field_paths(ast: exp.Expression, table_names: set[str]) -> list[tuple[str, ...]]:
-    """Dotted column references of the SQL, rewritten as paths into the source tables.
-
-    ``ep.value.int_value`` under ``UNNEST(event_params) AS ep`` becomes
-    ``event_params.value.int_value``; a leading table alias is dropped.
-    """
-    unnest_sources: dict[str, tuple[str, ...]] = {}
-    for unnest in ast.find_all(exp.Unnest):
-        alias = unnest.args.get("alias")
-        if alias is None or not isinstance(unnest.expressions[0], (exp.Column, exp.Dot)):
-            continue
-        source = tuple(part.name for part in unnest.expressions[0].parts)
-        for alias_name in [alias.name, *(column.name for column in alias.columns)]:
-            if alias_name:
-                unnest_sources[alias_name] = source
-    table_aliases = {table.alias_or_name for table in ast.find_all(exp.Table)}
-    table_aliases |= {name.split(".")[-1] for name in table_names}
-
-    def resolve(path: tuple[str, ...], depth: int = 0) -> tuple[str, ...]:
-        if depth < 5 and path[0] in unnest_sources:
-            return resolve(unnest_sources[path[0]] + path[1:], depth + 1)
-        if len(path) > 1 and path[0] in table_aliases:
-            return resolve(path[1:], depth + 1)
-        return path
-
-    paths: list[tuple[str, ...]] = []
-    for node in ast.find_all(exp.Column, exp.Dot):
-        if isinstance(node.parent, exp.Dot):
-            continue
-        path = resolve(tuple(part.name for part in node.parts))
-        if path and path not in paths:
-            paths.append(path)
-    return paths
-
-
-def _has_field(schema: pa.Schema, path: tuple[str, ...]) -> bool:
-    """Whether ``path`` leads through structs (and lists of structs) of ``schema``."""
-    if path[0] not in schema.names:
-        return False
-    data_type = schema.field(path[0]).type
-    for name in path[1:]:
-        while pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
-            data_type = data_type.value_type
-        if not pa.types.is_struct(data_type) or data_type.get_field_index(name) < 0:
-            return False
-        data_type = data_type.field(name).type
-    return True
 
 
 def _normalise_types(table: pa.Table) -> pd.DataFrame:

@@ -57,6 +57,8 @@ def test_week_zero_runs_the_same_queries_chunk_by_chunk():
     local, _ = catalog("local")
     chunked, labelled = local["recommendation_sql_{query}"], local["sql_{query}"]
     assert chunked["partition_table"] == "customer_weeks"
+    assert chunked["partition_key"] == ["week", "customer_id"]  # one run, split by chunk
+    assert chunked["result_directory"].endswith("recommendation_sql/{query}")
     assert chunked["tables"]["customer_weeks"].endswith("recommendation_customers/*.parquet")
     assert {**chunked["tables"], "customer_weeks": None} == {
         **labelled["tables"],
@@ -144,6 +146,53 @@ def test_a_partitioned_query_runs_once_per_file_of_its_partition_table(tmp_path)
     assert set(pieces["chunk_00000"]["customer_id"]) <= set(week0["customer_id"].iloc[:4])
     with pytest.raises(DatasetError, match="partition_table 'nope' is not one of its tables"):
         DuckDBQueryDataset(filepath="x.sql", tables=tables, partition_table="nope")
+
+
+@pytest.mark.parametrize(
+    "query", ["candidates_copurchase", "customer_features", "article_features"]
+)
+def test_a_split_query_runs_once_and_gives_each_file_what_a_run_per_file_gives(tmp_path, query):
+    """partition_key + result_directory: one run over every chunk, written split by chunk
+    (article_features has no customer: one shared part), equals one run per chunk."""
+    from tests.ranking.hm_data import run_sql, write_tables
+
+    tables = write_tables(tmp_path)
+    week0 = run_sql("customer_weeks", tables).query("week == 0").sort_values("customer_id")
+    chunks = tmp_path / "chunks"
+    chunks.mkdir()
+    for number, start in enumerate(range(0, len(week0), 2)):
+        week0.iloc[start : start + 2].to_parquet(chunks / f"chunk_{number:05d}.parquet")
+    common = {
+        "filepath": str(SQL_DIR / f"{query}.sql"),
+        "tables": {**tables, "customer_weeks": str(chunks / "*.parquet")},
+        "query_parameters": QUERY_PARAMETERS,
+        "partition_table": "customer_weeks",
+    }
+    per_file = DuckDBQueryDataset(**common).load()
+    result_directory = tmp_path / "split" / query
+    result_directory.mkdir(parents=True)
+    (result_directory / "stale.parquet").write_text("from an earlier run")
+    split = DuckDBQueryDataset(
+        **common, partition_key=["week", "customer_id"], result_directory=str(result_directory)
+    ).load()
+    assert sorted(split) == sorted(per_file) and len(split) == 3
+    columns = list(per_file["chunk_00000"]().columns)
+    for name, load in per_file.items():
+        expected = load()
+        got = split[name]()
+        assert list(got.columns) == columns and got.dtypes.equals(expected.dtypes)
+        pd.testing.assert_frame_equal(
+            got.sort_values(columns, ignore_index=True),
+            expected.sort_values(columns, ignore_index=True),
+        )
+    assert not (result_directory / "stale.parquet").exists()
+    shared = (result_directory / "shared.parquet").exists()
+    assert shared == (query == "article_features")
+    assert len(run_sql(query, tables).query("week == 0")) == sum(
+        len(load()) for load in (split.values() if not shared else [split["chunk_00000"]])
+    )
+    with pytest.raises(DatasetError, match="partition_key and result_directory go together"):
+        DuckDBQueryDataset(**common, partition_key=["customer_id"])
 
 
 def test_query_results_arrive_as_plain_pandas_types(tmp_path):

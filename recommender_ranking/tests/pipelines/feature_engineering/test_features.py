@@ -8,6 +8,7 @@ import pytest
 
 from recommender_ranking.pipelines.candidate_generation.nodes import KEYS
 from recommender_ranking.pipelines.feature_engineering.nodes import (
+    _positions,
     _similarity_to_profile,
     join_sql_features,
 )
@@ -165,6 +166,26 @@ def test_duplicate_feature_keys_are_refused_by_name():
             attributes,
             {"affinity_attributes": []},
         )
+
+
+def test_key_lookups_give_the_positions_a_multiindex_gives():
+    """_positions (integer key codes) = MultiIndex.get_indexer, with absent keys and values."""
+    rng = np.random.default_rng(7)
+    keys = pd.DataFrame(
+        {
+            "week": rng.integers(0, 4, 500),
+            "customer_id": [customer_id(i) for i in rng.integers(0, 60, 500)],
+            "article_id": [article_id(i) for i in rng.integers(0, 40, 500)],
+        }
+    ).drop_duplicates(ignore_index=True)
+    rows = pd.concat([keys.sample(frac=1.0, random_state=1), keys.head(30)], ignore_index=True)
+    rows.loc[::7, "week"] = 9  # a week no key has
+    rows.loc[::11, "article_id"] = article_id(99)
+    expected = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(rows))
+    assert (expected == -1).any() and (expected >= 0).any()
+    np.testing.assert_array_equal(_positions(keys, rows), expected)
+    with pytest.raises(ValueError, match="repeat in a table joined"):
+        _positions(pd.concat([keys, keys.head(1)]), rows)
 
 
 def test_dfs_can_be_switched_off():

@@ -170,6 +170,7 @@ def nearest_neighbour_candidates(
     transactions: pd.DataFrame,
     customer_weeks: pd.DataFrame,
     params: dict[str, Any],
+    cache: dict | None = None,
 ) -> pd.DataFrame:
     """Articles closest (inner product of unit vectors) to the customer's recent purchases.
 
@@ -178,14 +179,25 @@ def nearest_neighbour_candidates(
     ``index: hnsw``) holds the articles sold in the ``active_days`` before the week's cutoff
     (null: every article), and is searched once for ``neighbours_per_seed`` neighbours of
     every distinct seed; a candidate's score is its best similarity to any seed.
+
+    ``cache`` (a dict kept by the caller across chunks of customers of the same weeks) keeps
+    the vectors, each week's index and the neighbours already found: each distinct seed is
+    searched once per week, not once per chunk.
     """
     name = params["name"]
-    vectors = embedding_matrix(embeddings, params["column_prefix"], f"article_{name}_embeddings")
+    cache = {} if cache is None else cache
+    if "vectors" not in cache:
+        cache["vectors"] = embedding_matrix(
+            embeddings, params["column_prefix"], f"article_{name}_embeddings"
+        )
+    vectors = cache["vectors"]
     seeds = seeds.loc[seeds["source_rank"] <= params["n_seed_articles"], KEYS]
     seeds = seeds[seeds["article_id"].isin(vectors.index)]
     cutoffs = customer_weeks.groupby("week")["cutoff"].first()
     frames = [
-        _week_neighbours(vectors, week_seeds, transactions, cutoffs[week], params)
+        _week_neighbours(
+            vectors, week_seeds, transactions, cutoffs[week], params, cache.setdefault(week, {})
+        )
         for week, week_seeds in seeds.groupby("week")
     ]
     scored = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -210,32 +222,46 @@ def _week_neighbours(
     transactions: pd.DataFrame,
     cutoff: pd.Timestamp,
     params: dict[str, Any],
+    cache: dict,
 ) -> pd.DataFrame:
-    """One week's (customer, article, best similarity) from one faiss search of its seeds."""
-    pool = vectors
-    if params.get("active_days"):
-        recent = transactions["t_dat"].between(
-            cutoff - pd.Timedelta(days=params["active_days"]), cutoff, inclusive="left"
-        )
-        pool = vectors[vectors.index.isin(transactions.loc[recent, "article_id"])]
+    """One week's (customer, article, best similarity) from the neighbours of its seeds."""
     seed_articles = np.sort(seeds["article_id"].unique())
-    if len(pool) == 0 or len(seed_articles) == 0:
+    if "index" not in cache:
+        pool = vectors
+        if params.get("active_days"):
+            recent = transactions["t_dat"].between(
+                cutoff - pd.Timedelta(days=params["active_days"]), cutoff, inclusive="left"
+            )
+            pool = vectors[vectors.index.isin(transactions.loc[recent, "article_id"])]
+        index = _faiss_index(vectors.shape[1], params)
+        index.add(np.ascontiguousarray(pool.to_numpy()))
+        cache.update(index=index, pool=pool.index.to_numpy(), found=[], searched=set())
+    pool_ids = cache["pool"]
+    if len(pool_ids) == 0 or len(seed_articles) == 0:
         return pd.DataFrame(columns=[*KEYS, "score"])
-    index = _faiss_index(vectors.shape[1], params)
-    index.add(np.ascontiguousarray(pool.to_numpy()))
-    k = min(params["neighbours_per_seed"] + 1, len(pool))
-    similarity, position = index.search(
-        np.ascontiguousarray(vectors.loc[seed_articles].to_numpy()), k
-    )
-    found = position.ravel() >= 0
-    neighbours = pd.DataFrame(
-        {
-            "seed_article_id": np.repeat(seed_articles, k)[found],
-            "article_id": pool.index.to_numpy()[position.ravel()[found]],
-            "score": similarity.ravel()[found].astype("float64"),
-        }
-    )
-    neighbours = neighbours[neighbours["article_id"] != neighbours["seed_article_id"]]
+    new_seeds = np.array([a for a in seed_articles if a not in cache["searched"]], dtype=object)
+    if len(new_seeds):  # one faiss search of the seeds no earlier chunk searched
+        k = min(params["neighbours_per_seed"] + 1, len(pool_ids))
+        similarity, position = cache["index"].search(
+            np.ascontiguousarray(vectors.loc[new_seeds].to_numpy()), k
+        )
+        found = position.ravel() >= 0
+        cache["found"].append(
+            pd.DataFrame(
+                {
+                    "seed_article_id": np.repeat(new_seeds, k)[found],
+                    "article_id": pool_ids[position.ravel()[found]],
+                    "score": similarity.ravel()[found].astype("float64"),
+                }
+            )
+        )
+        cache["searched"].update(new_seeds)
+    neighbours = pd.concat(cache["found"], ignore_index=True)
+    cache["found"] = [neighbours]
+    neighbours = neighbours[
+        neighbours["seed_article_id"].isin(seed_articles)
+        & (neighbours["article_id"] != neighbours["seed_article_id"])
+    ]
     return (
         seeds.rename(columns={"article_id": "seed_article_id"})
         .merge(neighbours, on="seed_article_id")

@@ -198,15 +198,15 @@ def _similarity_to_profile(
     recent_position = recent_position[recent_position >= 0]
     if len(recent) == 0:  # no recent purchase has a vector (e.g. no images at all)
         return np.full(len(features), np.nan, dtype="float32")
-    recent_keys = pd.MultiIndex.from_frame(recent[["week", "customer_id"]])
-    recent_profile, profile_keys = pd.factorize(recent_keys)
+    recent_codes, row_codes = key_codes(
+        recent[["week", "customer_id"]], features[["week", "customer_id"]]
+    )
+    recent_profile, profile_keys = pd.factorize(recent_codes)
     sums = np.zeros((len(profile_keys), matrix.shape[1]), dtype="float64")
     np.add.at(sums, recent_profile, matrix[recent_position])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     profiles = (sums / np.where(norms > 0, norms, 1.0)).astype("float32")  # as the vectors
-    row_profile = pd.Index(profile_keys).get_indexer(
-        pd.MultiIndex.from_frame(features[["week", "customer_id"]])
-    )
+    row_profile = np.where(row_codes >= 0, pd.Index(profile_keys).get_indexer(row_codes), -1)
     row_article = vectors.index.get_indexer(features["article_id"])
     similarity = np.full(len(features), np.nan, dtype="float32")
     for start in range(0, len(features), SIMILARITY_CHUNK_ROWS):
@@ -262,7 +262,34 @@ def build_model_input(
 
 def _positions(keys: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     """Row of ``keys`` (unique) holding each row's key, -1 where none does."""
-    index = pd.MultiIndex.from_frame(keys)
+    codes, row_codes = key_codes(keys, rows)
+    index = pd.Index(codes)
     if not index.is_unique:
         raise ValueError(f"keys {list(keys.columns)} repeat in a table joined to the candidates")
-    return index.get_indexer(pd.MultiIndex.from_frame(rows))
+    return np.where(row_codes >= 0, index.get_indexer(row_codes), -1)
+
+
+def key_codes(keys: pd.DataFrame, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 per row for the values of ``keys``' columns (equal keys, equal codes), and
+    the same codes for ``rows`` (-1 where a value is not in ``keys``).
+
+    A pandas MultiIndex lookup builds a Python tuple per row: about 4 of the 8 s of feature
+    work per 1.4 M week-0 candidate rows; one hash lookup per column and integer arithmetic
+    give the same positions.
+    """
+    codes = np.zeros(len(keys), dtype="int64")
+    row_codes = np.zeros(len(rows), dtype="int64")
+    size = 1
+    for column in keys.columns:
+        column_codes, uniques = pd.factorize(keys[column])
+        column_rows = pd.Index(uniques).get_indexer(rows[column])
+        size *= len(uniques) + 1
+        if size >= 2**62:
+            raise ValueError(f"too many distinct keys {list(keys.columns)} for int64 codes")
+        codes = np.where(
+            (codes < 0) | (column_codes < 0), -1, codes * (len(uniques) + 1) + column_codes
+        )
+        row_codes = np.where(
+            (row_codes < 0) | (column_rows < 0), -1, row_codes * (len(uniques) + 1) + column_rows
+        )
+    return codes, row_codes

@@ -2,8 +2,9 @@
 
 Week 0 holds every customer (1.37 M at the real H&M size, about 100 candidates each), so no
 node holds its whole candidate table: the queries (``recommendation_sql_*``) give one loader
-per chunk of customers (``recommendation_customers``), and each chunk goes through the same
-functions as the labelled weeks (sources, union, feature join, embedding similarity), is
+per chunk of customers (``recommendation_customers``; locally each query runs once for all
+customers and the loaders read its result split by chunk), and each chunk goes through the
+same functions as the labelled weeks (sources, union, feature join, embedding similarity), is
 scored by the champion and reduced to each customer's k articles before the next one loads.
 Customers with fewer than k ranked candidates are completed from the week's popularity list.
 """
@@ -73,7 +74,9 @@ def recommend(
         )
     columns = champion_model.model.metadata.get_input_schema().input_names()
     embeddings = {"image": article_image_embeddings, "text": article_text_embeddings}
-    context = (champion_model, columns, customers, articles, transactions, embeddings)
+    # each distinct seed article's neighbours are searched once for all chunks
+    caches = {source: {} for source in EMBEDDING_SOURCES}
+    context = (champion_model, columns, customers, articles, transactions, embeddings, caches)
     pieces, n_short = [], 0
     for name in chunk_names:
         submission, short = _recommend_chunk(
@@ -120,7 +123,7 @@ def _recommend_chunk(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, int]:
     """One chunk of customers: their submission rows and how many needed the fallback."""
-    champion_model, columns, customers, articles, transactions, embeddings = context
+    champion_model, columns, customers, articles, transactions, embeddings, caches = context
     customer_weeks = loaded["customer_weeks"]
     require_columns(customer_weeks, ["week", "customer_id", "cutoff", "has_history"], "week 0")
     sources = {
@@ -136,6 +139,7 @@ def _recommend_chunk(
             transactions,
             customer_weeks,
             candidate_params[source],
+            caches[source],
         )
     candidates = combine_candidates(customer_weeks, candidate_params["union"], **sources)
     features = join_sql_features(
