@@ -72,3 +72,25 @@ def test_negative_downsampling_keeps_every_purchase_and_the_query_order():
     assert (validation["week"] == 2).all() and len(validation) == (table["week"] == 2).sum()
     again, _ = _split(table, params)
     pd.testing.assert_frame_equal(again, train)  # seeded
+
+
+def test_row_caps_sample_whole_queries_and_leave_small_data_alone():
+    """max_train_rows / max_validation_rows: seeded samples of whole customer-weeks near the
+    cap, in order; the defaults keep every row of a table below them."""
+    from recommender_ranking.pipelines.model_training.nodes import _split
+
+    table = planted_table(n_customers=200)
+    params = project_parameters()["model_training"]
+    assert params["max_train_rows"] >= 1_000_000 and params["max_validation_rows"] >= 500_000
+    full_train, full_validation = _split(table, params)
+    assert len(full_validation) == (table["week"] == 2).sum()
+    capped = {**params, "max_train_rows": 1000, "max_validation_rows": 900}
+    train, validation = _split(table, capped)
+    for sample, full, cap in [(train, full_train, 1000), (validation, full_validation, 900)]:
+        assert 0.6 * cap < len(sample) < 1.4 * cap < len(full)
+        sizes = sample.groupby(["week", "customer_id"]).size()
+        full_sizes = full.groupby(["week", "customer_id"]).size()
+        assert sizes.equals(full_sizes.loc[sizes.index])  # whole queries
+        assert query_groups(sample).sum() == len(sample)  # still grouped by query
+    again, _ = _split(table, capped)
+    pd.testing.assert_frame_equal(again, train)  # seeded

@@ -44,18 +44,47 @@ def _split(
     if params["drop_queries_without_positive"]:
         positives = train.groupby(QUERY)[LABEL].transform("max")
         train = train[positives > 0]
+    train = sample_queries(train, params.get("max_train_rows"), params["seed"], "training")
     share = params.get("negative_sample_share", 1.0)
     if share < 1.0:  # keep every purchase and a seeded share of the other rows, order kept
         keep = np.random.default_rng(params["seed"]).random(len(train)) < share
         train = train[keep | (train[LABEL] > 0).to_numpy()]
         logger.info("Training rows after negative downsampling (share %.2f): %d", share, len(train))
     validation = ranking_features[ranking_features["week"] == params["validation_week"]]
+    validation = sample_queries(
+        validation, params.get("max_validation_rows"), params["seed"], "validation"
+    )
     if train.empty or validation.empty:
         raise ValueError(
             f"ranking_features has no training rows (week >= {params['first_training_week']} "
             f"with a purchase) or no validation rows (week {params['validation_week']})"
         )
     return train, validation
+
+
+def sample_queries(rows: pd.DataFrame, max_rows: int | None, seed: int, name: str) -> pd.DataFrame:
+    """A seeded sample of whole queries (customer-weeks) holding about ``max_rows`` rows, in
+    order; every row when there are fewer (or ``max_rows`` is null).
+
+    Bounds training time at any data size: lambdarank needs each query's rows together, so
+    queries, not rows, are drawn.
+    """
+    if not max_rows or len(rows) <= max_rows:
+        return rows
+    keys = rows[QUERY]
+    query = np.cumsum((keys != keys.shift()).any(axis=1).to_numpy()) - 1
+    keep = np.random.default_rng(seed).random(query[-1] + 1) < max_rows / len(rows)
+    sampled = rows[keep[query]]
+    logger.info(
+        "%s rows: %d of %d (%d of %d queries; max_rows %d)",
+        name.capitalize(),
+        len(sampled),
+        len(rows),
+        keep.sum(),
+        len(keep),
+        max_rows,
+    )
+    return sampled
 
 
 def fit_ranker(
@@ -90,6 +119,7 @@ def validation_map(
         score=model.predict(validation[columns])
     )
     bought = week_purchases[week_purchases["week"] == validation["week"].iloc[0]]
+    bought = bought[bought["customer_id"].isin(validation["customer_id"])]  # when sampled
     return map_at_k(rank_by_score(scored, k), bought, k)
 
 
