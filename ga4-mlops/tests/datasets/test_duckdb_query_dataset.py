@@ -68,11 +68,8 @@ def test_a_bigquery_feature_duckdb_cannot_run_is_named(tmp_path):
 def test_rewriting_key_lookups_gives_the_same_result(tmp_path):
     write_daily_tables(a_few_events(), tmp_path)
     rewritten = feature_dataset(tmp_path).load()
-    plain = feature_dataset(tmp_path, rewrite_unnest_lookups=False).load()
-    assert (
-        "UNNEST(event_params)"
-        in feature_dataset(tmp_path, rewrite_unnest_lookups=False).transpile()[0]
-    )
+    plain = feature_dataset(tmp_path, rewrite_unnests=False).load()
+    assert "UNNEST(event_params)" in feature_dataset(tmp_path, rewrite_unnests=False).transpile()[0]
     pd.testing.assert_frame_equal(rewritten, plain)
     assert rewritten["engagement_time_sec_lookback"].max() == pytest.approx(0.1)
 

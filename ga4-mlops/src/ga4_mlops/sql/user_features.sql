@@ -37,6 +37,9 @@
 -- not the same users on both (1.0 keeps every user on both).
 
 WITH
+-- The export's events of sampled users, only the columns the features use. DuckDB materialises
+-- a CTE read more than once, so each CTE below reads `events_*` itself: `events` then streams
+-- into session_days instead of being held whole.
 events AS (
   SELECT
     user_pseudo_id,
@@ -57,18 +60,33 @@ events AS (
     device.web_info.browser AS browser,
     geo.country AS country,
     traffic_source.medium AS first_touch_medium,
-    traffic_source.source AS first_touch_source,
-    items,
-    ABS(MOD(FARM_FINGERPRINT(CONCAT(user_pseudo_id, ':', CAST(@sample_seed AS STRING))), 1000000))
-      < @sample_fraction * 1000000 AS in_sample
+    traffic_source.source AS first_touch_source
   FROM `events_*`
   WHERE _TABLE_SUFFIX BETWEEN REPLACE(@start_date, '-', '') AND REPLACE(@end_date, '-', '')
     AND user_pseudo_id IS NOT NULL
+    AND ABS(MOD(FARM_FINGERPRINT(CONCAT(user_pseudo_id, ':', CAST(@sample_seed AS STRING))),
+                1000000)) < @sample_fraction * 1000000
 ),
 
+-- The same rows' viewed items (view_item events only).
+view_item_events AS (
+  SELECT user_pseudo_id, PARSE_DATE('%Y%m%d', event_date) AS event_day, items
+  FROM `events_*`
+  WHERE _TABLE_SUFFIX BETWEEN REPLACE(@start_date, '-', '') AND REPLACE(@end_date, '-', '')
+    AND user_pseudo_id IS NOT NULL
+    AND event_name = 'view_item'
+    AND ABS(MOD(FARM_FINGERPRINT(CONCAT(user_pseudo_id, ':', CAST(@sample_seed AS STRING))),
+                1000000)) < @sample_fraction * 1000000
+),
+
+-- First and last day with events, all users (before sampling).
 data_window AS (
-  SELECT MIN(event_day) AS data_first_date, MAX(event_day) AS data_last_date
-  FROM events
+  SELECT
+    MIN(PARSE_DATE('%Y%m%d', event_date)) AS data_first_date,
+    MAX(PARSE_DATE('%Y%m%d', event_date)) AS data_last_date
+  FROM `events_*`
+  WHERE _TABLE_SUFFIX BETWEEN REPLACE(@start_date, '-', '') AND REPLACE(@end_date, '-', '')
+    AND user_pseudo_id IS NOT NULL
 ),
 
 -- 'latest' stands for the day after the newest event read: the inference pipeline's default.
@@ -123,7 +141,6 @@ session_days AS (
       AS first_touch_source,
     MAX(IF(first_touch_source IS NULL, NULL, event_timestamp)) AS first_touch_source_at
   FROM events
-  WHERE in_sample
   GROUP BY user_pseudo_id, ga_session_id, event_day
 ),
 
@@ -181,9 +198,9 @@ user_snapshots AS (
 ),
 
 item_views AS (
-  SELECT DISTINCT e.user_pseudo_id, e.event_day, item.item_id
-  FROM events AS e, UNNEST(e.items) AS item
-  WHERE e.in_sample AND e.event_name = 'view_item' AND item.item_id IS NOT NULL
+  SELECT DISTINCT v.user_pseudo_id, v.event_day, item.item_id
+  FROM view_item_events AS v, UNNEST(v.items) AS item
+  WHERE item.item_id IS NOT NULL
 ),
 
 items_viewed AS (
