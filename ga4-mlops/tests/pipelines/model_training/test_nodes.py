@@ -1,6 +1,9 @@
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from ga4_mlops.pipelines.feature_engineering.nodes import (
     encode_features,
@@ -8,7 +11,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     split_by_date,
 )
 from ga4_mlops.pipelines.model_training.nodes import (
-    _tuning_sample,
+    _row_sample,
     fit_calibrator,
     predict_test_set,
     train_baseline,
@@ -90,20 +93,35 @@ def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared,
     assert not np.array_equal(model.predict_proba(features), train_only.predict_proba(features))
 
 
-def test_tuning_sample_is_seeded_aligned_and_whole_below_the_cap(prepared, churn_columns):
+def test_row_sample_is_seeded_aligned_and_whole_below_the_cap(prepared, churn_columns):
     sets, features = prepared
     train, encoded = sets["train"], features["train"]
-    assert _tuning_sample(encoded, train, None, 7)[0] is encoded
-    assert _tuning_sample(encoded, train, len(encoded), 7)[0] is encoded
+    assert _row_sample(encoded, train, None, 7, "test")[0] is encoded
+    assert _row_sample(encoded, train, len(encoded), 7, "test")[0] is encoded
     cap = len(encoded) // 2
-    sample, sample_set = _tuning_sample(encoded, train, cap, 7)
-    again, _ = _tuning_sample(encoded, train, cap, 7)
-    other, _ = _tuning_sample(encoded, train, cap, 8)
+    sample, sample_set = _row_sample(encoded, train, cap, 7, "test")
+    again, _ = _row_sample(encoded, train, cap, 7, "test")
+    other, _ = _row_sample(encoded, train, cap, 8, "test")
     assert len(sample) == len(sample_set) == cap
     assert sample.index.equals(again.index) and not sample.index.equals(other.index)
     # rows keep their order and each feature row still sits beside its own target row
     assert (np.diff(encoded.index.get_indexer(sample.index)) > 0).all()
     assert sample.index.equals(sample_set.index)
+
+
+def test_the_refit_is_bounded_by_max_refit_rows(prepared, churn_columns):
+    sets, features = prepared
+    best = {**LIGHTGBM_PARAMS["fixed"], "n_estimators": 30}
+    rows = len(features["train"]) + len(features["validation"])
+    splits = (features["train"], sets["train"], churn_columns, best)
+    validation = (features["validation"], sets["validation"])
+    whole = train_model(*splits, *validation)
+    uncapped = train_model(*splits, *validation, {"max_refit_rows": rows, "seed": 0})
+    capped = train_model(*splits, *validation, {"max_refit_rows": rows // 3, "seed": 0})
+    test = features["test"]
+    assert np.array_equal(whole.predict_proba(test), uncapped.predict_proba(test))
+    assert not np.array_equal(whole.predict_proba(test), capped.predict_proba(test))
+    assert capped.n_features_in_ == whole.n_features_in_
 
 
 CALIBRATION = {"methods": ["none", "sigmoid", "isotonic"], "cv_folds": 3, "seed": 0}
@@ -199,3 +217,31 @@ def test_calibration_none_passes_scores_through_and_unknown_method_is_named(
             churn_columns,
             {**CALIBRATION, "methods": ["beta"]},
         )
+
+
+def test_calibration_losses_equal_cross_validating_the_wrapped_model(prepared, churn_columns):
+    """The model is scored once; its scores must give what wrapping the model itself gives."""
+    sets, features = prepared
+    model = _overconfident_model(prepared, churn_columns)
+    _, selection, _ = fit_calibrator(
+        model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
+    )
+    target = sets["calibration"]["churned"].to_numpy()
+    folds = StratifiedKFold(
+        n_splits=CALIBRATION["cv_folds"], shuffle=True, random_state=CALIBRATION["seed"]
+    )
+    for method in ("sigmoid", "isotonic"):
+        direct = cross_val_predict(
+            CalibratedClassifierCV(FrozenEstimator(model), method=method),
+            features["calibration"],
+            target,
+            cv=folds,
+            method="predict_proba",
+        )[:, 1]
+        assert selection["cv_log_loss"][method] == pytest.approx(
+            log_loss(target, direct, labels=[0, 1]), rel=1e-12
+        )
+    raw = model.predict_proba(features["calibration"])[:, 1]
+    assert selection["cv_log_loss"]["none"] == pytest.approx(
+        log_loss(target, raw, labels=[0, 1]), rel=1e-9
+    )

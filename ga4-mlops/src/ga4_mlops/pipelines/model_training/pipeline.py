@@ -44,6 +44,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "tuned_hyperparameters",
                     "validation_features",
                     "validation_set",
+                    "params:model_training.model",
                 ],
                 outputs="model",
                 name="train_model",
