@@ -11,12 +11,23 @@ import pandas as pd
 
 
 def rank_by_score(scored: pd.DataFrame, k: int, score: str = "score") -> pd.DataFrame:
-    """Keep each (week, customer)'s k best rows by ``score`` (ties: article_id) with ``rank``."""
-    ordered = scored.sort_values(
-        ["week", "customer_id", score, "article_id"], ascending=[True, True, False, True]
-    )
-    ordered = ordered.assign(rank=ordered.groupby(["week", "customer_id"]).cumcount() + 1)
-    return ordered[ordered["rank"] <= k].reset_index(drop=True)
+    """Keep each (week, customer)'s k best rows by ``score`` (ties: article_id) with ``rank``.
+
+    One ``np.lexsort`` of integer codes (ids factorised in sorted order, so the order is
+    that of sorting the strings): pandas' multi-column sort on string ids took about 1 s per
+    2.5 M week-0 candidate rows.
+    """
+    week = scored["week"].to_numpy()
+    customer = pd.factorize(scored["customer_id"], sort=True)[0]
+    article = pd.factorize(scored["article_id"], sort=True)[0]
+    order = np.lexsort((article, -scored[score].to_numpy(dtype="float64"), customer, week))
+    week, customer = week[order], customer[order]
+    new_group = np.ones(len(order), dtype=bool)
+    new_group[1:] = (week[1:] != week[:-1]) | (customer[1:] != customer[:-1])
+    starts = np.flatnonzero(new_group)
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order)))) + 1
+    keep = rank <= k
+    return scored.iloc[order[keep]].assign(rank=rank[keep]).reset_index(drop=True)
 
 
 def average_precision(

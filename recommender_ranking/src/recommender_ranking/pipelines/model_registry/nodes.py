@@ -9,6 +9,7 @@ from typing import Any
 
 import lightgbm as lgb
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import RegisteredModel
@@ -32,6 +33,24 @@ class RankingModel(mlflow.pyfunc.PythonModel):
         require_columns(rows, self.feature_columns, "model input")
         features = rows[self.feature_columns].astype("float64")
         return pd.DataFrame({"score": self.ranker.predict(features)}, index=rows.index)
+
+    def score(self, rows: pd.DataFrame, block_rows: int = 500_000) -> np.ndarray:
+        """``predict``'s scores without its copies, for the millions of week-0 rows.
+
+        pyfunc's schema check, the float64 frame and LightGBM's own frame conversion cost
+        more than the trees (5.5 of 11.7 s per 2.5 M rows at 10% of the H&M size). Blocks
+        of float32 values go to LightGBM directly: it widens each value to double exactly as
+        the float64 frame does, so the scores are the same.
+        """
+        require_columns(rows, self.feature_columns, "model input")
+        columns = rows.columns.get_indexer(self.feature_columns)
+        scores = np.empty(len(rows), dtype="float64")
+        for start in range(0, len(rows), block_rows):
+            block = rows.iloc[start : start + block_rows, columns]
+            exact = all(dtype.itemsize <= 2 or dtype == "float32" for dtype in block.dtypes)
+            values = np.ascontiguousarray(block.to_numpy(dtype="float32" if exact else "float64"))
+            scores[start : start + block_rows] = self.ranker.predict(values)
+        return scores
 
 
 def package_model(

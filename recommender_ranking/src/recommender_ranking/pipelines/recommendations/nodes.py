@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.exceptions import MlflowException
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import RegisteredModel
 from recommender_ranking.pipelines.candidate_generation.nodes import (
@@ -35,6 +36,7 @@ from recommender_ranking.pipelines.feature_engineering.nodes import (
 )
 from recommender_ranking.pipelines.feature_engineering.selection import dfs_customer_features
 from recommender_ranking.pipelines.model_evaluation.metrics import rank_by_score
+from recommender_ranking.pipelines.model_registry.nodes import RankingModel
 
 logger = logging.getLogger(__name__)
 
@@ -174,11 +176,11 @@ def top_k_with_fallback(
     rows first, then the popularity list; and how many customers needed that fallback."""
     columns = champion_model.model.metadata.get_input_schema().input_names()
     require_columns(rows, columns, f"week 0 features (champion v{champion_model.version})")
-    scores = champion_model.model.predict(rows[columns].astype("float64"))
     k, column = params["k"], params["fallback_rank_column"]
-    ranked = rank_by_score(rows[KEYS].assign(score=np.asarray(scores["score"], dtype="float64")), k)
+    ranked = rank_by_score(rows[KEYS].assign(score=_scores(champion_model, rows, columns)), k)
     popular = (
-        rows.dropna(subset=column)
+        rows[["article_id", column]]
+        .dropna(subset=column)
         .groupby("article_id", as_index=False)[column]
         .min()
         .sort_values([column, "article_id"])
@@ -205,3 +207,16 @@ def top_k_with_fallback(
         .reset_index()
     )
     return submission, len(short)
+
+
+def _scores(champion_model: RegisteredModel, rows: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The champion's scores: ``RankingModel.score`` (no pyfunc copies) when the registered
+    model is one, else pyfunc's ``predict`` on float64 columns."""
+    try:
+        python_model = champion_model.model.unwrap_python_model()
+    except (MlflowException, AttributeError):  # not a PythonModel: score through pyfunc
+        python_model = None
+    if isinstance(python_model, RankingModel) and python_model.feature_columns == list(columns):
+        return python_model.score(rows)
+    scores = champion_model.model.predict(rows[columns].astype("float64"))
+    return np.asarray(scores["score"], dtype="float64")
