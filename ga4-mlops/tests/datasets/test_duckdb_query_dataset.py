@@ -3,12 +3,14 @@
 import re
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
 import yaml
 from kedro.io.core import DatasetError
 
+from ga4_mlops.datasets import duckdb_query_dataset
 from ga4_mlops.datasets.duckdb_query_dataset import DuckDBQueryDataset
 from ga4_mlops.pipelines.data_generation.schema import GA4_EVENT_SCHEMA
 from tests.datasets.ga4_events import (
@@ -167,3 +169,23 @@ def test_drop_field_helper_really_drops_nested_fields():
     assert value_type.get_field_index("int_value") == -1
     assert value_type.get_field_index("string_value") >= 0
     assert pa.types.is_list(schema.field("event_params").type)
+
+
+def test_a_result_fetched_in_chunks_equals_duckdbs_own_conversion(tmp_path, monkeypatch):
+    """Chunked fetching bounds memory; it must not change a row, a value or a type."""
+    write_daily_tables(a_few_events(), tmp_path)
+    monkeypatch.setattr(duckdb_query_dataset, "_VECTORS_PER_CHUNK", 1)  # 2,048 rows a chunk
+    sql = tmp_path / "rows.sql"
+    sql.write_text(
+        "SELECT x, CAST(x AS STRING) AS s, IF(MOD(x, 3) = 0, NULL, x) AS n "
+        "FROM UNNEST(GENERATE_ARRAY(1, 5000)) AS x WHERE x <= @last ORDER BY x"
+    )
+    tables = {"events_*": str(tmp_path / "events_*.parquet")}
+    chunked = DuckDBQueryDataset(filepath=str(sql), tables=tables, query_parameters={"last": 5000})
+    rows = chunked.load()
+    assert rows["x"].tolist() == list(range(1, 5001))
+    with duckdb.connect() as connection:
+        expected = connection.execute(chunked.transpile()[0], {"last": 5000}).df()
+    pd.testing.assert_frame_equal(rows, expected)
+    empty = DuckDBQueryDataset(filepath=str(sql), tables=tables, query_parameters={"last": 0})
+    assert empty.load().columns.tolist() == ["x", "s", "n"] and empty.load().empty
