@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from kedro.config import OmegaConfigLoader
+from kedro.io.core import AbstractDataset
 
 from recommender_ranking.config_resolvers import (
     PROJECT_VARIABLES,
@@ -131,6 +132,14 @@ def test_conf_gcp_resolves_with_only_the_vertex_ai_project_variable(no_project, 
     assert vertexai["run_config"]["root"] == "vertex-job-project-recommender_ranking/vertex-ai"
     job = loader["catalog"]["sql_{query}"]["load_args"]["configuration"]["query"]
     assert job["defaultDataset"]["projectId"] == "vertex-job-project"
+    # week 0 on BigQuery reads the chunk files the pipeline wrote to the bucket
+    week0 = loader["catalog"]["recommendation_sql_{query}"]
+    chunk_files = "gs://vertex-job-project-recommender_ranking/data/05_model_input/"
+    assert week0["partition_uri"] == chunk_files + "recommendation_customers/*.parquet"
+    assert week0["configuration"]["query"]["queryParameters"] == job["queryParameters"]
+    week0["filepath"] = week0["filepath"].format(query="candidates_repurchase")
+    dataset = AbstractDataset.from_config("recommendation_sql_candidates_repurchase", week0)
+    assert dataset._describe()["dataset"] == "vertex-job-project.hm_recommendation_week"
 
 
 def test_kedro_run_in_gcp_without_mlflow_tracking_uri_stops_and_says_what_to_set(

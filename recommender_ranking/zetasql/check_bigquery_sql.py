@@ -5,7 +5,9 @@ only BigQuery raises (argument types, DATE vs INT64, functions BigQuery lacks). 
 analyses every ``src/recommender_ranking/sql/*.sql`` against the H&M tables' BigQuery
 schemas (``hm_bigquery_schema.json``) with the query parameters typed from
 ``conf/base/globals.yml`` (``ranking_sql``), and each ``must_fail/*.sql`` too: those are
-deliberately broken and must be rejected, which proves the check can fail.
+deliberately broken and must be rejected, which proves the check can fail. Each query whose
+result has week 0's key (week, customer_id) is analysed again as BigQuerySplitQueryDataset
+runs it on BigQuery in conf/gcp (``split_query``: joined to the chunk of each customer).
 
 Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6,
 the main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
@@ -32,6 +34,10 @@ from zetasql.types import (
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
+sys.path.insert(0, str(PROJECT / "src"))
+from recommender_ranking.datasets.bigquery_split_sql import PART_COLUMN, split_query  # noqa: E402
+
+WEEK0_KEY = ["week", "customer_id"]
 SCALARS = {
     "DATE": TypeKind.TYPE_DATE,
     "STRING": TypeKind.TYPE_STRING,
@@ -64,7 +70,7 @@ def resolve(value, globals_: dict):
     return globals_
 
 
-def build_analyzer() -> Analyzer:
+def build_analyzer(extra_columns: dict[str, dict[str, str]] | None = None) -> Analyzer:
     language = LanguageOptions.maximum_features()
     language.product_mode = ProductMode.PRODUCT_EXTERNAL
     catalog = CatalogBuilder("bigquery").with_builtin_functions(
@@ -75,7 +81,10 @@ def build_analyzer() -> Analyzer:
         if table_name.startswith("_"):
             continue
         table = TableBuilder(table_name)
-        for column, bigquery_type in columns.items():
+        for column, bigquery_type in {
+            **columns,
+            **(extra_columns or {}).get(table_name, {}),
+        }.items():
             table.add_column(column, SCALARS[bigquery_type])
         catalog.add_table(table.build())
     globals_ = yaml.safe_load((PROJECT / "conf" / "base" / "globals.yml").read_text())
@@ -89,10 +98,10 @@ def build_analyzer() -> Analyzer:
     return Analyzer(options, catalog.build())
 
 
-def analyse(analyzer: Analyzer, path: Path) -> str | None:
-    """None when the file analyses clean, else the analyser's message."""
+def analyse(analyzer: Analyzer, sql: str) -> str | None:
+    """None when the SQL analyses clean, else the analyser's message."""
     try:
-        analyzer.analyze_statement(path.read_text())
+        analyzer.analyze_statement(sql)
     except Exception as error:  # the analyser raises its own error types
         return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
     return None
@@ -101,16 +110,30 @@ def analyse(analyzer: Analyzer, path: Path) -> str | None:
 def main() -> int:
     started = time.perf_counter()
     analyzer = build_analyzer()
-    failures = 0
+    week0 = build_analyzer({"customer_weeks": {PART_COLUMN: "STRING"}})
+    failures = split = 0
     for path in sorted((PROJECT / "src" / "recommender_ranking" / "sql").glob("*.sql")):
-        message = analyse(analyzer, path)
+        sql = path.read_text()
+        message = analyse(analyzer, sql)
+        keyed = (
+            message is None
+            and analyse(analyzer, f"SELECT {', '.join(WEEK0_KEY)} FROM (\n{sql}\n)") is None
+        )
+        if keyed:  # as conf/gcp runs it for week 0
+            message = analyse(week0, split_query(sql, "customer_weeks", WEEK0_KEY))
+            message = f"split for week 0: {message}" if message else None
+            split += 1
         print(
             f"{'ok  ' if message is None else 'FAIL'} {path.relative_to(PROJECT)}"
+            + (" (and split for week 0)" if keyed and message is None else "")
             + (f": {message}" if message else "")
         )
         failures += message is not None
+    if split == 0:
+        print("FAIL no query was analysed as the week-0 split: the key check is broken")
+        failures += 1
     for path in sorted((HERE / "must_fail").glob("*.sql")):
-        message = analyse(analyzer, path)
+        message = analyse(analyzer, path.read_text())
         rejected = message is not None
         name = path.relative_to(PROJECT)
         if rejected:
