@@ -245,3 +245,40 @@ def test_test_week_buyers_are_all_kept_by_default_and_a_hashed_share_when_set(tm
     )
     sampled = set(trained.loc[trained["week"] >= 2, "customer_id"])
     assert sampled & buyers and (sampled & buyers) <= week1[300_000]
+
+
+def pandas_taste(world: dict, top_n: int) -> pd.DataFrame:
+    transactions, frames = world["transactions"], []
+    cell = ["product_group_name", "colour_group_code"]
+    bought = transactions.merge(world["articles"][["article_id", *cell]], on="article_id")
+    ranked = pandas_customer_weeks(world)
+    for week, cutoff in cutoffs(transactions).items():
+        days = (cutoff - bought["t_dat"]).dt.days
+        history = bought[
+            (days >= 1)
+            & (days <= P["taste_window_days"])
+            & bought["customer_id"].isin(ranked.loc[ranked["week"] == week, "customer_id"])
+        ]
+        shares = history.groupby(["customer_id", *cell]).size().rename("n").reset_index()
+        shares["share"] = shares["n"] / shares.groupby("customer_id")["n"].transform("sum")
+        sales = bought[(days >= 1) & (days <= 7)].groupby(["article_id", *cell]).size()
+        scored = shares.merge(sales.rename("sales").reset_index(), on=cell)
+        scored["score"] = scored["share"] * scored["sales"]
+        scored = scored.sort_values(["customer_id", "score", "article_id"], ascending=[1, 0, 1])
+        scored["source_rank"] = scored.groupby("customer_id").cumcount() + 1
+        frames.append(scored[scored["source_rank"] <= top_n].assign(week=week))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("top_n", [1, 3, 99])
+def test_taste_candidates_match_pandas(world, top_n):
+    """top_n 1 and 3 are below the number of articles sold in a cell: the query keeps each
+    cell's best sellers before ranking a customer's cells, which must not change the result."""
+    keys = ["week", "customer_id", "source_rank"]
+    columns = ["week", "customer_id", "article_id", "score", "source_rank"]
+    expected = pandas_taste(world, top_n)
+    result = run_sql("candidates_taste", world["tables"], taste_top_n=top_n)
+    pd.testing.assert_frame_equal(
+        sort(result[columns], keys), sort(expected[columns], keys), check_dtype=False
+    )
+    assert len(expected) > 40
