@@ -9,6 +9,7 @@ import pytest
 from recommender_ranking.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
 from recommender_ranking.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
 from recommender_ranking.pipelines.model_registry.nodes import (
+    RankingModel,
     decide_promotion,
     package_model,
     score_current_champion,
@@ -129,3 +130,20 @@ def test_no_champion_gives_a_message_naming_the_alias(tracking):
 
     with pytest.raises(DatasetError, match="has alias 'champion'"):
         MlflowModelAliasDataset(model_name=NAME, alias="champion").load()
+
+
+def test_block_scores_equal_pyfunc_predict_and_warn_nothing(recwarn):
+    """``RankingModel.score`` (week 0's path) gives ``predict``'s scores to the last bit for
+    float32, small-integer and nullable columns across blocks, without a warning per block."""
+    table = ranking_features()
+    columns = ["rank_popularity", "signal", "noise"]
+    model = RankingModel(fit(table, columns), columns)
+    rows = table[columns].astype("float32")
+    rows["rank_popularity"] = rows["rank_popularity"].astype("int8")
+    missing = np.arange(len(rows)) % 7 == 0
+    rows["noise"] = pd.array(np.where(missing, None, rows["noise"]), dtype="Float64")
+    expected = model.predict(None, rows)["score"].to_numpy()
+    scores = model.score(rows, block_rows=13)
+    np.testing.assert_array_equal(scores, expected)
+    assert rows["noise"].isna().sum() == missing.sum() > 0
+    assert not [w for w in recwarn if "feature names" in str(w.message)]

@@ -232,7 +232,8 @@ def add_embedding_similarity(
     return features
 
 
-SIMILARITY_CHUNK_ROWS = 4_096  # rows per block of dot products: gathered vectors stay in cache
+# rows per block of dot products: 1.95 M x 384 rows in 1.37 s at 1,024 against 1.85 s at 4,096
+SIMILARITY_CHUNK_ROWS = 1_024
 
 
 def _similarity_to_profile(
@@ -243,7 +244,9 @@ def _similarity_to_profile(
     Vectors are looked up by position (``get_indexer``) and multiplied in blocks of
     ``SIMILARITY_CHUNK_ROWS`` rows, so memory does not grow with rows x dimensions.
     """
-    matrix = vectors.to_numpy(dtype="float32")
+    # a frame built from a 2-D array holds it transposed: its numpy view is column-major, and
+    # gathering rows from it touched 384 cache lines a row (5 of 6 s per 1.95 M text rows)
+    matrix = np.ascontiguousarray(vectors.to_numpy(dtype="float32"))
     recent_position = vectors.index.get_indexer(recent["article_id"])
     recent = recent[recent_position >= 0]
     recent_position = recent_position[recent_position >= 0]
