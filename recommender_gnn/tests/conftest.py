@@ -63,17 +63,25 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 
 # Small enough for a test on 2 busy cores, big enough that every split and event type has
-# labels. The quality gate is opened because a tiny dataset cannot promise the real margins.
+# labels. Both gates are opened (margin -1: any candidate passes) because a tiny dataset cannot
+# promise the real margins; tests/test_end_to_end.py closes them (+1) and sees them refuse.
+OPEN_GATES = [
+    "model_registry.quality_gate.min_uplift_over_best_baseline=-1.0",
+    "model_registry.quality_gate.min_uplift_over_champion=-1.0",
+    "submission.min_uplift_over_best_baseline=-1.0",
+]
+CLOSED_GATES = [gate.replace("=-1.0", "=1.0") for gate in OPEN_GATES]
 TINY_PARAMS = ",".join(
     [
         "data_generation.otto.n_sessions=2500",
         "data_generation.otto.n_items=300",
         "data_generation.hm.n_customers=200",
         "data_generation.hm.n_articles=150",
+        "model_selection.tuning.n_trials=2",
+        "model_selection.bootstrap.resamples=100",
         "model_training.max_epochs=2",
         "model_training.progress_bar=false",
-        "model_registry.quality_gate.min_uplift_over_popularity=-1.0",
-        "model_registry.quality_gate.min_uplift_over_champion=-1.0",
+        *OPEN_GATES,
     ]
 )
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.pipelines.data_generation.nodes import generate_otto_sessions
-from recommender_gnn.pipelines.submission.nodes import check_submission
-from tests.conftest import TINY_PARAMS, copy_project, latest_version, run_kedro
+from recommender_gnn.pipelines.submission.nodes import build_submission, check_submission
+from tests.conftest import CLOSED_GATES, TINY_PARAMS, copy_project, latest_version, run_kedro
 from tests.pipelines.data_generation.test_nodes import otto_params
 
-MODELS = {"popularity", "covisitation", "gnn", "blend", "oracle"}
+BASELINES = ["popularity", "covisitation", "transitions", "sknn"]
+MODELS = {*BASELINES, "gnn", "blend", "oracle"}
 
 
 def test_default_run_writes_every_stage(tiny_project):
@@ -28,7 +29,16 @@ def test_default_run_writes_every_stage(tiny_project):
     metrics = metrics.set_index("model")
     assert set(metrics.index) == MODELS
     assert metrics["mrr_clicks"].idxmax() == "oracle"  # the exact next-click distribution
-    assert metrics.loc["covisitation", "score"] > metrics.loc["popularity", "score"] + 0.2
+    assert (metrics["score_ci_low"] <= metrics["score"]).all()
+    assert (metrics["score"] <= metrics["score_ci_high"]).all()
+    # Choices come from validation: the strongest baseline is the best baseline there.
+    validation = pd.read_csv(latest_version(data / "08_reporting" / "validation_metrics.csv"))
+    report = json.loads(
+        latest_version(data / "08_reporting" / "model_selection_report.json").read_text()
+    )
+    best = validation.set_index("model").loc[BASELINES, "score"].idxmax()
+    assert report["strongest_baseline"] == best
+    assert metrics.loc[best, "score_diff"] == 0.0
     by_length = pd.read_csv(
         latest_version(data / "08_reporting" / "evaluation_by_session_length.csv")
     )
@@ -57,6 +67,72 @@ def test_default_run_writes_every_stage(tiny_project):
     assert "evaluation/evaluation_plot.png" in artifacts
     champion = client.get_model_version_by_alias("recommender_gnn", "champion")
     assert champion.version in (1, "1")
+    decision = json.loads(
+        latest_version(data / "08_reporting" / "submission_decision.json").read_text()
+    )
+    assert decision["passed"] and decision["submitted_model"] == "blend"
+
+
+def test_closed_gates_refuse_the_candidate(tiny_project):
+    """Margins of +1 cannot be met: the GNN is registered but not promoted, and the submission
+    comes from the strongest baseline instead of the blend."""
+    data = tiny_project / "data"
+    closed = ",".join([TINY_PARAMS, *CLOSED_GATES])
+    run_kedro(tiny_project, "run", "--env=local", "--pipeline=model_registry", "--params", closed)
+    run_kedro(tiny_project, "run", "--env=local", "--pipeline=submission", "--params", closed)
+    promotion = json.loads(
+        latest_version(data / "08_reporting" / "promotion_decision.json").read_text()
+    )
+    assert not promotion["promote"]
+    assert "uplift_over_best_baseline" in promotion["failed_checks"]
+    mlflow.set_tracking_uri(f"sqlite:///{tiny_project / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    assert client.get_model_version_by_alias("recommender_gnn", "champion").version in (1, "1")
+    assert len(client.search_model_versions("name='recommender_gnn'")) == 2
+
+    decision = json.loads(
+        latest_version(data / "08_reporting" / "submission_decision.json").read_text()
+    )
+    strongest = decision["strongest_baseline"]
+    assert not decision["passed"] and decision["submitted_model"] == strongest
+    expected = build_submission(
+        pd.read_parquet(
+            latest_version(data / "07_model_output" / f"{strongest}_predictions.parquet")
+        ),
+        pd.read_parquet(latest_version(data / "06_models" / "refit_popular_items.parquet")),
+        pd.read_parquet(data / "02_intermediate" / "item_map.parquet"),
+        pd.read_parquet(data / "02_intermediate" / "session_map.parquet"),
+    )
+    submitted = pd.read_csv(latest_version(data / "07_model_output" / "submission.csv"), dtype=str)
+    pd.testing.assert_frame_equal(submitted, expected.astype(str))
+
+
+def test_without_revisits_no_model_puts_a_seen_item_first(tiny_project, tmp_path):
+    """The seen-item policy comes from validation: at OTTO-like revisits the session's items go
+    up for carts and orders; in a log where nobody comes back to an item they stay out."""
+    project = copy_project(tmp_path / "recommender_gnn")
+    models = [*BASELINES, "gnn", "blend"]
+    run_kedro(
+        project, "run", "--env=local",
+        "--to-outputs=" + ",".join(f"{model}_predictions" for model in models),
+        "--params", TINY_PARAMS + ",data_generation.otto.revisit_share=0.0",
+    )  # fmt: skip
+    sessions = pd.read_parquet(project / "data" / "02_intermediate" / "test_sessions.parquet")
+    seen = set(zip(sessions["session"], sessions["item"], strict=True))
+    for model in models:
+        policies = {
+            name: json.loads(
+                latest_version(folder / "08_reporting" / f"{model}_seen_policy.json").read_text()
+            )["weights"]
+            for name, folder in (("zero", project / "data"), ("otto", tiny_project / "data"))
+        }
+        assert policies["zero"] == dict.fromkeys(["clicks", "carts", "orders"], 0.0), model
+        assert policies["otto"]["carts"] != 0.0 and policies["otto"]["orders"] != 0.0, model
+        predictions = pd.read_parquet(
+            latest_version(project / "data" / "07_model_output" / f"{model}_predictions.parquet")
+        )
+        first = predictions[predictions["rank"] == 1]
+        assert not any((s, i) in seen for s, i in zip(first["session"], first["item"], strict=True))
 
 
 def test_a_failed_run_names_the_problem_and_keeps_earlier_outputs(tiny_project):

@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from kedro.config import OmegaConfigLoader
+from kedro.io import CatalogConfigResolver
 
 from recommender_gnn.config_resolvers import (
     PROJECT_VARIABLES,
@@ -211,13 +212,17 @@ def test_gcp_catalog_reads_gs_and_runs_the_sql_on_bigquery(monkeypatch):
     assert (
         catalog["train_sessions"]["filepath"] == f"{bucket}/02_intermediate/train_sessions.parquet"
     )
-    query = catalog["covisitation_counts"]
-    assert query["type"] == "pandas.GBQQueryDataset"
-    assert query["filepath"] == "src/recommender_gnn/sql/covisitation_counts.sql"
-    configuration = query["load_args"]["configuration"]["query"]
-    assert configuration["defaultDataset"] == {
-        "projectId": "blueprint-test-project",
-        "datasetId": "recommender_gnn",
-    }
-    names = {parameter["name"] for parameter in configuration["queryParameters"]}
-    assert names == set(loader["globals"]["covisitation_query"])
+    # Each fit's SQL runs on BigQuery against that fit's dataset (the factory resolves {fit}).
+    resolver = CatalogConfigResolver(catalog)
+    for fit in ("train", "refit"):
+        for query_name in ("covisitation_counts", "covisitation_buy2buy", "transition_counts"):
+            query = resolver.resolve_pattern(f"{fit}_{query_name}")
+            assert query["type"] == "pandas.GBQQueryDataset"
+            assert query["filepath"] == f"src/recommender_gnn/sql/{query_name}.sql"
+            configuration = query["load_args"]["configuration"]["query"]
+            assert configuration["defaultDataset"] == {
+                "projectId": "blueprint-test-project",
+                "datasetId": f"recommender_gnn_{fit}",
+            }
+            names = {parameter["name"] for parameter in configuration["queryParameters"]}
+            assert names == set(loader["globals"][f"{query_name}_query"])

@@ -28,22 +28,20 @@ def test_every_pipeline_folder_is_registered(registered):
 
 
 def test_compositions(registered):
-    end_to_end = (
-        "data_preparation",
+    models = (
         "baselines",
         "model_training",
         "gnn_inference",
         "blend",
+        "seen_items",
         "model_evaluation",
         "model_registry",
         "submission",
     )
-    assert nodes_of(registered, "end_to_end") == nodes_of(registered, *end_to_end)
+    assert nodes_of(registered, "models") == nodes_of(registered, *models)
+    assert nodes_of(registered, "end_to_end") == nodes_of(registered, "data_preparation", *models)
     assert nodes_of(registered, "__default__") == nodes_of(
-        registered, "data_generation", *end_to_end
-    )
-    assert nodes_of(registered, "training") == nodes_of(
-        registered, "model_training", "model_registry"
+        registered, "data_generation", "data_preparation", *models
     )
     assert not nodes_of(registered, "hm_sequences") & nodes_of(registered, "__default__")
 
@@ -57,6 +55,11 @@ def test_end_to_end_needs_only_the_raw_files(registered):
         "otto_test",
         "otto_test_labels",
         "oracle_next_items",
-        "covisitation_counts",
         "current_champion",
+        # The baselines' SQL results, once per fit (they read the fit's sessions file by path).
+        *(
+            f"{fit}_{query}"
+            for fit in ("train", "refit")
+            for query in ("covisitation_counts", "covisitation_buy2buy", "transition_counts")
+        ),
     }

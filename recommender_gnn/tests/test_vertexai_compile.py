@@ -40,4 +40,4 @@ def test_compile_gives_one_vertex_step_per_node_and_a_gpu_for_training(tmp_path,
         for name, executor in executors.items()
     }
     assert memory["exec-clean-train-events"] == pytest.approx(32 * 1024**3 / 1e9)
-    assert memory["exec-popular-items"] == pytest.approx(8 * 1024**3 / 1e9)
+    assert memory["exec-fit-popularity-train"] == pytest.approx(8 * 1024**3 / 1e9)

@@ -2,10 +2,11 @@
 
 DuckDB runs the queries locally after sqlglot's transpilation, which can hide errors that
 only BigQuery raises (argument types, DATE vs INT64, functions BigQuery lacks). This script
-analyses every ``src/recommender_gnn/sql/*.sql`` against the tables' BigQuery
-schemas (``otto_bigquery_schema.json``) with the query parameters typed from
-``conf/base/globals.yml`` (``covisitation_query``), and each ``must_fail/*.sql`` too: those are
-deliberately broken and must be rejected, which proves the check can fail.
+analyses every ``src/recommender_gnn/sql/<file>.sql`` against the tables' BigQuery
+schemas (``otto_bigquery_schema.json``) with the query parameters typed from its block
+``<file>_query`` of ``conf/base/globals.yml`` (the values the catalogs pass), and each
+``must_fail/*.sql`` too, without parameters: those are deliberately broken and must be
+rejected, which proves the check can fail.
 
 Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6,
 the main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
@@ -41,17 +42,17 @@ SCALARS = {
 }
 
 
-def parameter_type(name: str, value) -> Type:
+def parameter_type(name: str, value, block: str = "") -> Type:
     """BigQuery type of a globals value: int -> INT64, str -> STRING, [int] -> ARRAY<INT64>."""
     if isinstance(value, list):
         return Type(
             type_kind=TypeKind.TYPE_ARRAY,
-            array_type=ArrayType(element_type=parameter_type(name, value[0])),
+            array_type=ArrayType(element_type=parameter_type(name, value[0], block)),
         )
     for python_type, kind in ((bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (str, "STRING")):
         if isinstance(value, python_type):
             return Type(type_kind=SCALARS[kind])
-    raise TypeError(f"globals covisitation_query.{name} = {value!r} has no BigQuery type")
+    raise TypeError(f"globals {block}.{name} = {value!r} has no BigQuery type")
 
 
 def resolve(value, globals_: dict):
@@ -64,9 +65,7 @@ def resolve(value, globals_: dict):
     return globals_
 
 
-def build_analyzer() -> Analyzer:
-    language = LanguageOptions.maximum_features()
-    language.product_mode = ProductMode.PRODUCT_EXTERNAL
+def build_catalog(language: LanguageOptions):
     catalog = CatalogBuilder("bigquery").with_builtin_functions(
         ZetaSQLBuiltinFunctionOptions(language_options=language)
     )
@@ -78,15 +77,26 @@ def build_analyzer() -> Analyzer:
         for column, bigquery_type in columns.items():
             table.add_column(column, SCALARS[bigquery_type])
         catalog.add_table(table.build())
-    globals_ = yaml.safe_load((PROJECT / "conf" / "base" / "globals.yml").read_text())
-    parameters = [
-        AnalyzerOptions.QueryParameter(
-            name=name, type=parameter_type(name, resolve(value, globals_))
-        )
-        for name, value in globals_["covisitation_query"].items()
-    ]
+    return catalog.build()
+
+
+def build_analyzer(block: str | None) -> Analyzer:
+    """An analyser whose query parameters are the globals block ``block`` (None: none)."""
+    language = LanguageOptions.maximum_features()
+    language.product_mode = ProductMode.PRODUCT_EXTERNAL
+    parameters = []
+    if block is not None:
+        globals_ = yaml.safe_load((PROJECT / "conf" / "base" / "globals.yml").read_text())
+        if block not in globals_:
+            raise KeyError(f"conf/base/globals.yml has no block {block} for the query's parameters")
+        parameters = [
+            AnalyzerOptions.QueryParameter(
+                name=name, type=parameter_type(name, resolve(value, globals_), block)
+            )
+            for name, value in globals_[block].items()
+        ]
     options = AnalyzerOptions(language_options=language, query_parameters=parameters)
-    return Analyzer(options, catalog.build())
+    return Analyzer(options, build_catalog(language))
 
 
 def analyse(analyzer: Analyzer, path: Path) -> str | None:
@@ -100,15 +110,15 @@ def analyse(analyzer: Analyzer, path: Path) -> str | None:
 
 def main() -> int:
     started = time.perf_counter()
-    analyzer = build_analyzer()
     failures = 0
     for path in sorted((PROJECT / "src" / "recommender_gnn" / "sql").glob("*.sql")):
-        message = analyse(analyzer, path)
+        message = analyse(build_analyzer(f"{path.stem}_query"), path)
         print(
             f"{'ok  ' if message is None else 'FAIL'} {path.relative_to(PROJECT)}"
             + (f": {message}" if message else "")
         )
         failures += message is not None
+    analyzer = build_analyzer(None)
     for path in sorted((HERE / "must_fail").glob("*.sql")):
         message = analyse(analyzer, path)
         rejected = message is not None

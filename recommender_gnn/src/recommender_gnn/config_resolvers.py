@@ -55,22 +55,6 @@ def bq_query_parameters(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return parameters
 
 
-def bq_default_dataset(table: str) -> dict[str, str]:
-    """``project.dataset.table`` -> BigQuery's REST ``defaultDataset`` reference.
-
-    BigQuery cannot take a table name as a query parameter, so the co-visitation query names
-    its table unqualified (`train_sessions`) and ``conf/gcp`` picks the project and dataset
-    holding it through the job's default dataset.
-    """
-    parts = str(table).split(".")
-    if len(parts) != 3 or not all(parts):
-        raise ValueError(
-            f"BigQuery table '{table}' must be written project.dataset.table "
-            "(e.g. my-project.recommender_gnn.train_sessions)"
-        )
-    return {"projectId": parts[0], "datasetId": parts[1]}
-
-
 PROJECT_VARIABLES = ("GCP_PROJECT_ID", "CLOUD_ML_PROJECT_ID", "GOOGLE_CLOUD_PROJECT")
 
 
@@ -146,7 +130,6 @@ def deployment_setting(name: str, location: str, what: str = "") -> str:
 # project and the MLflow server at run time, so the image carries neither.
 CUSTOM_RESOLVERS = {
     "bq_query_parameters": bq_query_parameters,
-    "bq_default_dataset": bq_default_dataset,
     "oc.env": oc.env,
     "gcp_project": gcp_project,
     "deployment_setting": deployment_setting,

@@ -16,6 +16,7 @@ FOLDER_PIPELINES = (
     "model_training",
     "gnn_inference",
     "blend",
+    "seen_items",
     "model_evaluation",
     "model_registry",
     "submission",
@@ -33,25 +34,25 @@ def _folder_pipelines() -> dict[str, Pipeline]:
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
-    ``training`` retrains on the persisted splits; ``end_to_end`` is the path for real OTTO
-    files (data/01_raw, or gs:// with ``--env=gcp``); ``__default__`` puts the generator in
-    front of it.
+    ``models`` fits, tunes and compares every model on the persisted splits and writes the
+    submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
+    ``--env=gcp``); ``__default__`` puts the generator in front of it.
     """
     pipelines = _folder_pipelines()
-    training = pipelines["model_training"] + pipelines["model_registry"]
-    end_to_end = (
-        pipelines["data_preparation"]
-        + pipelines["baselines"]
+    models = (
+        pipelines["baselines"]
         + pipelines["model_training"]
         + pipelines["gnn_inference"]
         + pipelines["blend"]
+        + pipelines["seen_items"]
         + pipelines["model_evaluation"]
         + pipelines["model_registry"]
         + pipelines["submission"]
     )
+    end_to_end = pipelines["data_preparation"] + models
     return {
         **pipelines,
-        "training": training,
+        "models": models,
         "end_to_end": end_to_end,
         "__default__": pipelines["data_generation"] + end_to_end,
     }

@@ -5,6 +5,7 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
+from recommender_gnn.hooks import NodeProfileHooks
 
 # OpenMP threads (torch's, and DuckDB's neighbours in the same process) spin after each
 # parallel region by default; on a busy machine (a laptop, a CI runner, a shared VM) that
@@ -12,6 +13,9 @@ from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
 # GNN's small training steps both on a loaded and on a more loaded 2-core machine (README,
 # "Measured figures"). Set before torch is imported; an explicit environment setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+# Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file.
+HOOKS = (NodeProfileHooks(),)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

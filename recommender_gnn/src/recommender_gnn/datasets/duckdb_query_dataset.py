@@ -3,8 +3,8 @@
 Why this exists: kedro-datasets has no dataset that runs *BigQuery-dialect* SQL on DuckDB
 over parquet (``pandas.SQLQueryDataset`` needs a SQLAlchemy database and runs SQL as written;
 ``ibis.TableDataset`` builds queries from ibis expressions, not from a SQL file). This one
-keeps ``sql/covisitation_counts.sql`` the single source of truth: ``conf/gcp`` runs
-it on BigQuery with ``pandas.GBQQueryDataset``, ``conf/local`` runs the same file here.
+keeps each ``sql/*.sql`` file the single source of truth: ``conf/gcp`` runs it on BigQuery
+with ``pandas.GBQQueryDataset``, ``conf/local`` runs the same file here.
 """
 
 from __future__ import annotations
@@ -71,12 +71,15 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
 
     Example (``conf/local/catalog.yml``)::
 
-        train_sessions@covisitation_counts:
+        "{fit}_covisitation_counts":
           type: recommender_gnn.datasets.duckdb_query_dataset.DuckDBQueryDataset
           filepath: src/recommender_gnn/sql/covisitation_counts.sql
           tables:
-            train_sessions: data/02_intermediate/train_sessions.parquet
-          query_parameters: ${globals:covisitation}
+            sessions: data/02_intermediate/{fit}_sessions.parquet
+          query_parameters: ${globals:covisitation_counts_query}
+          memory_limit: 6GB
+          temp_directory: data/duckdb_spill
+          parts: 4
     """
 
     def __init__(
@@ -87,6 +90,9 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         query_parameters: Mapping[str, Any] | None = None,
         threads: int | None = None,
         memory_limit: str | None = None,
+        temp_directory: str | None = None,
+        preserve_insertion_order: bool = True,
+        parts: int = 1,
         rewrite_unnest_lookups: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -95,7 +101,14 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
         tables: table name as written in the SQL -> local parquet glob.
         query_parameters: values of the SQL's ``@name`` parameters.
         threads: DuckDB worker threads (default: DuckDB's choice, all cores).
-        memory_limit: DuckDB memory cap such as ``"4GB"`` (default: DuckDB's choice).
+        memory_limit: DuckDB memory cap such as ``"4GB"`` (default: DuckDB's choice); with
+            ``temp_directory``, joins, aggregations and sorts larger than it spill to disk.
+        temp_directory: where DuckDB spills (default: DuckDB's choice).
+        preserve_insertion_order: ``false`` lets DuckDB return rows in any order and hold
+            less in memory: for queries whose consumers sort or index their input.
+        parts: run the query this many times with ``@part`` = 0 .. parts - 1 and ``@parts``
+            = parts and concatenate the results: a query that splits its work by
+            ``MOD(key, @parts) = @part`` then needs about 1/parts of the memory per pass.
         rewrite_unnest_lookups: turn UNNEST key-lookup subqueries into list lambdas.
         metadata: ignored by Kedro, kept for plugins.
         """
@@ -110,6 +123,15 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
             self._connection_config["threads"] = int(threads)
         if memory_limit is not None:
             self._connection_config["memory_limit"] = str(memory_limit)
+        if temp_directory is not None:
+            self._connection_config["temp_directory"] = str(temp_directory)
+        if not preserve_insertion_order:
+            self._connection_config["preserve_insertion_order"] = False
+        if int(parts) < 1:
+            raise DatasetError(
+                f"DuckDBQueryDataset for {filepath}: parts must be >= 1, got {parts}"
+            )
+        self._parts = int(parts)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -117,6 +139,7 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
             "filepath": str(self._filepath),
             "tables": self._tables,
             "query_parameters": self._query_parameters,
+            "parts": self._parts,
             **self._connection_config,
         }
 
@@ -143,26 +166,39 @@ class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         duckdb_sql, parameter_names = self.transpile()
-        missing = sorted(parameter_names - set(self._query_parameters))
+        if self._parts > 1 and not {"part", "parts"} <= parameter_names:
+            raise ValueError(
+                f"{self._filepath} has no @part and @parts parameters, so it cannot run in "
+                f"{self._parts} parts"
+            )
+        given = set(self._query_parameters) | ({"part", "parts"} if self._parts > 1 else set())
+        missing = sorted(parameter_names - given)
         if missing:
             raise ValueError(
                 f"{self._filepath} needs query parameter(s) {missing}, not given in "
                 f"query_parameters (it has {sorted(self._query_parameters)})"
             )
-        parameters = {name: self._query_parameters[name] for name in sorted(parameter_names)}
         connection = duckdb.connect(config=self._connection_config)
         try:
             for macro in BIGQUERY_COMPAT_MACROS.values():
                 connection.execute(macro)
             for table_name, parquet_glob in self._tables.items():
                 self._register_table(connection, table_name, parquet_glob)
-            try:
-                result = connection.execute(duckdb_sql, parameters or None).df()
-            except duckdb.BinderException as error:
-                raise ValueError(self._explain_binder_error(connection, error)) from error
+            results = []
+            for part in range(self._parts):
+                values = {**self._query_parameters}
+                if self._parts > 1:
+                    values.update(part=part, parts=self._parts)
+                parameters = {name: values[name] for name in sorted(parameter_names)}
+                try:
+                    results.append(
+                        connection.sql(duckdb_sql, params=parameters or None).to_arrow_table()
+                    )
+                except duckdb.BinderException as error:
+                    raise ValueError(self._explain_binder_error(connection, error)) from error
         finally:
             connection.close()
-        return _normalise_types(result)
+        return _normalise_types(pa.concat_tables(results))
 
     def _parse(self) -> exp.Expression:
         path = Path(self._filepath)
@@ -362,9 +398,20 @@ def _has_field(schema: pa.Schema, path: tuple[str, ...]) -> bool:
     return True
 
 
-def _normalise_types(result: pd.DataFrame) -> pd.DataFrame:
-    """DuckDB DATE arrives as datetime64[us]: use pandas' usual datetime64[ns]."""
-    for column in result.columns:
-        if pd.api.types.is_datetime64_any_dtype(result[column]):
-            result[column] = result[column].astype("datetime64[ns]")
-    return result
+def _normalise_types(result: pa.Table) -> pd.DataFrame:
+    """pandas types for DuckDB's Arrow result: strings as categoricals with sorted categories
+    (a label column of a result of many millions of rows would otherwise hold one Python
+    object per row), DATE as pandas' usual datetime64[ns]."""
+    columns = {}
+    for name, column in zip(result.column_names, result.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = column.dictionary_encode()
+        columns[name] = column
+    frame = pa.table(columns).to_pandas(date_as_object=False)
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):  # row order made the order
+            categories = frame[column].cat.categories
+            frame[column] = frame[column].cat.reorder_categories(sorted(categories))
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].astype("datetime64[ns]")
+    return frame

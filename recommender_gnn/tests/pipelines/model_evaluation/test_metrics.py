@@ -4,12 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender_gnn.pipelines.model_evaluation.metrics import (
+from recommender_gnn.model_selection.metrics import (
     check_predictions,
     session_scores,
     summarise,
 )
-from recommender_gnn.pipelines.model_evaluation.nodes import evaluate_models, evaluation_plot
+from recommender_gnn.pipelines.model_evaluation.nodes import (
+    evaluate_models,
+    evaluate_validation,
+    evaluation_plot,
+)
 
 
 def predictions(rows):
@@ -81,7 +85,7 @@ def test_evaluation_table_by_model_and_session_length_against_the_oracle():
         ]
     )
     table, by_length, mlflow_metrics = evaluate_models(
-        LABELS, sessions, model=MODEL, oracle=perfect, absent=predictions([])
+        LABELS, sessions, None, None, model=MODEL, oracle=perfect, absent=predictions([])
     )
     assert table["model"].tolist() == ["model", "oracle"]  # the empty one is left out
     row = table.set_index("model").loc["model"]
@@ -97,6 +101,23 @@ def test_evaluation_table_by_model_and_session_length_against_the_oracle():
 
 
 def test_no_labels_gives_empty_tables():
-    table, by_length, metrics = evaluate_models(LABELS.iloc[:0], LABELS, model=MODEL)
+    table, by_length, metrics = evaluate_models(LABELS.iloc[:0], LABELS, None, None, model=MODEL)
     assert table.empty and by_length.empty and metrics == {}
     assert np.isnan(summarise(session_scores(MODEL, LABELS.iloc[:0]))["recall_clicks"])
+
+
+def test_validation_names_the_strongest_baseline_and_every_score_gets_an_interval():
+    sessions = pd.DataFrame({"session": [1, 2], "item": 0, "ts": 0, "type": 0})
+    weak = predictions([(2, "clicks", 20, 1, 1.0)])
+    params = {
+        "baselines": ["weak", "strong"],
+        "bootstrap": {"resamples": 50, "seed": 0, "confidence": 0.95},
+    }
+    table, report = evaluate_validation(
+        LABELS, sessions, params, weak=weak, strong=MODEL, candidate=MODEL
+    )
+    assert report["strongest_baseline"] == "strong"  # the candidate is no baseline
+    row = table.set_index("model").loc["weak"]
+    assert row["score_ci_low"] <= row["score"] <= row["score_ci_high"]
+    assert table.set_index("model").loc["strong", "score_diff"] == 0.0
+    assert row["score_diff"] < 0

@@ -1,175 +1,174 @@
+"""SR-GNN's layer, readout and losses against hand computations and a dense reference."""
+
+import itertools
+
 import numpy as np
-import pandas as pd
 import pytest
 import torch
+from torch.nn import functional
 from torch_geometric.data import Batch
 
-from recommender_gnn.pipelines.model_training.graphs import SessionEvents, session_graph
-from recommender_gnn.pipelines.model_training.model import SessionGNN, select_device
-from recommender_gnn.pipelines.model_training.nodes import (
-    EarlyStopping,
-    future_targets,
-    load_model,
-    top_items,
-    train_session_gnn,
+from recommender_gnn.pipelines.model_training.graphs import session_graph
+from recommender_gnn.pipelines.model_training.model import (
+    PopularityNegatives,
+    SessionGNN,
+    SessionGraphLayer,
+    select_device,
 )
-from tests.pipelines.session_data import N_ITEMS, item_map, tiny_split, training_params
 
 
-def tiny_params(**overrides) -> dict:
-    return training_params(**overrides)
+def _set(linear, weight, bias) -> None:
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(weight, dtype=torch.float32))
+        linear.bias.copy_(torch.tensor(bias, dtype=torch.float32))
 
 
-@pytest.fixture(scope="module")
-def split():
-    return tiny_split()
+def test_in_and_out_messages_of_a_three_node_graph_by_hand():
+    layer = SessionGraphLayer(dim=2, n_steps=1)
+    _set(layer.incoming, [[1, 1], [0, 1]], [0, 1])  # W_in h + b_in = (h0 + h1, h1 + 1)
+    _set(layer.outgoing, [[2, 0], [0, -1]], [1, 0])  # W_out h + b_out = (2 h0 + 1, -h1)
+    nodes = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    edges = torch.tensor([[0, 0, 2], [1, 2, 1]])  # 0->1, 0->2, 2->1
+    # W_in h + b_in: node 0 (1, 1), node 1 (1, 2), node 2 (4, 3);
+    # W_out h + b_out: node 0 (3, 0), node 1 (1, -1), node 2 (5, -2).
+    expected = torch.tensor(
+        [
+            [0.0, 0.0, 3.0, -1.5],  # no in-edge; out to 1 and 2: mean((1,-1), (5,-2))
+            [2.5, 2.0, 0.0, 0.0],  # in from 0 and 2: mean((1,1), (4,3)); no out-edge
+            [1.0, 1.0, 1.0, -1.0],  # in from 0; out to 1
+        ]
+    )
+    assert torch.allclose(layer.messages(nodes, edges), expected)
+    # One step is a GRU cell fed the 2d-wide [in ; out], two steps reuse the same weights.
+    once = layer.gru(expected, nodes)
+    assert torch.allclose(layer(nodes, edges), once)
+    layer.n_steps = 2
+    assert torch.allclose(layer(nodes, edges), layer.gru(layer.messages(once, edges), once))
+
+
+def _reference_session_vector(model: SessionGNN, sequence: list[int]) -> torch.Tensor:
+    """SR-GNN as its authors' code computes it, for one session (no event types, no dropout):
+    dense degree-normalised A_in / A_out, the GRU gates written out, attention over positions."""
+    nodes = sorted(set(sequence))
+    alias = [nodes.index(item) for item in sequence]
+    n = len(nodes)
+    adjacency = torch.zeros(n, n)
+    for source, target in itertools.pairwise(alias):
+        adjacency[source, target] = 1.0
+    a_in = (adjacency / adjacency.sum(0).clamp(min=1)).T  # row i: i's in-edges, normalised
+    a_out = adjacency / adjacency.sum(1, keepdim=True).clamp(min=1)
+    layer = model.propagation
+    hidden = model.item_embedding.weight[nodes]
+    for _ in range(layer.n_steps):
+        inputs = torch.cat([a_in @ layer.incoming(hidden), a_out @ layer.outgoing(hidden)], 1)
+        gi = inputs @ layer.gru.weight_ih.T + layer.gru.bias_ih
+        gh = hidden @ layer.gru.weight_hh.T + layer.gru.bias_hh
+        i_r, i_i, i_n = gi.chunk(3, 1)
+        h_r, h_i, h_n = gh.chunk(3, 1)
+        reset, update = torch.sigmoid(i_r + h_r), torch.sigmoid(i_i + h_i)
+        new = torch.tanh(i_n + reset * h_n)
+        hidden = new + update * (hidden - new)
+    positions = hidden[alias]  # one row per event: repeats count
+    last = positions[-1]
+    alpha = model.attention(
+        torch.sigmoid(model.last_projection(last) + model.node_projection(positions))
+    )
+    overall = (alpha * positions).sum(0)
+    vectors = model.readout(torch.cat([last, overall])).view(3, -1)
+    return torch.cat([vectors[:1], vectors[:1] + vectors[1:]])
+
+
+@pytest.mark.parametrize("n_steps", [1, 2])
+def test_session_vectors_equal_a_dense_reference_of_sr_gnn(n_steps):
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=6, n_steps=n_steps, use_event_types=False)
+    sessions = [[5, 3, 5, 7, 7], [1, 2], [9], [4, 4, 4, 8]]  # repeats, self-loops, one event
+    graphs = Batch.from_data_list([session_graph(s) for s in sessions])
+    with torch.no_grad():
+        encoded = model.encode(graphs)
+        for index, sequence in enumerate(sessions):
+            assert torch.allclose(
+                encoded[index], _reference_session_vector(model, sequence), atol=1e-6
+            )
 
 
 def _graphs() -> tuple[Batch, torch.Tensor]:
     batch = Batch.from_data_list(
         [session_graph([5, 3, 5, 7], [0, 0, 1, 0]), session_graph([1, 2]), session_graph([9])]
     )
-    # (graph, event type, item): next clicks, a later cart of an item in the session, two orders
+    # (graph, event type, item): next clicks, a later cart, two orders of one graph
     targets = [[0, 0, 8], [1, 0, 3], [2, 0, 10], [0, 1, 5], [1, 2, 2], [1, 2, 11]]
     return batch, torch.tensor(targets)
 
 
-def test_forward_pass_scores_every_item_for_every_session():
+def test_full_softmax_loss_is_the_group_averaged_cross_entropy():
     torch.manual_seed(0)
-    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=2)
-    graphs, _ = _graphs()
-    sessions, repeat = model.encode(graphs)
-    assert sessions.shape == (3, 3, 8)  # graphs, event types, dim
-    assert repeat.shape == (graphs.num_nodes, 3)
-    scores = model(graphs)
-    assert scores.shape == (3, 3, 12)
-    assert torch.allclose(model(graphs, event_type=2), scores[:, 2])
-    # Items of the session get their repeat score on top of the dot product, others do not.
-    plain = sessions @ model.item_embedding.weight.T
-    assert torch.allclose(scores[0, :, 5] - plain[0, :, 5], repeat[1])  # node 1 of graph 0: 5
-    assert torch.allclose(scores[0, :, 8], plain[0, :, 8])
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1).eval()
+    graphs, targets = _graphs()
+    weights = (1.0, 2.0, 3.0)
+    log_probability = functional.log_softmax(model(graphs), dim=2)
+    terms = [-log_probability[g, t, i] for g, t, i in targets.tolist()]
+    # Groups (graph, type): (0,0) (1,0) (2,0) (0,1) one target each, (1,2) two: each weighs half.
+    target_weights = [1.0, 1.0, 1.0, 2.0, 1.5, 1.5]
+    expected = sum(w * x for w, x in zip(target_weights, terms, strict=True)) / 8.0
+    assert torch.allclose(model.loss(graphs, targets, weights), expected)
 
 
-@pytest.mark.parametrize("n_negatives", [None, 6])
-def test_one_training_step_lowers_the_loss(n_negatives):
+class FixedNegatives(PopularityNegatives):
+    """Popularity log-Q, but known draws."""
+
+    def __init__(self, counts, draws) -> None:
+        super().__init__(counts, len(draws), torch.Generator(), "cpu")
+        self.draws = torch.tensor(draws)
+
+    def draw(self) -> torch.Tensor:
+        return self.draws
+
+
+def test_sampled_loss_is_log_q_corrected_softmax_over_batch_and_drawn_items():
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1).eval()
+    graphs, targets = _graphs()
+    counts = np.arange(12) * 3  # popularity: item i drawn with probability (3i + 1) / sum
+    negatives = FixedNegatives(counts, [8, 0, 4])  # 8 is also the first row's target
+    q = (counts + 1.0) / (counts + 1.0).sum()
+    with torch.no_grad():
+        vectors = model.encode(graphs)
+        table = model.item_embedding.weight
+        candidates = [*targets[:, 2].tolist(), 8, 0, 4]
+        expected = []
+        for g, t, item in targets.tolist():
+            positive = float(vectors[g, t] @ table[item]) - np.log(q[item])
+            logits = [positive] + [
+                float(vectors[g, t] @ table[c]) - np.log(q[c]) for c in candidates if c != item
+            ]  # a candidate equal to the target is an accidental hit: left out
+            expected.append(positive - np.log(np.exp(logits).sum()))
+    target_weights = np.array([1.0, 1.0, 1.0, 1.0, 0.5, 0.5])
+    expected_loss = -(target_weights * np.array(expected)).sum() / target_weights.sum()
+    loss = model.loss(graphs, targets, (1.0, 1.0, 1.0), negatives)
+    assert loss.item() == pytest.approx(expected_loss, rel=1e-5)
+
+
+def test_popularity_negatives_follow_the_counts():
+    counts = np.array([0, 9, 99, 0])
+    negatives = PopularityNegatives(counts, 20_000, torch.Generator().manual_seed(0), "cpu")
+    drawn = np.bincount(negatives.draw().numpy(), minlength=4) / 20_000
+    assert np.allclose(drawn, (counts + 1) / 112, atol=0.01)
+    assert torch.allclose(negatives.log_q.exp(), torch.tensor((counts + 1) / 112).float())
+
+
+@pytest.mark.parametrize("negatives", [False, True])
+def test_one_training_step_lowers_the_loss(negatives):
     torch.manual_seed(0)
     model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1)
     graphs, targets = _graphs()
+    sampler = FixedNegatives(np.ones(12), [0, 4, 6, 7]) if negatives else None
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    sampler = torch.Generator().manual_seed(0)
-    before = model.loss(graphs, targets, n_negatives, sampler)
+    before = model.loss(graphs, targets, negatives=sampler)
     optimizer.zero_grad()
     before.backward()
     optimizer.step()
-    after = model.loss(graphs, targets, n_negatives, torch.Generator().manual_seed(0))
-    assert after.item() < before.item()
-
-
-def test_sampled_softmax_masks_negatives_that_are_the_target():
-    torch.manual_seed(0)
-    model = SessionGNN(n_items=2, embedding_dim=4, n_steps=1)
-    graphs = Batch.from_data_list([session_graph([0]), session_graph([1])])
-    # With 2 items every negative drawn often equals the target: masked, the loss stays finite.
-    targets = torch.tensor([[0, 0, 1], [1, 0, 0]])
-    loss = model.loss(graphs, targets, 50, torch.Generator().manual_seed(0))
-    assert torch.isfinite(loss)
-
-
-def test_early_stopping_waits_patience_epochs_and_remembers_the_best():
-    stopping = EarlyStopping(patience=2)
-    decisions = [
-        stopping.step(epoch, metric) for epoch, metric in enumerate([0.1, 0.3, 0.2, 0.3], 1)
-    ]
-    assert decisions == [False, False, False, True]
-    assert (stopping.best_epoch, stopping.best) == (2, 0.3)
-    assert not EarlyStopping(patience=2, min_delta=0.05).step(1, 0.1)
-
-
-def test_training_stops_early_and_keeps_the_best_epoch(split):
-    train, valid, labels = split
-    # A learning rate this high makes validation recall fall after the first epoch.
-    checkpoint, history = train_session_gnn(
-        train,
-        valid,
-        labels,
-        item_map(N_ITEMS),
-        tiny_params(
-            max_epochs=10,
-            learning_rate=3.0,
-            early_stopping={"patience": 1, "min_delta": 0},
-        ),
-    )
-    assert len(history) < 10
-    for name in ("clicks", "carts", "orders"):
-        best = history[f"valid_{name}"].idxmax()
-        assert checkpoint["best_epochs"][name] == history["epoch"][best]
-        assert checkpoint["best_valid_recall"][name] == history[f"valid_{name}"].max()
-    # It stopped because no head had improved for `patience` (1) epochs.
-    assert max(checkpoint["best_epochs"].values()) == len(history) - 1
-
-
-def test_training_learns_the_planted_transitions_and_is_deterministic(split):
-    train, valid, labels = split
-    first, history = train_session_gnn(train, valid, labels, item_map(N_ITEMS), tiny_params())
-    second, _ = train_session_gnn(train, valid, labels, item_map(N_ITEMS), tiny_params())
-    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    # Chance is 20/100; the planted rule makes the successor the next click 80% of the time.
-    assert history["valid_clicks"].max() > 0.6
-    for head, state in first["state_dicts"].items():
-        for name, tensor in state.items():
-            assert torch.equal(tensor, second["state_dicts"][head][name]), name
-    third, _ = train_session_gnn(train, valid, labels, item_map(N_ITEMS), tiny_params(seed=1))
-    assert not torch.equal(
-        first["state_dicts"]["clicks"]["item_embedding.weight"],
-        third["state_dicts"]["clicks"]["item_embedding.weight"],
-    )
-    model = load_model(first)
-    assert model.models["clicks"].item_embedding.weight.shape == (N_ITEMS, 16)
-
-
-def test_sampled_softmax_is_used_above_the_size_parameter(split, caplog):
-    train, valid, labels = split
-    params = tiny_params(max_epochs=1, sampled_softmax={"above_n_items": 10, "n_negatives": 8})
-    with caplog.at_level("INFO"):
-        checkpoint, _ = train_session_gnn(train, valid, labels, item_map(N_ITEMS), params)
-    assert "sampled (8 negatives)" in caplog.text
-    assert set(checkpoint["state_dicts"]) == {"clicks", "carts", "orders"}
-
-
-def test_items_beyond_the_item_map_are_refused(split):
-    train, valid, labels = split
-    with pytest.raises(ValueError, match="item_map lists only 10 items"):
-        train_session_gnn(train, valid, labels, item_map(10), tiny_params(max_epochs=1))
-
-
-def test_future_targets_are_the_next_click_and_every_later_cart_and_order():
-    events = pd.DataFrame(
-        {
-            "session": [0] * 6,
-            "item": [5, 3, 3, 7, 9, 3],
-            "ts": range(6),
-            "type": [0, 0, 1, 0, 0, 2],
-        }
-    )
-    table = SessionEvents(events, "sessions")
-    rows = future_targets(table, np.array([1, 3, 4]), np.array([6, 6, 6]))
-    assert sorted(map(tuple, rows.tolist())) == [
-        (0, 0, 3),  # prefix [5]: next click 3, cart of 3, order of 3
-        (0, 1, 3),
-        (0, 2, 3),
-        (1, 0, 7),  # prefix [5, 3, 3(cart)]: next click 7, order of 3
-        (1, 2, 3),
-        (2, 0, 9),  # prefix [.., 7]: next click 9, order of 3
-        (2, 2, 3),
-    ]
-
-
-def test_labels_without_their_columns_are_refused(split):
-    train, valid, labels = split
-    with pytest.raises(ValueError, match=r"valid_labels lacks column\(s\) \['event_type'\]"):
-        train_session_gnn(
-            train, valid, labels.drop(columns="event_type"), item_map(N_ITEMS), tiny_params()
-        )
+    assert model.loss(graphs, targets, negatives=sampler).item() < before.item()
 
 
 def test_device_selection_uses_the_cpu_without_cuda(monkeypatch):
@@ -180,14 +179,3 @@ def test_device_selection_uses_the_cpu_without_cuda(monkeypatch):
         select_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert select_device("auto") == torch.device("cuda")
-
-
-def test_top_items_rank_the_planted_successor_first(split):
-    train, valid, labels = split
-    checkpoint, _ = train_session_gnn(train, valid, labels, item_map(N_ITEMS), tiny_params())
-    events = SessionEvents(valid, "valid_sessions")
-    items, scores = top_items(load_model(checkpoint), events, 30, 20, 32, "cpu")
-    assert items.shape == scores.shape == (events.sessions.size, 3, 20)
-    assert (np.diff(scores, axis=2) <= 0).all()
-    last_items = events.items[events.offsets + events.lengths - 1]
-    assert ((items[:, 0, 0] == (last_items + 1) % N_ITEMS).mean()) > 0.4  # chance: 0.01

@@ -1,9 +1,15 @@
 """The submission file: decoded ids, three rows per test session, and a checker that fails."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from recommender_gnn.pipelines.submission.nodes import build_submission, check_submission
+from recommender_gnn.pipelines.submission.nodes import (
+    EVENT_TYPES,
+    build_submission,
+    check_submission,
+    gate_submission,
+)
 
 ITEM_MAP = pd.DataFrame({"item": [0, 1, 2, 3], "aid": [500, 501, 502, 503]})
 SESSION_MAP = pd.DataFrame(
@@ -76,3 +82,41 @@ def test_the_checker_rejects_each_broken_rule(change, message):
     assert check_submission(valid_submission(), SESSION_MAP) is not None
     with pytest.raises(ValueError, match=message):
         check_submission(change(valid_submission()), SESSION_MAP)
+
+
+@pytest.mark.parametrize(("margin", "submitted"), [(0.0, "blend"), (0.05, "covisitation")])
+def test_the_gate_submits_the_candidate_only_when_it_beats_the_strongest_baseline(
+    margin, submitted
+):
+    report = {
+        "strongest_baseline": "covisitation",
+        "valid_scores": {"blend": 0.52, "covisitation": 0.50, "popularity": 0.2},
+    }
+    blend, covisitation = pd.DataFrame({"model": ["blend"]}), pd.DataFrame({"model": ["covi"]})
+    chosen, decision = gate_submission(
+        report,
+        {"model": "blend", "min_uplift_over_best_baseline": margin},
+        blend=blend,
+        covisitation=covisitation,
+    )
+    assert decision["submitted_model"] == submitted
+    assert decision["passed"] is (submitted == "blend")
+    assert chosen is (blend if submitted == "blend" else covisitation)
+    assert decision["uplift"] == pytest.approx(0.02)
+
+
+def test_build_accepts_the_compact_prediction_dtypes():
+    predictions = pd.DataFrame(
+        {
+            "session": np.array([1, 2], dtype=np.int32),
+            "event_type": pd.Categorical(["clicks", "orders"], categories=EVENT_TYPES),
+            "item": np.array([1, 0], dtype=np.int32),
+            "rank": np.array([1, 1], dtype=np.int16),
+        }
+    )
+    popular = POPULAR.astype({"event_type": pd.CategoricalDtype(EVENT_TYPES)})
+    submission = build_submission(predictions, popular, ITEM_MAP, SESSION_MAP)
+    check_submission(submission, SESSION_MAP)
+    labels = submission.set_index("session_type")["labels"]
+    assert labels["80_clicks"] == "501" and labels["90_orders"] == "500"
+    assert labels["90_clicks"] == "503 502"  # a pair without predictions gets popular items

@@ -1,10 +1,14 @@
-"""Rank- or score-normalised blend of two ranked lists per (session, event type).
+"""Reciprocal-rank fusion of several models' candidate lists, weights tuned on validation.
 
-The two models fail differently: co-visitation knows which items are bought together across
-all sessions, the GNN reads the order of the session itself. Each list is normalised per
-session and event type, the weighted sum decides the top 20. The weight is chosen on the
-validation split (never on test) and written to a report with every candidate's score.
+The models fail differently (co-visitation knows what is bought together across sessions,
+transitions what follows what, session kNN which whole sessions look alike, the GNN reads the
+session's order), so a weighted fusion can beat each of them. Each member's candidate of rank
+r adds ``weight / (rank_offset + r)``; the best ``top_k`` new items per session and event type
+are the blend's candidates, which then get the seen-item policy like any model. The weights
+are tuned with the same protocol and trial budget as every model (model_selection.tuning).
 """
+
+from __future__ import annotations
 
 import logging
 from typing import Any
@@ -12,96 +16,93 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.pipelines.model_training.evaluation import EVENT_TYPES, otto_scores
+from recommender_gnn.checks import require_columns
+from recommender_gnn.model_selection.policy import CANDIDATE_COLUMNS, event_type_column
+from recommender_gnn.model_selection.tuning import tune_recommender
 
 logger = logging.getLogger(__name__)
 
-KEYS = ["session", "event_type"]
-PREDICTION_COLUMNS = ["session", "event_type", "item", "rank", "score"]
 
-
-def _check(predictions: pd.DataFrame, dataset: str) -> None:
-    missing = [column for column in PREDICTION_COLUMNS if column not in predictions.columns]
-    if missing:
-        raise ValueError(
-            f"{dataset} lacks column(s) {missing}; predictions need {PREDICTION_COLUMNS}; "
-            f"it has {sorted(predictions.columns)}"
-        )
-
-
-def _normalised(predictions: pd.DataFrame, method: str, rank_offset: float) -> pd.Series:
-    if method == "rank":
-        return 1.0 / (rank_offset + predictions["rank"])
-    if method == "score":
-        group = predictions.groupby(KEYS)["score"]
-        low, high = group.transform("min"), group.transform("max")
-        return ((predictions["score"] - low) / (high - low).replace(0.0, 1.0)).where(
-            high > low, 1.0
-        )
-    raise ValueError(f"params blend.method must be 'rank' or 'score', not {method!r}")
-
-
-def blend(
-    gnn: pd.DataFrame,
-    covisitation: pd.DataFrame,
-    weight: float | dict[str, float],
-    params: dict[str, Any],
+def blend_candidates(
+    members: dict[str, pd.DataFrame], weights: dict[str, float], top_k: int, rank_offset: float
 ) -> pd.DataFrame:
-    """``weight`` * GNN + (1 - ``weight``) * co-visitation, top ``params.top_k`` per session/type.
-
-    ``weight`` is one number or one per event type. An item in only one list gets 0 from the
-    other. Ties go to the smaller item id, so the result is deterministic.
-    """
-    _check(gnn, "gnn predictions")
-    _check(covisitation, "covisitation predictions")
-    method, offset = params["method"], params["rank_offset"]
-    weights = weight if isinstance(weight, dict) else dict.fromkeys(EVENT_TYPES, weight)
-    parts = [
-        frame[["session", "event_type", "item"]].assign(
-            score=_share(frame, weights, is_gnn) * _normalised(frame, method, offset)
+    """The fused top ``top_k`` per (session, event type); ties go to the smaller item id."""
+    parts = []
+    for name, weight in weights.items():
+        if name not in members:
+            raise ValueError(f"params blend.members names {name!r}, which has no candidates")
+        candidates = members[name]
+        require_columns(candidates, CANDIDATE_COLUMNS, f"{name} candidates")
+        if weight <= 0:
+            continue
+        parts.append(
+            pd.DataFrame(
+                {
+                    "session": candidates["session"].to_numpy(dtype=np.int32),
+                    "event_type": np.asarray(candidates["event_type"].astype(str)),
+                    "item": candidates["item"].to_numpy(dtype=np.int32),
+                    "fused": weight / (rank_offset + candidates["rank"].to_numpy(dtype=float)),
+                }
+            )
         )
-        for frame, is_gnn in ((gnn, True), (covisitation, False))
-    ]
-    combined = (
-        pd.concat(parts, ignore_index=True).groupby([*KEYS, "item"], as_index=False)["score"].sum()
+    if not parts:
+        raise ValueError("params blend: every member weight is 0; at least one must be > 0")
+    keys = ["session", "event_type", "item"]
+    fused = pd.concat(parts, ignore_index=True).groupby(keys, as_index=False, sort=False)["fused"]
+    fused = fused.sum()
+    fused["event_type"] = event_type_column(fused["event_type"])
+    order = np.lexsort(
+        (
+            fused["item"].to_numpy(),
+            -fused["fused"].to_numpy(),
+            fused["event_type"].cat.codes.to_numpy(),
+            fused["session"].to_numpy(),
+        )
     )
-    combined = combined.sort_values([*KEYS, "score", "item"], ascending=[True, True, False, True])
-    combined["rank"] = combined.groupby(KEYS).cumcount() + 1
-    top = combined[combined["rank"] <= params["top_k"]].reset_index(drop=True)
-    return top.astype({"session": "int64", "item": "int64", "rank": "int64"})[PREDICTION_COLUMNS]
+    fused = fused.iloc[order]
+    rank = fused.groupby(["session", "event_type"], observed=True, sort=False).cumcount() + 1
+    fused = fused.assign(rank=rank.to_numpy(dtype=np.int16))[rank.to_numpy() <= top_k]
+    return pd.DataFrame(
+        {
+            "session": fused["session"].to_numpy(dtype=np.int32),
+            "event_type": fused["event_type"].to_numpy(),
+            "item": fused["item"].to_numpy(dtype=np.int32),
+            "rank": fused["rank"].to_numpy(dtype=np.int16),
+            "score": fused["fused"].to_numpy(dtype=np.float32),
+        }
+    )
 
 
-def _share(frame: pd.DataFrame, weights: dict[str, float], is_gnn: bool) -> pd.Series:
-    share = frame["event_type"].map(weights).astype("float64")
-    return share if is_gnn else 1.0 - share
+def _member_weights(params: dict[str, Any]) -> dict[str, float]:
+    return {name: float(params[f"weight_{name}"]) for name in params["members"]}
 
 
-def tune_blend_weight(
-    gnn_valid_predictions: pd.DataFrame,
-    covisitation_valid_predictions: pd.DataFrame,
+def tune_blend(
+    valid_sessions: pd.DataFrame,
     valid_labels: pd.DataFrame,
+    popular_items: pd.DataFrame,
     params: dict[str, Any],
-) -> tuple[float, pd.DataFrame]:
-    """One GNN weight per event type, each the best Recall@20 of its type on validation.
+    selection: dict[str, Any],
+    **members: pd.DataFrame,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(the blend's parameters with the best member weights, the trials table)."""
 
-    OTTO's score is a weighted sum of the three recalls and each type's list is blended on its
-    own, so choosing per type maximises the score (the GNN is strong on next clicks, the
-    co-visitation history on carts and orders). Ties go to the smallest weight.
-    """
-    rows = []
-    for weight in params["weights"]:
-        blended = blend(gnn_valid_predictions, covisitation_valid_predictions, weight, params)
-        rows.append({"weight": float(weight), **otto_scores(blended, valid_labels)})
-    table = pd.DataFrame(rows)
-    chosen = {name: float(table.loc[table[name].idxmax(), "weight"]) for name in EVENT_TYPES}
-    for name, weight in chosen.items():
-        table[f"chosen_{name}"] = np.isclose(table["weight"], weight)
-    final = otto_scores(
-        blend(gnn_valid_predictions, covisitation_valid_predictions, chosen, params), valid_labels
+    def recommend(sessions, trial_params):
+        kept = set(np.unique(sessions["session"]))
+        chosen = {n: c[c["session"].isin(kept)] for n, c in members.items()}
+        return blend_candidates(
+            chosen, _member_weights(trial_params), int(params["top_k"]), params["rank_offset"]
+        )
+
+    best, trials = tune_recommender(
+        "blend", recommend, (), valid_sessions, valid_labels, popular_items, params, selection
     )
-    logger.info("GNN blend weights %s: validation OTTO score %.4f", chosen, final["score"])
-    return chosen, table
+    logger.info("blend weights %s", _member_weights(best))
+    return best, trials
 
 
-def blend_test_predictions(gnn_predictions, covisitation_predictions, weight, params):
-    return blend(gnn_predictions, covisitation_predictions, weight, params)
+def apply_blend(params: dict[str, Any], **members: pd.DataFrame) -> pd.DataFrame:
+    """The blend's candidates with the tuned weights."""
+    return blend_candidates(
+        members, _member_weights(params), int(params["top_k"]), params["rank_offset"]
+    )

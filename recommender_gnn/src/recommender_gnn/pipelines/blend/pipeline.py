@@ -1,45 +1,40 @@
-"""Tune the GNN/co-visitation weight on validation, then blend both splits with it."""
+"""Tune the members' weights on validation, then fuse the validation and test candidates."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import blend_test_predictions, tune_blend_weight
+from .nodes import apply_blend, tune_blend
+
+# The models whose candidates may be fused (params blend.members picks among them).
+MEMBERS = ("covisitation", "transitions", "sknn", "gnn")
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(members=MEMBERS, **kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=tune_blend_weight,
-                inputs=[
-                    "gnn_valid_predictions",
-                    "covisitation_valid_predictions",
-                    "valid_labels",
-                    "params:blend",
-                ],
-                outputs=["blend_weight", "blend_weight_search"],
-                name="tune_blend_weight",
+                func=tune_blend,
+                inputs={
+                    "valid_sessions": "valid_sessions",
+                    "valid_labels": "valid_labels",
+                    "popular_items": "train_popular_items",
+                    "params": "params:blend",
+                    "selection": "params:model_selection",
+                    **{member: f"{member}_valid_candidates" for member in members},
+                },
+                outputs=["blend_best_params", "blend_tuning_trials"],
+                name="tune_blend",
             ),
-            Node(
-                func=blend_test_predictions,
-                inputs=[
-                    "gnn_predictions",
-                    "covisitation_predictions",
-                    "blend_weight",
-                    "params:blend",
-                ],
-                outputs="blend_predictions",
-                name="blend_test_predictions",
-            ),
-            Node(
-                func=blend_test_predictions,
-                inputs=[
-                    "gnn_valid_predictions",
-                    "covisitation_valid_predictions",
-                    "blend_weight",
-                    "params:blend",
-                ],
-                outputs="blend_valid_predictions",
-                name="blend_valid_predictions",
-            ),
+            *[
+                Node(
+                    func=apply_blend,
+                    inputs={
+                        "params": "blend_best_params",
+                        **{member: f"{member}_{split}_candidates" for member in members},
+                    },
+                    outputs=f"blend_{split}_candidates",
+                    name=f"blend_{split}_candidates",
+                )
+                for split in ("valid", "test")
+            ],
         ]
     )

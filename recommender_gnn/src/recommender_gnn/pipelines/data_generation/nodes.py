@@ -2,8 +2,8 @@
 
 ``generate_otto_sessions`` is a generator node: it yields one chunk of sessions at a time and
 the catalog appends each chunk, so ``scale`` can reach OTTO's size (12.9 M sessions) without
-the data in memory. The shop (categories, successors, popularity) is built once from ``seed``;
-chunk ``c`` draws its sessions from ``[seed, c]``, so a run is deterministic for a given seed
+the data in memory. The shop (``shop.py``) is built once from ``seed``; chunk ``c`` draws its
+sessions (``simulation.py``) from ``[seed, c]``, so a run is deterministic for a given seed
 and ``chunk_sessions``.
 """
 
@@ -16,18 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data_preparation.splits import truncate_sessions
-from .oracle import ORDER_COIN, oracle_lists
-from .simulation import Shop, build_shop, next_click_distribution, simulate_clicks
+from ..data_preparation.splits import EVENT_TYPES
+from .oracle import oracle_lists
+from .shop import Shop, build_shop, revisit_by_type
+from .simulation import draw_skeleton, simulate_clicks, simulate_sessions
 
 logger = logging.getLogger(__name__)
 DAY = 86_400
+ORDER_DELAY = 60  # seconds from the last click to the order batch
 
 
 def _check(params: dict[str, Any]) -> None:
     """Reject impossible settings before anything is written, naming the parameter."""
     positive = ("n_sessions", "n_items", "n_days", "test_days", "chunk_sessions", "scale")
-    for name in positive:
+    for name in (*positive, "oracle_samples", "oracle_max_paths", "bundle_size", "max_orders"):
         if not float(params[name]) > 0:
             raise ValueError(f"data_generation.{name} must be > 0, got {params[name]!r}")
     if int(params["test_days"]) >= int(params["n_days"]):
@@ -35,11 +37,19 @@ def _check(params: dict[str, Any]) -> None:
             f"data_generation.test_days ({params['test_days']}) must be smaller than "
             f"data_generation.n_days ({params['n_days']}): the days before it are for training"
         )
-    shares = float(params["revisit_probability"]) + float(params["jump_probability"])
-    if not 0 <= shares < 1:
+    for name in ("revisit_share", "cart_probability", "order_probability"):
+        if not 0 <= float(params[name]) <= 1:
+            raise ValueError(f"data_generation.{name} must be in [0, 1], got {params[name]!r}")
+    for name in ("mean_clicks", "mean_orders"):
+        if not float(params[name]) >= 1:
+            raise ValueError(f"data_generation.{name} must be >= 1, got {params[name]!r}")
+    shares = [
+        float(params[name]) for name in ("sequential_share", "cooccurrence_share", "jump_share")
+    ]
+    if min(shares) < 0 or abs(sum(shares) - 1) > 1e-9:
         raise ValueError(
-            "data_generation.revisit_probability + jump_probability must be in [0, 1), "
-            f"got {shares}"
+            "data_generation.sequential_share + cooccurrence_share + jump_share must be 1 "
+            f"(each >= 0), got {shares}"
         )
 
 
@@ -48,50 +58,59 @@ def _sizes(params: dict[str, Any]) -> tuple[int, int]:
     return max(2, round(params["n_sessions"] * scale)), max(4, round(params["n_items"] * scale))
 
 
-def _session_events(
-    rng: np.random.Generator, clicks: np.ndarray, lengths: np.ndarray, params: dict
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """(events, ordering): clicks, a cart right after some clicks, and in the sessions that
-    order (``ordering``) an order of each carted click with probability 0.7, at the end."""
-    rows, positions = np.nonzero(clicks >= 0)
-    items = clicks[rows, positions]
+def otto_shop(params: dict[str, Any], seed: int) -> tuple[Shop, np.ndarray]:
+    """(shop, original aid of each item): the same for every chunk of a run."""
+    _, n_items = _sizes(params)
+    rng = np.random.default_rng(seed)
+    shop = build_shop(rng, n_items, int(params["n_days"]), params, revisit_by_type(params))
+    aids = rng.permutation(n_items).astype(np.int64) * 7 + 11  # original ids differ from ours
+    return shop, aids
+
+
+def _events(rng: np.random.Generator, items: np.ndarray, types: np.ndarray, params) -> pd.DataFrame:
+    """(row, col, item, type, offset) of every slot in time order (item -1: a dropped cart):
+    clicks ``mean_gap_seconds`` apart on average, a cart a second after its click, orders
+    after the last click."""
+    rows, cols = np.nonzero(types >= 0)
+    kinds = types[rows, cols]
     gaps = 2 + rng.exponential(float(params["mean_gap_seconds"]), len(rows)).astype(np.int64)
-    gaps[positions == 0] = 0
-    offsets = pd.Series(gaps).groupby(rows).cumsum().to_numpy()
-    carted = rng.random(len(rows)) < float(params["cart_probability"])
-    ordering_session = rng.random(len(lengths)) < float(params["order_probability"])
-    ordered = carted & ordering_session[rows] & (rng.random(len(rows)) < ORDER_COIN)
-    last_offset = np.zeros(len(lengths), dtype=np.int64)
-    np.maximum.at(last_offset, rows, offsets)
-    max_position = clicks.shape[1]
-    parts = [
-        pd.DataFrame(
-            {"row": rows, "item": items, "offset": offsets, "type": 0, "seq": 2 * positions}
-        ),
-        pd.DataFrame(
-            {
-                "row": rows[carted],
-                "item": items[carted],
-                "offset": offsets[carted] + 1,
-                "type": 1,
-                "seq": 2 * positions[carted] + 1,
-            }
-        ),
-        pd.DataFrame(
-            {
-                "row": rows[ordered],
-                "item": items[ordered],
-                "offset": last_offset[rows[ordered]] + 60,
-                "type": 2,
-                "seq": 2 * max_position + positions[ordered],
-            }
-        ),
-    ]
-    events = pd.concat(parts, ignore_index=True).sort_values(["row", "seq"], kind="stable")
-    # Repeated clicks and carts stay (OTTO has them; the oracle counts every click); an item
-    # carted twice is ordered once.
-    repeated_order = events.duplicated(["row", "item", "type"]) & (events["type"] == 2)
-    return events[~repeated_order].reset_index(drop=True), ordering_session
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]
+    gaps[first | (kinds > 0)] = 0
+    running = np.cumsum(gaps)
+    offsets = running - running[np.flatnonzero(first)][np.cumsum(first) - 1]
+    order_rank = pd.Series(kinds == 2).groupby(rows).cumsum().to_numpy()
+    offsets += np.where(kinds == 1, 1, 0) + np.where(kinds == 2, ORDER_DELAY + order_rank, 0)
+    return pd.DataFrame(
+        {"row": rows, "col": cols, "item": items[rows, cols], "type": kinds, "offset": offsets}
+    )
+
+
+def _truncate(
+    rng: np.random.Generator, events: pd.DataFrame, items: np.ndarray, rows: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(prefix, labels, cut) of the test sessions ``rows``, as OTTO's script cuts (uniform,
+    labels as in ``data_preparation.splits.truncate_sessions``) but over the sessions' slots:
+    whether a cart is dropped depends on the click after it, so a cut counted in emitted events
+    would tell the oracle something about the future. A cut just after a dropped cart moves
+    past the click that dropped it (there always is a later slot: ``draw_skeleton``)."""
+    n_slots = events.groupby("row").size().reindex(rows).to_numpy()
+    cut = rng.integers(1, n_slots)
+    cut += items[rows, cut - 1] < 0
+    emitted = events[events["item"] >= 0]
+    in_prefix = emitted["col"].to_numpy() < cut[np.searchsorted(rows, emitted["row"])]
+    prefix, remainder = emitted[in_prefix], emitted[~in_prefix]
+    next_clicks = remainder[remainder["type"] == 0].drop_duplicates("row")
+    later = remainder[remainder["type"] > 0].drop_duplicates(["row", "type", "item"])
+    labels = pd.concat([next_clicks, later])
+    labels = pd.DataFrame(
+        {
+            "session": labels["session"].astype("int64"),
+            "event_type": EVENT_TYPES[labels["type"].astype(int).to_numpy()],
+            "aid": labels["aid"].astype("int64"),
+        }
+    ).sort_values(["session", "event_type"], kind="stable")
+    return prefix, labels.reset_index(drop=True), cut
 
 
 def _chunk(
@@ -99,48 +118,40 @@ def _chunk(
 ) -> tuple[pd.DataFrame, ...]:
     rng = np.random.default_rng([seed, chunk])
     session_ids = np.arange(lo, hi)
-    horizon = int(params["n_days"]) * DAY
-    starts = ((session_ids + rng.random(len(session_ids))) / n * horizon).astype(np.int64)
-    days = np.minimum(starts // DAY, int(params["n_days"]) - 1)
-    extra_clicks = float(params["mean_clicks"]) - 1
-    dispersion = float(params["length_dispersion"])
-    lengths = 1 + rng.negative_binomial(
-        dispersion, dispersion / (dispersion + extra_clicks), len(starts)
-    )
-    lengths = np.minimum(lengths, int(params["max_clicks"]))
-    clicks = simulate_clicks(rng, shop, days, lengths)
-    events, ordering = _session_events(rng, clicks, lengths, params)
+    n_days, start_ts = int(params["n_days"]), int(params["start_ts"])
+    starts = ((session_ids + rng.random(len(session_ids))) / n * n_days * DAY).astype(np.int64)
+    skeleton = draw_skeleton(rng, np.minimum(starts // DAY, n_days - 1), params)
+    items, types = simulate_sessions(rng, shop, skeleton)
+    events = _events(rng, items, types, params)
     events["session"] = session_ids[events["row"]]
-    events["ts"] = int(params["start_ts"]) + starts[events["row"]] + events["offset"]
-    events["aid"] = aids[events["item"]]
+    events["ts"] = start_ts + starts[events["row"]] + events["offset"]
+    events["aid"] = np.where(events["item"] >= 0, aids[events["item"]], -1)
 
-    cutoff = int(params["start_ts"]) + (int(params["n_days"]) - int(params["test_days"])) * DAY
-    is_test = (int(params["start_ts"]) + starts)[events["row"]] >= cutoff
-    train = events[~is_test & (events["ts"] < cutoff)]
-    test = events[is_test]
-    test = test[test.groupby("row")["row"].transform("size") >= 2]  # OTTO drops these too
-    prefix, labels = truncate_sessions(test, rng, item="aid")
-    sessions = np.unique(test["row"])
-    n_prefix_clicks = prefix[prefix["type"] == 0].groupby("row").size().reindex(sessions).to_numpy()
-    oracle_rows, oracle_items, probability = next_click_distribution(
-        shop, clicks[sessions], n_prefix_clicks, days[sessions]
-    )
-    next_clicks = pd.DataFrame(
-        {"row": sessions[oracle_rows], "item": oracle_items, "probability": probability}
-    )
+    cutoff = start_ts + (n_days - int(params["test_days"])) * DAY
+    is_test = start_ts + starts >= cutoff
+    train = events[~is_test[events["row"]] & (events["ts"] < cutoff) & (events["item"] >= 0)]
+    rows = np.flatnonzero(is_test & ((types >= 0).sum(axis=1) >= 2))  # OTTO drops the rest
+    prefix, labels, cut = _truncate(rng, events[np.isin(events["row"], rows)], items, rows)
     oracle = oracle_lists(
-        rng, shop, clicks, lengths, days, ordering, prefix, next_clicks, params, clicks.shape[1]
+        rng,
+        shop,
+        skeleton.take(rows),
+        items[rows],
+        types[rows],
+        cut,
+        int(params["oracle_samples"]),
+        int(params["oracle_max_paths"]),
     )
-    oracle["session"] = session_ids[oracle["row"]]
-    oracle["aid"] = aids[oracle["item"]]
-    oracle = oracle[["session", "event_type", "aid", "probability"]]
+    oracle = pd.DataFrame(
+        {
+            "session": session_ids[rows[oracle["row"]]],
+            "event_type": oracle["event_type"],
+            "aid": aids[oracle["item"]],
+            "probability": oracle["probability"],
+        }
+    )
     columns = ["session", "aid", "ts", "type"]
-    return (
-        _typed(train[columns]),
-        _typed(prefix[columns]),
-        labels.reset_index(drop=True),
-        oracle,
-    )
+    return _typed(train[columns]), _typed(prefix[columns]), labels, oracle
 
 
 def _typed(events: pd.DataFrame) -> pd.DataFrame:
@@ -149,12 +160,10 @@ def _typed(events: pd.DataFrame) -> pd.DataFrame:
 
 def generate_otto_sessions(params: dict[str, Any], seed: int) -> Iterator[tuple[pd.DataFrame, ...]]:
     """Yield (train, test prefix, test labels, train, test prefix, oracle) per chunk: the
-    JSON-lines files, their Parquet twins and the true next-click distribution."""
+    JSON-lines files, their Parquet twins and the oracle's continuation probabilities."""
     _check(params)
-    n_sessions, n_items = _sizes(params)
-    rng = np.random.default_rng(seed)
-    shop = build_shop(rng, n_items, int(params["n_days"]), params)
-    aids = rng.permutation(n_items).astype(np.int64) * 7 + 11  # original ids differ from ours
+    n_sessions, _ = _sizes(params)
+    shop, aids = otto_shop(params, seed)
     chunk_size = int(params["chunk_sessions"])
     for chunk, lo in enumerate(range(0, n_sessions, chunk_size)):
         hi = min(lo + chunk_size, n_sessions)
@@ -170,7 +179,9 @@ def generate_otto_sessions(params: dict[str, Any], seed: int) -> Iterator[tuple[
 
 
 def generate_hm_transactions(params: dict[str, Any], seed: int) -> pd.DataFrame:
-    """H&M ``transactions_train.csv`` in shape: customers buy along a latent article chain."""
+    """H&M ``transactions_train.csv`` in shape: each customer's purchases are drawn like the
+    clicks of a session (same kind of shop; ``revisit_share`` of the purchases after the first
+    repeat an earlier article), weeks playing the role of days."""
     scale = float(params["scale"])
     n_customers = max(2, round(params["n_customers"] * scale))
     n_articles = max(4, round(params["n_articles"] * scale))

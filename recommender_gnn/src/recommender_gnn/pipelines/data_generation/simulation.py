@@ -1,99 +1,121 @@
-"""The latent structure of the generated shop and the vectorised random walk over it.
+"""Sessions drawn event by event from the shop (``shop.py``), vectorised over sessions.
 
-Items sit in categories with long-tailed, trending popularity. Each item has a few successors
-(most in its own category, some in related categories) with skewed weights. A session's next
-click is, with fixed probabilities, a revisit of an earlier click of the session, a jump to an
-item drawn by the day's popularity, or a step along the successors of the current item where
-successors in the category of the *previous* item weigh ``intent_boost`` times more: the next
-item depends on the last two, so order matters and item-to-item counts only partly capture it.
-Every probability is known, so ``next_click_distribution`` is the exact oracle.
+A session's *skeleton* is latent and drawn first: its number of clicks, after which clicks a
+cart follows, and, in sessions with a cart, an order batch at the end. Then every event gets an
+item: with probability ``revisit`` (per event type) an item the session already has, otherwise a
+new item (never one the session has; every draw below is renormalised over the rest):
+- a click revisits a uniformly chosen earlier event's item; a new click comes from the
+  successors of the current click (``sequential``), the bundle of a uniformly chosen earlier
+  item (``co-occurrence``: neither order nor position matters) or the day's popularity
+  (``jump``), in the configured shares; a part with nothing left falls back to popularity;
+- a cart revisits a clicked item by its cart propensity (the click just before counting
+  ``cart_last_click_boost`` times); a new cart is drawn like a new click, weighted by the
+  cart propensity;
+- an order revisits a carted item not yet ordered (else a clicked one) by its order
+  propensity; a new order is drawn like a new click, weighted by the order propensity.
+The item of a cart that sits between clicks t and t+1 is drawn *after* click t+1 and the cart
+is dropped if it is that click: so the next click never depends on a cart the oracle has not
+seen, and its distribution stays exact (``oracle.next_click_distribution``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
+from .shop import Shop
+
+CELLS = 2**24  # elements per membership block: bounds the temporary memory of a draw
+
 
 @dataclass(frozen=True)
-class Shop:
-    category: np.ndarray  # (n_items,) category of each item
-    successors: np.ndarray  # (n_items, K) successor items
-    weights: np.ndarray  # (n_items, K) base transition weights (rows sum to 1)
-    popularity: np.ndarray  # (n_days, n_items) item distribution per day (rows sum to 1)
-    revisit: float
-    jump: float
-    intent_boost: float
+class Skeleton:
+    days: np.ndarray  # (rows,) day of each session
+    n_clicks: np.ndarray  # (rows,) >= 1
+    carts: np.ndarray  # (rows, max clicks) bool: a cart follows click t (only t < n_clicks)
+    n_orders: np.ndarray  # (rows,) orders at the end (0: none)
 
-    # Computed once per shop, not once per chunk: at OTTO's size these take seconds each.
-    @cached_property
-    def cumulative_popularity(self) -> np.ndarray:
-        return np.cumsum(self.popularity, axis=1)
+    def take(self, index: np.ndarray) -> Skeleton:
+        """These rows, as narrow as their longest session."""
+        width = int(self.n_clicks[index].max(initial=1))
+        return Skeleton(
+            self.days[index], self.n_clicks[index], self.carts[index, :width], self.n_orders[index]
+        )
 
-    def most_popular(self, top: int) -> np.ndarray:
-        """(n_days, top) items by popularity, most popular first."""
-        if top not in self._most_popular:
-            kept = min(top, self.popularity.shape[1])
-            candidates = np.argpartition(-self.popularity, kept - 1, axis=1)[:, :kept]
-            order = np.argsort(-np.take_along_axis(self.popularity, candidates, axis=1), axis=1)
-            self._most_popular[top] = np.take_along_axis(candidates, order, axis=1)
-        return self._most_popular[top]
-
-    @cached_property
-    def _most_popular(self) -> dict[int, np.ndarray]:
-        return {}
-
-
-def build_shop(rng: np.random.Generator, n_items: int, n_days: int, params: dict) -> Shop:
-    n_categories = max(1, min(int(params["n_categories"]), n_items))
-    category = np.sort(rng.integers(0, n_categories, n_items))
-    category[:n_categories] = np.arange(n_categories)  # every category has an item
-    category = np.sort(category)
-    starts = np.searchsorted(category, np.arange(n_categories))
-    sizes = np.bincount(category, minlength=n_categories)
-    related = rng.integers(0, n_categories, (n_categories, 3))
-
-    k = int(params["successors_per_item"])
-    cross = rng.random((n_items, k)) < float(params["cross_category_share"])
-    target_category = np.where(
-        cross, related[category[:, None], rng.integers(0, 3, (n_items, k))], category[:, None]
-    )
-    offsets = np.floor(rng.random((n_items, k)) * sizes[target_category]).astype(np.int64)
-    successors = starts[target_category] + offsets
-    own = successors == np.arange(n_items)[:, None]
-    successors[own] = (
-        starts[target_category[own]] + (offsets[own] + 1) % sizes[target_category[own]]
-    )
-    weights = rng.dirichlet(np.full(k, float(params["transition_concentration"])), n_items)
-
-    ranks = rng.permutation(n_items) + 1
-    base = -float(params["popularity_exponent"]) * np.log(ranks)
-    trend = rng.normal(0.0, float(params["trend_per_day"]), n_items)
-    days = np.arange(n_days)[:, None] - (n_days - 1) / 2
-    log_popularity = base[None, :] + trend[None, :] * days
-    popularity = np.exp(log_popularity - log_popularity.max(axis=1, keepdims=True))
-    popularity /= popularity.sum(axis=1, keepdims=True)
-    return Shop(
-        category=category,
-        successors=successors,
-        weights=weights,
-        popularity=popularity,
-        revisit=float(params["revisit_probability"]),
-        jump=float(params["jump_probability"]),
-        intent_boost=float(params["intent_boost"]),
-    )
+    def layout(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(types (rows, width) int8, -1 after the end; column of click t; first order column)."""
+        rows, max_clicks = self.carts.shape
+        click_col = (
+            np.arange(max_clicks) + np.cumsum(self.carts, axis=1, dtype=np.int32) - self.carts
+        )
+        order_start = self.n_clicks + self.carts.sum(axis=1)
+        width = int((order_start + self.n_orders).max(initial=1))
+        types = np.full((rows, width), -1, dtype=np.int8)
+        row, t = np.nonzero(np.arange(max_clicks) < self.n_clicks[:, None])
+        types[row, click_col[row, t]] = 0
+        row, t = np.nonzero(self.carts)
+        types[row, click_col[row, t] + 1] = 1
+        row, k = np.nonzero(np.arange(int(self.n_orders.max(initial=0))) < self.n_orders[:, None])
+        types[row, order_start[row] + k] = 2
+        return types, click_col, order_start
 
 
-def _sample_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:
-    """One column index per row of a (rows, columns) matrix of unnormalised weights."""
-    cumulative = np.cumsum(probabilities, axis=1)
-    draws = rng.random(len(probabilities)) * cumulative[:, -1]
-    return np.minimum((cumulative < draws[:, None]).sum(axis=1), probabilities.shape[1] - 1)
+def draw_skeleton(rng: np.random.Generator, days: np.ndarray, params: dict) -> Skeleton:
+    """Latent session shapes: lengths, cart slots and order batches (``shop.expected_events``)."""
+    extra, dispersion = float(params["mean_clicks"]) - 1, float(params["length_dispersion"])
+    n_clicks = 1 + rng.negative_binomial(dispersion, dispersion / (dispersion + extra), len(days))
+    n_clicks = np.minimum(n_clicks, int(params["max_clicks"]))
+    width = int(n_clicks.max(initial=1))
+    carts = rng.random((len(days), width)) < float(params["cart_probability"])
+    # No cart slot between the last two clicks: a cart dropped there would leave the test cut
+    # nowhere to go (``nodes._truncate``).
+    position = np.arange(width)
+    carts &= (position < n_clicks[:, None]) & (position != n_clicks[:, None] - 2)
+    orders = carts.any(axis=1) & (rng.random(len(days)) < float(params["order_probability"]))
+    n_orders = 1 + rng.poisson(float(params["mean_orders"]) - 1, len(days))
+    n_orders = np.where(orders, np.minimum(n_orders, int(params["max_orders"])), 0)
+    return Skeleton(days.astype(np.int64), n_clicks.astype(np.int64), carts, n_orders)
 
 
-def _step_weights(shop: Shop, previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+def members(state: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """(rows, k) bool: is ``candidates[r, j]`` among the items of ``state[r]`` (-1: none)."""
+    found = np.zeros(candidates.shape, dtype=bool)
+    if state.shape[1] == 0 or candidates.size == 0:
+        return found
+    block = max(1, CELLS // (state.shape[1] * candidates.shape[1]))
+    for start in range(0, len(state), block):
+        part = slice(start, start + block)
+        found[part] = (state[part, None, :] == candidates[part, :, None]).any(axis=2)
+    return found & (candidates >= 0)
+
+
+def _sample(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
+    """One column per row, proportional to ``weights`` (-1 where a row has none)."""
+    cumulative = np.cumsum(weights, axis=1)
+    total = cumulative[:, -1] if weights.shape[1] else np.zeros(len(weights))
+    draws = rng.random(len(weights)) * total
+    picked = (cumulative <= draws[:, None]).sum(axis=1)
+    return np.where(total > 0, np.minimum(picked, weights.shape[1] - 1), -1)
+
+
+def _uniform_item(rng: np.random.Generator, state: np.ndarray) -> np.ndarray:
+    """The item of a uniformly chosen filled position of each row (-1 if none): rejection,
+    since a state is filled up to its end but for the rare dropped cart."""
+    result = np.full(len(state), -1, dtype=np.int64)
+    if state.shape[1] == 0:
+        return result
+    filled = state >= 0
+    end = state.shape[1] - np.argmax(filled[:, ::-1], axis=1)
+    pending = np.flatnonzero(filled.any(axis=1))
+    while pending.size:
+        drawn = state[pending, (rng.random(pending.size) * end[pending]).astype(np.int64)]
+        result[pending] = drawn
+        pending = pending[drawn < 0]
+    return result
+
+
+def step_weights(shop: Shop, previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Successor weights of ``current`` with the intent boost of ``previous`` (-1: none)."""
     same = (
         shop.category[shop.successors[current]]
@@ -103,101 +125,214 @@ def _step_weights(shop: Shop, previous: np.ndarray, current: np.ndarray) -> np.n
     return boosted / boosted.sum(axis=1, keepdims=True)
 
 
-def simulate_clicks(
+def _popular(rng: np.random.Generator, shop: Shop, days: np.ndarray) -> np.ndarray:
+    draws = rng.random(len(days))
+    picked = np.empty(len(days), dtype=np.int64)
+    for day in np.unique(days):
+        on_day = days == day
+        cumulative = shop.cumulative(day)
+        picked[on_day] = np.searchsorted(cumulative, draws[on_day] * cumulative[-1], side="right")
+    return np.minimum(picked, shop.n_items - 1)
+
+
+def _popular_new(
+    rng: np.random.Generator, shop: Shop, state: np.ndarray, days: np.ndarray, propensity
+) -> np.ndarray:
+    """Popularity (times ``propensity``) over the items not in ``state``: rejection."""
+    result = np.empty(len(state), dtype=np.int64)
+    pending = np.arange(len(state))
+    while pending.size:
+        candidates = _popular(rng, shop, days[pending])
+        ok = ~members(state[pending], candidates[:, None])[:, 0]
+        if propensity is not None:
+            ok &= rng.random(pending.size) < propensity[candidates]
+        result[pending[ok]] = candidates[ok]
+        pending = pending[~ok]
+    return result
+
+
+def draw_new(
     rng: np.random.Generator,
     shop: Shop,
+    state: np.ndarray,
+    current: np.ndarray,
+    previous: np.ndarray,
     days: np.ndarray,
-    lengths: np.ndarray,
-    given: np.ndarray | None = None,
+    propensity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(sessions, max length) matrix of clicked items, -1 after each session's end.
+    """A new item per row (never in ``state``): sequential, co-occurrence or popularity."""
+    result = np.full(len(state), -1, dtype=np.int64)
+    sequential, cooccurrence, _ = shop.shares
+    part = rng.random(len(state))
+    rows = np.flatnonzero((part < sequential) & (current >= 0))
+    if rows.size:
+        successors = shop.successors[current[rows]]
+        weights = step_weights(shop, previous[rows], current[rows])
+        if propensity is not None:
+            weights = weights * propensity[successors]
+        weights = weights * ~members(state[rows], successors)
+        picked = _sample(rng, weights)
+        ok = picked >= 0
+        result[rows[ok]] = successors[ok, picked[ok]]
+    rows = np.flatnonzero((part >= sequential) & (part < sequential + cooccurrence))
+    if rows.size:
+        anchor = _uniform_item(rng, state[rows])
+        rows, anchor = rows[anchor >= 0], anchor[anchor >= 0]
+        neighbours = shop.bundle_members[shop.bundle[anchor]]
+        weights = (~members(state[rows], neighbours) & (neighbours >= 0)).astype(float)
+        if propensity is not None:
+            weights *= propensity[np.maximum(neighbours, 0)]
+        picked = _sample(rng, weights)
+        ok = picked >= 0
+        result[rows[ok]] = neighbours[ok, picked[ok]]
+    rows = np.flatnonzero(result < 0)
+    if rows.size:
+        result[rows] = _popular_new(rng, shop, state[rows], days[rows], propensity)
+    return result
 
-    ``given`` (sessions, g) fixes the first g clicks of every session: the walk continues
-    from there (the tests compare the continuation with ``next_click_distribution``).
-    """
-    n_sessions, max_length = len(lengths), int(lengths.max())
-    clicks = np.full((n_sessions, max_length), -1, dtype=np.int64)
-    cumulative_popularity = shop.cumulative_popularity
-    n_items = shop.popularity.shape[1]
 
-    def popular(rows: np.ndarray) -> np.ndarray:
-        draws = rng.random(len(rows)) * cumulative_popularity[days[rows], -1]
-        picked = np.empty(len(rows), dtype=np.int64)
-        row_days = days[rows]
-        for day in np.unique(row_days):
-            on_day = row_days == day
-            picked[on_day] = np.searchsorted(cumulative_popularity[day], draws[on_day])
-        return np.minimum(picked, n_items - 1)
+def _state(items: np.ndarray, rows: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """The items of columns < ``limit`` of each row (-1 elsewhere)."""
+    width = int(limit.max(initial=0))
+    return np.where(np.arange(width) < limit[:, None], items[rows, :width], -1)
 
-    if given is None:
-        clicks[:, 0] = popular(np.arange(n_sessions))
-        first_step = 1
-    else:
-        clicks[:, : given.shape[1]] = given
-        first_step = given.shape[1]
-    for t in range(first_step, max_length):
-        rows = np.flatnonzero(lengths > t)
+
+def _click_at(items, click_col, rows, t) -> np.ndarray:
+    if t < 0:
+        return np.full(len(rows), -1, dtype=np.int64)
+    return items[rows, click_col[rows, t]].astype(np.int64)
+
+
+def _draw_clicks(rng, shop, skeleton, items, click_col, cut, t) -> None:
+    rows = np.flatnonzero((skeleton.n_clicks > t) & (click_col[:, t] >= cut))
+    if rows.size == 0:
+        return
+    cart_before = skeleton.carts[rows, t - 1] if t else np.zeros(rows.size, dtype=bool)
+    state = _state(items, rows, click_col[rows, t] - cart_before)
+    # A cart before this click that is already fixed (an oracle's prefix) was drawn after it:
+    # if it was new, this click is not that item (the posterior of the deferred draw).
+    forbidden = np.full(rows.size, -1, dtype=np.int64)
+    given = np.flatnonzero(cart_before & (click_col[rows, t] - 1 < cut[rows]))
+    if given.size:
+        cart = items[rows[given], click_col[rows[given], t] - 1].astype(np.int64)
+        new = ~members(state[given], cart[:, None])[:, 0]
+        forbidden[given[new]] = cart[new]
+    current = _click_at(items, click_col, rows, t - 1)
+    previous = _click_at(items, click_col, rows, t - 2)
+    days = skeleton.days[rows]
+    result = np.empty(rows.size, dtype=np.int64)
+    pending = np.arange(rows.size)
+    while pending.size:
+        drawn = _uniform_item(rng, state[pending])
+        new = (rng.random(pending.size) >= shop.revisit[0]) | (drawn < 0)
+        fresh = pending[new]
+        drawn[new] = draw_new(rng, shop, state[fresh], current[fresh], previous[fresh], days[fresh])
+        ok = drawn != forbidden[pending]
+        result[pending[ok]] = drawn[ok]
+        pending = pending[~ok]
+    items[rows, click_col[rows, t]] = result
+
+
+def _draw_carts(rng, shop, skeleton, items, types, click_col, cut, g) -> None:
+    """The carts after click ``g``, drawn once click g+1 is known."""
+    rows = np.flatnonzero(skeleton.carts[:, g] & (click_col[:, g] + 1 >= cut))
+    if rows.size == 0:
+        return
+    column = click_col[rows, g] + 1
+    state = _state(items, rows, column)
+    clicked = (types[rows, : state.shape[1]] == 0) & (state >= 0)
+    weights = clicked * shop.cart_propensity[np.maximum(state, 0)]
+    last = np.arange(state.shape[1]) == click_col[rows, g][:, None]
+    weights = weights * np.where(last, shop.cart_last_click_boost, 1.0)
+    revisit = rng.random(rows.size) < shop.revisit[1]
+    picked = _sample(rng, weights)
+    drawn = state[np.arange(rows.size), np.maximum(picked, 0)].astype(np.int64)
+    new = np.flatnonzero(~revisit)
+    drawn[new] = draw_new(
+        rng,
+        shop,
+        state[new],
+        _click_at(items, click_col, rows[new], g),
+        _click_at(items, click_col, rows[new], g - 1),
+        skeleton.days[rows[new]],
+        shop.cart_propensity,
+    )
+    followed = skeleton.n_clicks[rows] > g + 1
+    next_click = np.where(followed, items[rows, np.where(followed, column + 1, 0)], -1)
+    items[rows, column] = np.where(~revisit & (drawn == next_click), -1, drawn)
+
+
+def _draw_orders(rng, shop, skeleton, items, types, click_col, order_start, cut) -> None:
+    for k in range(int(skeleton.n_orders.max(initial=0))):
+        rows = np.flatnonzero((skeleton.n_orders > k) & (order_start + k >= cut))
         if rows.size == 0:
-            break
-        choice = rng.random(rows.size)
-        revisit = choice < shop.revisit
-        jump = ~revisit & (choice < shop.revisit + shop.jump)
-        walk = ~revisit & ~jump
-        nxt = np.empty(rows.size, dtype=np.int64)
-        nxt[revisit] = clicks[rows[revisit], rng.integers(0, t, revisit.sum())]
-        nxt[jump] = popular(rows[jump])
-        walkers = rows[walk]
-        previous = clicks[walkers, t - 2] if t >= 2 else np.full(walkers.size, -1)
-        weights = _step_weights(shop, previous, clicks[walkers, t - 1])
-        nxt[walk] = shop.successors[clicks[walkers, t - 1], _sample_rows(rng, weights)]
-        clicks[rows, t] = nxt
-    return clicks
+            continue
+        state = _state(items, rows, order_start[rows] + k)
+        kinds = types[rows, : state.shape[1]]
+        earlier_orders = items[rows[:, None], order_start[rows][:, None] + np.arange(k)]
+        open_items = (state >= 0) & ~members(earlier_orders, state)
+        propensity = shop.order_propensity[np.maximum(state, 0)]
+        carted = _sample(rng, (kinds == 1) * open_items * propensity)
+        clicked = _sample(rng, (kinds == 0) * open_items * propensity)
+        picked = np.where(carted >= 0, carted, clicked)
+        revisit = (rng.random(rows.size) < shop.revisit[2]) & (picked >= 0)
+        drawn = state[np.arange(rows.size), np.maximum(picked, 0)].astype(np.int64)
+        new, last = np.flatnonzero(~revisit), skeleton.n_clicks[rows] - 1
+        drawn[new] = draw_new(
+            rng,
+            shop,
+            state[new],
+            _click_at_rows(items, click_col, rows[new], last[new]),
+            _click_at_rows(items, click_col, rows[new], last[new] - 1),
+            skeleton.days[rows[new]],
+            shop.order_propensity,
+        )
+        items[rows, order_start[rows] + k] = drawn
 
 
-def next_click_distribution(
-    shop: Shop, clicks: np.ndarray, n_clicks: np.ndarray, days: np.ndarray, top: int = 20
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact top-``top`` of P(next click) after the first ``n_clicks`` clicks of each row.
+def _click_at_rows(items, click_col, rows, t: np.ndarray) -> np.ndarray:
+    clicked = items[rows, click_col[rows, np.maximum(t, 0)]].astype(np.int64)
+    return np.where(t >= 0, clicked, -1)
 
-    Returns (row, item, probability) arrays. Items outside the revisit and successor sets
-    only get the popularity share, so the day's ``top`` most popular items complete the
-    candidate set and the top is exact.
-    """
-    rows = np.arange(len(n_clicks))
-    current = clicks[rows, n_clicks - 1]
-    previous = np.where(n_clicks >= 2, clicks[rows, np.maximum(n_clicks - 2, 0)], -1)
-    walk = 1.0 - shop.revisit - shop.jump
-    step = _step_weights(shop, previous, current) * walk
-    popular_items = shop.most_popular(top)
 
-    max_length = clicks.shape[1]
-    history_mask = np.arange(max_length)[None, :] < n_clicks[:, None]
-    history_share = np.where(history_mask, shop.revisit / n_clicks[:, None], 0.0)
-    candidate_items = np.concatenate(
-        [shop.successors[current], np.where(history_mask, clicks, -1), popular_items[days]], axis=1
+def simulate_sessions(
+    rng: np.random.Generator,
+    shop: Shop,
+    skeleton: Skeleton,
+    given: np.ndarray | None = None,
+    cut: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(items, types), both (rows, width) in time order; item -1: no event (after the end, or a
+    dropped cart). ``given`` fixes the first ``cut`` columns of each row (an oracle's prefix):
+    the rest is drawn from the true process given them."""
+    types, click_col, order_start = skeleton.layout()
+    rows, width = types.shape
+    items = np.full((rows, width), -1, dtype=np.int32)
+    if given is None:
+        cut = np.zeros(rows, dtype=np.int64)
+    else:
+        given = given[:, :width]
+        kept = np.arange(given.shape[1]) < cut[:, None]
+        items[:, : given.shape[1]] = np.where(kept, given, -1)
+    for t in range(skeleton.carts.shape[1] + 1):
+        if t < skeleton.carts.shape[1]:
+            _draw_clicks(rng, shop, skeleton, items, click_col, cut, t)
+        if t >= 1:
+            _draw_carts(rng, shop, skeleton, items, types, click_col, cut, t - 1)
+    _draw_orders(rng, shop, skeleton, items, types, click_col, order_start, cut)
+    return items, types
+
+
+def simulate_clicks(
+    rng: np.random.Generator, shop: Shop, days: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
+    """(sessions, max length) clicked items, -1 after each session's end: clicks only."""
+    width = int(lengths.max(initial=1))
+    skeleton = Skeleton(
+        days.astype(np.int64),
+        lengths.astype(np.int64),
+        np.zeros((len(lengths), width), dtype=bool),
+        np.zeros(len(lengths), dtype=np.int64),
     )
-    candidate_mass = np.concatenate([step, history_share, np.zeros((len(rows), top))], axis=1)
-    row_index = np.repeat(rows, candidate_items.shape[1])
-    flat_items = candidate_items.ravel()
-    keep = flat_items >= 0
-    row_index, flat_items, flat_mass = (
-        row_index[keep],
-        flat_items[keep],
-        candidate_mass.ravel()[keep],
-    )
-    # Sum the sparse shares of repeated candidates, then add the popularity share once.
-    order = np.lexsort((flat_items, row_index))
-    row_index, flat_items, flat_mass = row_index[order], flat_items[order], flat_mass[order]
-    first = np.ones(len(row_index), dtype=bool)
-    first[1:] = (row_index[1:] != row_index[:-1]) | (flat_items[1:] != flat_items[:-1])
-    group = np.cumsum(first) - 1
-    mass = np.bincount(group, weights=flat_mass).astype(float)  # float even when empty
-    unique_rows, unique_items = row_index[first], flat_items[first]
-    mass += shop.jump * shop.popularity[days[unique_rows], unique_items]
-    # Top per row: sort by row, then probability descending, item ascending for ties.
-    order = np.lexsort((unique_items, -mass, unique_rows))
-    unique_rows, unique_items, mass = unique_rows[order], unique_items[order], mass[order]
-    start = np.searchsorted(unique_rows, unique_rows, side="left")
-    position = np.arange(len(unique_rows)) - start
-    best = position < top
-    return unique_rows[best], unique_items[best], mass[best]
+    items, _ = simulate_sessions(rng, shop, skeleton)
+    return items.astype(np.int64)

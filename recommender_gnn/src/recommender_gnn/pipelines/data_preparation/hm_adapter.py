@@ -1,5 +1,9 @@
 """H&M ``transactions_train.csv`` -> the canonical interactions table (one sequence per
-customer, every purchase an order event), for the ``hm_sequences`` pipeline."""
+customer, every purchase an order event), for the ``hm_sequences`` pipeline.
+
+A day's purchases share one ts (the file has dates only) and keep the file's order: they are
+one basket, which the GNN's graphs treat as such (``baskets``), not a sequence in article-id
+order."""
 
 from __future__ import annotations
 
@@ -35,9 +39,7 @@ def transactions_to_interactions(
             "10 digits (read it as a string, or the leading zero is lost)"
         )
     articles = articles.str.zfill(10)
-    order = np.lexsort(
-        (articles.to_numpy(), dates.to_numpy(), transactions["customer_id"].to_numpy())
-    )
+    order = np.lexsort((dates.to_numpy(), transactions["customer_id"].to_numpy()))  # stable
     customers, session = np.unique(
         transactions["customer_id"].to_numpy()[order], return_inverse=True
     )

@@ -134,6 +134,13 @@ def build_interactions(
     return interactions, item_map, session_map, test_sessions, labels
 
 
+def refit_sessions(interactions: pd.DataFrame, session_map: pd.DataFrame) -> pd.DataFrame:
+    """Every event of the training file (training + validation weeks): what the final models
+    are refit on before they predict the test week, so none is a week stale."""
+    train_ids = session_map.loc[session_map["source"] == "train", "session"]
+    return interactions[interactions["session"].isin(train_ids)].reset_index(drop=True)
+
+
 def split_validation(
     interactions: pd.DataFrame, session_map: pd.DataFrame, params: dict[str, Any], seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -4,7 +4,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_interactions, clean_events, split_validation
+from .nodes import build_interactions, clean_events, refit_sessions, split_validation
 
 
 def _named(func, **kwargs):
@@ -37,6 +37,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["interactions", "session_map", "params:data_preparation", "params:seed"],
                 outputs=["train_sessions", "valid_sessions", "valid_labels"],
                 name="split_validation",
+            ),
+            Node(
+                func=refit_sessions,
+                inputs=["interactions", "session_map"],
+                outputs="refit_sessions",
+                name="refit_sessions",
             ),
         ]
     )

@@ -1,4 +1,4 @@
-"""Top-20 items per session from the trained SR-GNN, in the shared predictions format."""
+"""SR-GNN candidates (new items per session and event type) in the shared candidates format."""
 
 from .pipeline import create_pipeline
 

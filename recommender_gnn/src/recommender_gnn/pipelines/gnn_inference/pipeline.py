@@ -1,5 +1,5 @@
-"""GNN predictions for the test sessions (evaluated, submitted) and the validation sessions
-(for tuning the blend and for the registry's quality gate)."""
+"""GNN candidates: the validation sessions from the network fit before the validation week
+(tuning of the blend, the seen-item policy, the gates), the test sessions from the refit one."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -10,16 +10,16 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=predict_test_sessions,
-                inputs=["gnn_checkpoint", "test_sessions", "params:gnn_inference"],
-                outputs="gnn_predictions",
-                name="predict_test_sessions",
-            ),
-            Node(
                 func=predict_valid_sessions,
                 inputs=["gnn_checkpoint", "valid_sessions", "params:gnn_inference"],
-                outputs="gnn_valid_predictions",
-                name="predict_valid_sessions",
+                outputs="gnn_valid_candidates",
+                name="recommend_gnn_valid",
+            ),
+            Node(
+                func=predict_test_sessions,
+                inputs=["gnn_refit_checkpoint", "test_sessions", "params:gnn_inference"],
+                outputs="gnn_test_candidates",
+                name="recommend_gnn_test",
             ),
         ]
     )

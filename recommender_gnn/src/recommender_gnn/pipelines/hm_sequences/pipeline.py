@@ -4,41 +4,45 @@ popularity and repurchase. Runs alone: ``kedro run --pipelines=hm_sequences``.""
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
-from recommender_gnn.pipelines import gnn_inference, model_training
+from recommender_gnn.pipelines import gnn_inference
 from recommender_gnn.pipelines.data_preparation.hm_adapter import create_hm_adapter_pipeline
+from recommender_gnn.pipelines.model_training.nodes import train_session_gnn
 
-from .nodes import baseline_predictions, evaluate, split_weeks
+from .nodes import baseline_predictions, evaluate, gnn_with_seen_items, split_weeks
 
 NAMESPACE = "hm_sequences"
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    training = pipeline(
-        model_training.create_pipeline(),
-        namespace=NAMESPACE,
-        inputs={
-            "train_sessions": "hm_train_sequences",
-            "valid_sessions": "hm_valid_sessions",
-            "valid_labels": "hm_valid_labels",
-            "item_map": "hm_item_map",
-        },
-        outputs={
-            "gnn_checkpoint": "hm_gnn_checkpoint",
-            "gnn_training_history": "hm_gnn_training_history",
-        },
-        parameters={"params:model_training": f"params:{NAMESPACE}.model_training"},
+    training = Pipeline(
+        [
+            Node(
+                func=train_session_gnn,
+                inputs=[
+                    "hm_train_sequences",
+                    "hm_valid_sessions",
+                    "hm_valid_labels",
+                    "hm_item_map",
+                    f"params:{NAMESPACE}.model_training",
+                ],
+                outputs=["hm_gnn_checkpoint", "hm_gnn_training_history"],
+                name="hm_train_session_gnn",
+                tags=["gnn_training"],
+            )
+        ]
     )
     inference = pipeline(
         gnn_inference.create_pipeline(),
         namespace=NAMESPACE,
         inputs={
             "gnn_checkpoint": "hm_gnn_checkpoint",
+            "gnn_refit_checkpoint": "hm_gnn_checkpoint",
             "test_sessions": "hm_test_sessions",
             "valid_sessions": "hm_valid_sessions",
         },
         outputs={
-            "gnn_predictions": "hm_gnn_predictions",
-            "gnn_valid_predictions": "hm_gnn_valid_predictions",
+            "gnn_test_candidates": "hm_gnn_candidates",
+            "gnn_valid_candidates": "hm_gnn_valid_candidates",
         },
         parameters={"params:gnn_inference": f"params:{NAMESPACE}.gnn_inference"},
     )
@@ -63,9 +67,24 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="hm_baseline_predictions",
             ),
             Node(
+                func=gnn_with_seen_items,
+                inputs=[
+                    "hm_gnn_valid_candidates",
+                    "hm_valid_sessions",
+                    "hm_valid_labels",
+                    "hm_gnn_candidates",
+                    "hm_test_sessions",
+                    "hm_train_sequences",
+                    f"params:{NAMESPACE}",
+                ],
+                outputs="hm_gnn_predictions",
+                name="hm_gnn_with_seen_items",
+            ),
+            Node(
                 func=evaluate,
                 inputs=[
                     "hm_gnn_predictions",
+                    "hm_gnn_candidates",
                     "hm_popularity_predictions",
                     "hm_repurchase_predictions",
                     "hm_test_labels",

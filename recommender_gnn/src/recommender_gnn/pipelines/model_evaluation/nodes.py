@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
-
-from .metrics import (
+from recommender_gnn.model_selection.bootstrap import paired_bootstrap
+from recommender_gnn.model_selection.metrics import (
     LENGTH_BUCKETS,
     METRICS,
     check_predictions,
@@ -57,15 +57,30 @@ def oracle_predictions(
 
 
 def evaluate_models(
-    test_labels: pd.DataFrame, test_sessions: pd.DataFrame, **predictions: pd.DataFrame
+    test_labels: pd.DataFrame,
+    test_sessions: pd.DataFrame,
+    bootstrap: dict | None = None,
+    reference: str | None = None,
+    **predictions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(metrics per model, metrics per model and session length, MLflow metrics).
 
     ``predictions`` maps a model name to its ``<model>_predictions``; a model with no
     predictions (the oracle on real data) is left out with a log line. With no labels (the
-    real test week without test_labels.jsonl) both tables are empty.
+    real test week without test_labels.jsonl) both tables are empty. With ``bootstrap``
+    (resamples, seed, confidence) every metric gets a paired 95% interval over sessions, and
+    with ``reference`` each model's score difference to that model gets one too.
     """
-    columns = ["model", *METRICS, *(f"{m}_vs_oracle" for m in FRACTION_OF_ORACLE), "sessions"]
+    intervals = [f"{m}_ci_{end}" for m in METRICS for end in ("low", "high")]
+    differences = ["score_diff", "score_diff_ci_low", "score_diff_ci_high"] if reference else []
+    columns = [
+        "model",
+        *METRICS,
+        *(f"{m}_vs_oracle" for m in FRACTION_OF_ORACLE),
+        "sessions",
+        *(intervals if bootstrap else []),
+        *(differences if bootstrap else []),
+    ]
     if test_labels.empty:
         logger.warning("test_labels is empty (no test_labels.jsonl): no test metrics")
         return (
@@ -74,13 +89,14 @@ def evaluate_models(
             {},
         )
     lengths = length_bucket(test_sessions.groupby("session").size()).rename("length")
-    rows, by_length = [], []
+    rows, by_length, all_scores = [], [], {}
     for model, model_predictions in predictions.items():
         if model_predictions.empty:
             logger.info("%s_predictions is empty: %s is left out of the evaluation", model, model)
             continue
         check_predictions(model_predictions, f"{model}_predictions")
         scores = session_scores(model_predictions, test_labels)
+        all_scores[model] = scores
         rows.append({"model": model, **summarise(scores), "sessions": scores["session"].nunique()})
         scores = scores.join(lengths, on="session")
         for bucket in LENGTH_BUCKETS:
@@ -103,13 +119,68 @@ def evaluate_models(
         table[f"{metric}_vs_oracle"] = (
             table[metric] / oracle[metric].iloc[0] if len(oracle) else np.nan
         )
+    if bootstrap:
+        intervals_table = paired_bootstrap(
+            all_scores,
+            int(bootstrap["resamples"]),
+            int(bootstrap["seed"]),
+            reference=reference if reference in all_scores else None,
+            confidence=float(bootstrap.get("confidence", 0.95)),
+        ).drop(columns=METRICS)
+        table = table.merge(intervals_table, on="model", how="left")
+        table = table.reindex(columns=[c for c in columns if c in table.columns] or columns)
     mlflow_metrics = {
         f"{row['model']}.{metric}": {"value": float(row[metric]), "step": 0}
         for row in table.to_dict("records")
         for metric in METRICS
         if not np.isnan(row[metric])
     }
-    return table[columns], pd.DataFrame(by_length), mlflow_metrics
+    return table.reindex(columns=columns), pd.DataFrame(by_length), mlflow_metrics
+
+
+def evaluate_validation(
+    valid_labels: pd.DataFrame,
+    valid_sessions: pd.DataFrame,
+    params: dict,
+    **predictions: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict]:
+    """(validation metrics with intervals, the selection report).
+
+    The strongest baseline is the baseline with the best validation score; the test table
+    and the gate compare against it, so no choice ever looks at the test week.
+    """
+    baselines = [m for m in params["baselines"] if m in predictions]
+    table, _, _ = evaluate_models(valid_labels, valid_sessions, None, None, **predictions)
+    if table.empty:
+        raise ValueError("valid_labels is empty: the validation split has no labels to choose by")
+    scores = table.set_index("model")["score"]
+    strongest = str(scores[baselines].idxmax())
+    table, _, _ = evaluate_models(
+        valid_labels, valid_sessions, params["bootstrap"], strongest, **predictions
+    )
+    report = {
+        "strongest_baseline": strongest,
+        "valid_scores": {m: float(v) for m, v in scores.items()},
+    }
+    logger.info("validation: strongest baseline %s (%.4f)", strongest, scores[strongest])
+    return table, report
+
+
+def evaluate_test(
+    test_labels: pd.DataFrame,
+    test_sessions: pd.DataFrame,
+    params: dict,
+    selection_report: dict,
+    **predictions: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The test table, intervals and differences against the baseline validation chose."""
+    return evaluate_models(
+        test_labels,
+        test_sessions,
+        params["bootstrap"],
+        selection_report["strongest_baseline"],
+        **predictions,
+    )
 
 
 def evaluation_plot(metrics: pd.DataFrame, metrics_by_length: pd.DataFrame) -> plt.Figure:

@@ -1,12 +1,12 @@
-"""Test metrics of every model side by side, by session length, as a plot and in MLflow."""
+"""Every model on validation (what choices were made on) and on test (only reported), with
+paired bootstrap intervals; a table by session length, a plot and MLflow metrics."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import evaluate_models, evaluation_plot, oracle_predictions
+from .nodes import evaluate_test, evaluate_validation, evaluation_plot, oracle_predictions
 
-# Every model whose `<model>_predictions` the evaluation reads (gnn and blend come from the
-# gnn_inference and blend pipelines).
-MODELS = ("popularity", "covisitation", "gnn", "blend", "oracle")
+# Every model whose `<model>_predictions` and `<model>_valid_predictions` the evaluation reads.
+MODELS = ("popularity", "covisitation", "transitions", "sknn", "gnn", "blend")
 
 
 def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
@@ -19,18 +19,31 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 name="oracle_predictions",
             ),
             Node(
-                func=evaluate_models,
+                func=evaluate_validation,
+                inputs={
+                    "valid_labels": "valid_labels",
+                    "valid_sessions": "valid_sessions",
+                    "params": "params:model_selection",
+                    **{model: f"{model}_valid_predictions" for model in models},
+                },
+                outputs=["validation_metrics", "model_selection_report"],
+                name="evaluate_validation",
+            ),
+            Node(
+                func=evaluate_test,
                 inputs={
                     "test_labels": "test_labels",
                     "test_sessions": "test_sessions",
-                    **{model: f"{model}_predictions" for model in models},
+                    "params": "params:model_selection",
+                    "selection_report": "model_selection_report",
+                    **{model: f"{model}_predictions" for model in (*models, "oracle")},
                 },
                 outputs=[
                     "evaluation_metrics",
                     "evaluation_by_session_length",
                     "evaluation_mlflow_metrics",
                 ],
-                name="evaluate_models",
+                name="evaluate_test",
             ),
             Node(
                 func=evaluation_plot,

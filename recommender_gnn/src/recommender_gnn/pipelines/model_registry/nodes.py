@@ -1,8 +1,10 @@
-"""The trained SR-GNN as one MLflow pyfunc model, and the gate that decides on the alias.
+"""The refit SR-GNN with its seen-item policy as one MLflow pyfunc, and the alias gate.
 
 The pyfunc speaks OTTO's own ids (aids, event type names), not this run's item indices: a
 champion registered by an earlier run, with another item map, can then be scored on this
-run's validation split, which is what the quality gate compares.
+run's validation split, which is what the gate compares. It answers exactly like the
+pipeline: the GNN's new items, merged with the session's own items by the policy chosen on
+validation, filled with trending items.
 """
 
 import logging
@@ -14,18 +16,17 @@ import pandas as pd
 import torch
 from mlflow.models import infer_signature
 
-from recommender_gnn.pipelines.model_training.evaluation import (
-    EVENT_TYPES,
-    otto_scores,
-    predictions_frame,
-)
-from recommender_gnn.pipelines.model_training.graphs import SessionEvents
-from recommender_gnn.pipelines.model_training.model import select_device
-from recommender_gnn.pipelines.model_training.nodes import load_model, rank_items
+from recommender_gnn.model_selection.metrics import EVENT_TYPES
+from recommender_gnn.model_selection.policy import apply_seen_policy
+from recommender_gnn.pipelines.model_training.evaluation import otto_scores
+from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
+from recommender_gnn.pipelines.seen_items.nodes import policy_weights
 
 logger = logging.getLogger(__name__)
 
 INPUT_COLUMNS = ["session", "aid", "ts", "type"]
+OUTPUT = {"session": "int64", "event_type": "object", "aid": "int64", "rank": "int64",
+          "score": "float64"}  # fmt: skip
 
 
 class SessionRecommender(mlflow.pyfunc.PythonModel):
@@ -34,11 +35,21 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
     ``score``). Aids the model never saw are ignored; a session with none of them gets no rows.
     """
 
-    def __init__(self, checkpoint: dict[str, Any], aids: np.ndarray, top_k: int, batch_size: int):
+    def __init__(
+        self,
+        checkpoint: dict[str, Any],
+        aids: np.ndarray,
+        policy: dict[str, Any],
+        popular_items: pd.DataFrame,
+        seen_items: dict[str, Any],
+        scoring: dict[str, Any],
+    ):
         self.checkpoint = checkpoint
         self.aids = np.asarray(aids, dtype=np.int64)  # aids[item] = original aid
-        self.top_k = top_k
-        self.batch_size = batch_size
+        self.weights = policy_weights(policy)
+        self.popular_items = popular_items[["event_type", "item", "rank"]].copy()
+        self.seen_items = seen_items
+        self.scoring = scoring
         self.signature = None
         self.input_example = None
 
@@ -56,16 +67,33 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
             if types.isna().any():
                 raise ValueError("model input column 'type' must be clicks, carts or orders")
         items = pd.Index(self.aids).get_indexer(frame["aid"].astype("int64"))
+        known = items >= 0
         events = pd.DataFrame(
-            {"session": frame["session"], "item": items, "ts": frame["ts"], "type": types}
-        )[items >= 0]
-        table = SessionEvents(events, "model input")
-        device = select_device("auto")
-        model = load_model(self.checkpoint, device)
-        top, scores = rank_items(model, self.checkpoint, table, self.top_k, self.batch_size, device)
-        predictions = predictions_frame(table.sessions, top, scores)
-        predictions["item"] = self.aids[predictions["item"].to_numpy()]
-        return predictions.rename(columns={"item": "aid"})
+            {
+                "session": frame["session"].to_numpy(dtype=np.int64)[known],
+                "item": items[known],
+                "ts": frame["ts"].to_numpy(dtype=np.int64)[known],
+                "type": types.to_numpy(dtype=np.int64)[known],
+            }
+        )
+        if events.empty:
+            return pd.DataFrame(
+                {column: pd.Series(dtype=dtype) for column, dtype in OUTPUT.items()}
+            )
+        with torch.no_grad():
+            candidates = recommend_gnn(events, self.checkpoint, self.scoring)
+        predictions = apply_seen_policy(
+            candidates, events, self.popular_items, self.weights, self.seen_items
+        )
+        return pd.DataFrame(
+            {
+                "session": predictions["session"].to_numpy(dtype=np.int64),
+                "event_type": predictions["event_type"].astype(str).to_numpy(),
+                "aid": self.aids[predictions["item"].to_numpy()],
+                "rank": predictions["rank"].to_numpy(dtype=np.int64),
+                "score": predictions["score"].to_numpy(dtype=np.float64),
+            }
+        )
 
 
 def sessions_with_aids(sessions: pd.DataFrame, item_map: pd.DataFrame) -> pd.DataFrame:
@@ -89,32 +117,45 @@ def _aids_by_item(item_map: pd.DataFrame) -> np.ndarray:
 
 
 def package_model(
-    gnn_checkpoint: dict[str, Any],
+    gnn_refit_checkpoint: dict[str, Any],
+    gnn_best_params: dict[str, Any],
+    gnn_seen_policy: dict[str, Any],
+    refit_popular_items: pd.DataFrame,
     item_map: pd.DataFrame,
     valid_sessions: pd.DataFrame,
     valid_labels: pd.DataFrame,
     params: dict[str, Any],
+    selection: dict[str, Any],
 ) -> tuple[SessionRecommender, dict[str, Any]]:
     """The pyfunc (with signature and a real input example) and its model card.
 
-    The card's validation metrics come from the pyfunc itself on this run's validation split,
-    exactly as the champion's are measured (``score_champion``): the gate compares like with like.
+    The card keeps the clean validation figures (the model fit before the validation week,
+    ``gnn_seen_policy``) and, for the champion comparison, the packaged (refit) model's own
+    answers on this run's validation split, measured like the champion's (``score_champion``).
     """
+    scoring = {**params["scoring"], "device": "auto"}
     model = SessionRecommender(
-        gnn_checkpoint, _aids_by_item(item_map), params["top_k"], params["batch_size"]
+        gnn_refit_checkpoint,
+        _aids_by_item(item_map),
+        gnn_seen_policy,
+        refit_popular_items,
+        selection["seen_items"],
+        scoring,
     )
     first = valid_sessions["session"].drop_duplicates().head(params["input_example_sessions"])
     example = sessions_with_aids(valid_sessions[valid_sessions["session"].isin(first)], item_map)
-    with torch.no_grad():
-        model.signature = infer_signature(example, model.predict(None, example))
+    model.signature = infer_signature(example, model.predict(None, example))
     model.input_example = example
+    searched = set(gnn_best_params.get("search_space") or {})
     card = {
-        "model": "SR-GNN (PyTorch Geometric)",
-        "config": gnn_checkpoint["config"],
-        "best_epochs": gnn_checkpoint["best_epochs"],
-        "n_training_pairs": gnn_checkpoint["n_training_pairs"],
+        "model": "SR-GNN (Wu et al. 2019) with one readout per OTTO event type, PyG",
+        "config": gnn_refit_checkpoint["config"],
+        "tuned_params": {name: gnn_best_params[name] for name in sorted(searched)},
+        "refit_epochs": gnn_refit_checkpoint.get("best_epochs"),
+        "seen_item_policy": gnn_seen_policy["weights"],
         "n_items": len(item_map),
-        "valid_metrics": _pyfunc_scores(
+        "valid_metrics_before_refit": gnn_seen_policy["valid"],
+        "valid_metrics_packaged": _pyfunc_scores(
             lambda frame: model.predict(None, frame), valid_sessions, valid_labels, item_map
         ),
     }
@@ -149,33 +190,35 @@ def score_champion(
 def decide_promotion(
     model_card: dict[str, Any],
     champion_scores: dict[str, Any],
-    popularity_valid_predictions: pd.DataFrame,
-    valid_labels: pd.DataFrame,
+    selection_report: dict[str, Any],
     quality_gate: dict[str, Any],
 ) -> tuple[dict, dict]:
-    """Promote only a model that beats popularity and is not worse than the champion.
+    """Promote the GNN only if it beats the strongest baseline and is not worse than the champion.
 
-    Both comparisons use this run's validation split. Returns the decision twice: for the alias
-    dataset (which acts on it) and for the report (which keeps it).
+    The baseline comparison uses the clean validation scores (every model fit before the
+    validation week); the champion comparison scores both packaged models the same way on this
+    run's validation split. Returns the decision twice: for the alias dataset (which acts on
+    it) and for the report (which keeps it).
     """
-    metric = quality_gate["metric"]
-    candidate = model_card["valid_metrics"][metric]
-    popularity = otto_scores(popularity_valid_predictions, valid_labels)[metric]
+    strongest = selection_report["strongest_baseline"]
+    scores = selection_report["valid_scores"]
     checks = {
-        "uplift_over_popularity": {
-            "value": candidate - popularity,
-            "threshold": quality_gate["min_uplift_over_popularity"],
+        "uplift_over_best_baseline": {
+            "value": scores["gnn"] - scores[strongest],
+            "threshold": quality_gate["min_uplift_over_best_baseline"],
+            "baseline": strongest,
         },
     }
     if champion_scores.get("version") is not None:
+        metric = quality_gate["metric"]
         checks["uplift_over_champion"] = {
-            "value": candidate - champion_scores[metric],
+            "value": model_card["valid_metrics_packaged"][metric] - champion_scores[metric],
             "threshold": quality_gate["min_uplift_over_champion"],
             "champion_version": champion_scores["version"],
         }
     for check in checks.values():
         check["passed"] = bool(check["value"] >= check["threshold"])
     failed = [name for name, check in checks.items() if not check["passed"]]
-    decision = {"promote": not failed, "metric": metric, "checks": checks, "failed_checks": failed}
+    decision = {"promote": not failed, "checks": checks, "failed_checks": failed}
     logger.info("Quality gate: %s", "passed" if not failed else f"failed on {failed}")
     return decision, decision

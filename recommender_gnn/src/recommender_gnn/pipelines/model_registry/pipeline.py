@@ -1,4 +1,4 @@
-"""Log and register the GNN as a pyfunc, then let the quality gate decide on the alias."""
+"""Log and register the refit GNN as a pyfunc, then let the quality gate decide on the alias."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -17,11 +17,15 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=package_model,
                 inputs=[
-                    "gnn_checkpoint",
+                    "gnn_refit_checkpoint",
+                    "gnn_best_params",
+                    "gnn_seen_policy",
+                    "refit_popular_items",
                     "item_map",
                     "valid_sessions",
                     "valid_labels",
                     "params:model_registry.pyfunc",
+                    "params:model_selection",
                 ],
                 outputs=["gnn_model", "gnn_model_card"],
                 name="package_model",
@@ -31,8 +35,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "gnn_model_card",
                     "champion_valid_scores",
-                    "popularity_valid_predictions",
-                    "valid_labels",
+                    "model_selection_report",
                     "params:model_registry.quality_gate",
                 ],
                 outputs=["champion_model", "promotion_decision"],

@@ -4,7 +4,7 @@ the blend weight and the registry's quality gate (model_evaluation reports the f
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.pipelines.model_evaluation.metrics import (
+from recommender_gnn.model_selection.metrics import (
     EVENT_TYPES,
     session_scores,
     summarise,

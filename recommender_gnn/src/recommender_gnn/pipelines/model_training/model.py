@@ -1,148 +1,239 @@
-"""SR-GNN (Wu et al., 2019) in PyTorch Geometric, with one head per OTTO event type.
+"""SR-GNN (Wu et al. 2019) with one readout per OTTO event type.
 
-Gated graph layers propagate item embeddings along the session's transitions; a soft-attention
-readout combines the last item's node (short-term interest) with an attention-weighted sum of
-all nodes (long-term interest). Each event type (clicks, carts, orders) gets its own session
-vector, scored against every item embedding, plus a learned *repeat* score for the items already
-in the session (from the node's state, its strongest event type and the last item): in OTTO
-most orders are items carted earlier in the session, which a dot product alone ranks poorly.
+As published: each propagation step gives node i an incoming message, the mean over the
+session's (deduplicated) transitions j->i of ``W_in h_j + b_in``, and an outgoing one, the mean
+over i->j of ``W_out h_j + b_out`` (SR-GNN's degree-normalised A_in and A_out, each with its own
+weights); their concatenation is the 2d-wide input of a GRU cell, the same weights at every
+step. The readout attends over the prefix's event *positions* (a re-visited item counts each
+time): alpha_p = q^T sigmoid(W1 v_last + W2 v_node(p) + c), s_g = sum_p alpha_p v_node(p),
+s_h = W3 [v_last; s_g]. Here W3 gives three session vectors (clicks, carts, orders; the rarer
+carts and orders learn a correction of the clicks vector), and an optional embedding of each
+node's strongest event type is added to its input. Items are scored by dot product with their
+embeddings. Nothing favours the session's own items: a shared, validation-chosen policy adds
+them afterwards for every model alike.
+
+Two options go beyond the paper, both off in ``SessionGNN`` by default and named in the config:
+``normalise`` (NISER, Gupta et al. 2019: unit-length item embeddings in and out and unit-length
+session vectors, logits ``scale`` x cosine, against the popularity bias of raw dot products)
+and ``new_items_only`` in ``loss`` (candidates never hold the session's own items, so the
+loss drops targets already in the prefix and leaves those items out of the softmax: the
+likelihood of exactly what inference ranks).
 """
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional
 from torch_geometric.data import Batch
-from torch_geometric.nn import GatedGraphConv
+from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
 
 N_EVENT_TYPES = 3  # clicks, carts, orders: node input feature and prediction heads
 
 
+class SessionGraphLayer(MessagePassing):
+    """SR-GNN's gated propagation, ``n_steps`` times with shared weights (see the module)."""
+
+    def __init__(self, dim: int, n_steps: int) -> None:
+        super().__init__(aggr="mean")
+        self.incoming = nn.Linear(dim, dim)
+        self.outgoing = nn.Linear(dim, dim)
+        self.gru = nn.GRUCell(2 * dim, dim)
+        self.n_steps = n_steps
+
+    def messages(self, nodes: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """``[in ; out]`` per node: means over its in- and out-edges (0 where it has none)."""
+        incoming = self.propagate(edge_index, x=self.incoming(nodes))
+        outgoing = self.propagate(edge_index.flip(0), x=self.outgoing(nodes))
+        return torch.cat([incoming, outgoing], dim=1)
+
+    def message(self, x_j: torch.Tensor) -> torch.Tensor:
+        return x_j
+
+    def forward(self, nodes: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        for _ in range(self.n_steps):
+            nodes = self.gru(self.messages(nodes, edge_index), nodes)
+        return nodes
+
+
 class SessionGNN(nn.Module):
+    """SR-GNN (Wu et al. 2019) with one readout per OTTO event type (see the module)."""
+
     def __init__(
         self,
         n_items: int,
         embedding_dim: int,
         n_steps: int,
         use_event_types: bool = True,
-        aggregation: str = "add",
         dropout: float = 0.0,
+        normalise: bool = False,
+        scale: float = 16.0,
     ) -> None:
         super().__init__()
         self.n_items = n_items
         self.embedding_dim = embedding_dim
+        self.normalise = normalise
+        self.scale = scale
         self.item_embedding = nn.Embedding(n_items, embedding_dim)
         self.type_embedding = nn.Embedding(N_EVENT_TYPES, embedding_dim)
         self.use_event_types = use_event_types
-        self.gated_graph = GatedGraphConv(embedding_dim, num_layers=n_steps, aggr=aggregation)
-        self.last_projection = nn.Linear(embedding_dim, embedding_dim, bias=False)
-        self.node_projection = nn.Linear(embedding_dim, embedding_dim)
-        self.attention = nn.Linear(embedding_dim, 1, bias=False)
+        self.propagation = SessionGraphLayer(embedding_dim, n_steps)
+        self.last_projection = nn.Linear(embedding_dim, embedding_dim, bias=False)  # W1
+        self.node_projection = nn.Linear(embedding_dim, embedding_dim)  # W2 and c
+        self.attention = nn.Linear(embedding_dim, 1, bias=False)  # q
         self.readout = nn.Linear(2 * embedding_dim, N_EVENT_TYPES * embedding_dim, bias=False)
-        # Item-agnostic on purpose (event type, recency, count, similarity to the last item):
-        # item-specific inputs let it memorise the few carts and orders and overfit.
-        self.repeat = nn.Sequential(
-            nn.Linear(N_EVENT_TYPES + 3, embedding_dim), nn.Tanh(), nn.Linear(embedding_dim, 3)
-        )
         self.dropout = nn.Dropout(dropout)
-        scale = embedding_dim**-0.5
+        scale = embedding_dim**-0.5  # SR-GNN's initialisation: uniform(-1/sqrt(d), 1/sqrt(d))
         for parameter in self.parameters():
             nn.init.uniform_(parameter, -scale, scale)
 
-    def encode(self, graphs: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Session vectors ``[graphs, 3, dim]`` and repeat scores of the nodes ``[nodes, 3]``."""
-        nodes = self.item_embedding(graphs.x)
-        types = self.type_embedding(graphs.node_type)
-        if self.use_event_types:
-            nodes = nodes + types
-        nodes = self.gated_graph(self.dropout(nodes), graphs.edge_index)
-        last = nodes[graphs.last_index]
-        weights = self.attention(
-            torch.sigmoid(self.last_projection(last)[graphs.batch] + self.node_projection(nodes))
-        )
-        overall = scatter(weights * nodes, graphs.batch, dim=0, dim_size=last.size(0), reduce="sum")
-        sessions = self.readout(torch.cat([last, overall], dim=1))
-        features = [
-            functional.one_hot(graphs.node_type, N_EVENT_TYPES).float(),
-            1.0 / (1.0 + graphs.node_recency[:, None].float()),
-            torch.log1p(graphs.node_count[:, None].float()),
-            (nodes * last[graphs.batch]).sum(1, keepdim=True) / self.embedding_dim**0.5,
-        ]
-        repeat = self.repeat(torch.cat(features, dim=1))
-        sessions = sessions.view(-1, N_EVENT_TYPES, self.embedding_dim)
-        # Carts and orders are rarer: their heads learn a correction of the click head.
-        sessions = torch.cat([sessions[:, :1], sessions[:, :1] + sessions[:, 1:]], dim=1)
-        return sessions, repeat
+    def item_table(self) -> torch.Tensor:
+        """What items are scored against (and what the graph's nodes start from): the
+        embeddings, unit-length under ``normalise``."""
+        table = self.item_embedding.weight
+        return nn.functional.normalize(table, dim=1) if self.normalise else table
 
-    def forward(self, graphs: Batch, event_type: int | None = None) -> torch.Tensor:
-        """Scores of every item: ``[graphs, 3, n_items]``, or ``[graphs, n_items]`` for one type."""
-        sessions, repeat = self.encode(graphs)
-        types = range(N_EVENT_TYPES) if event_type is None else [event_type]
-        scores = sessions[:, list(types)] @ self.item_embedding.weight.T
-        index = (
-            graphs.batch[:, None].expand(-1, len(types)),
-            torch.arange(len(types), device=scores.device)[None, :].expand(graphs.x.size(0), -1),
-            graphs.x[:, None].expand(-1, len(types)),
+    def encode(self, graphs: Batch) -> torch.Tensor:
+        """Session vectors ``[graphs, 3, dim]`` (clicks, carts, orders); under ``normalise``
+        each has length ``scale``, so a dot product with ``item_table`` is scale x cosine."""
+        nodes = self.item_embedding(graphs.x)
+        if self.normalise:
+            nodes = nn.functional.normalize(nodes, dim=1)
+        if self.use_event_types:
+            nodes = nodes + self.type_embedding(graphs.node_type)
+        nodes = self.propagation(self.dropout(nodes), graphs.edge_index)
+        n_graphs = graphs.num_graphs
+        last = scatter(  # one node per graph; with baskets, the mean of the last basket's
+            nodes[graphs.last_index], graphs.batch[graphs.last_index], 0, dim_size=n_graphs,
+            reduce="mean",
+        )  # fmt: skip
+        at_position = nodes[graphs.position_index]  # one row per event of the prefix
+        position_graph = graphs.batch[graphs.position_index]
+        weights = self.attention(
+            torch.sigmoid(
+                self.last_projection(last)[position_graph] + self.node_projection(at_position)
+            )
         )
-        scores = scores.index_put(index, repeat[:, list(types)], accumulate=True)
-        return scores if event_type is None else scores[:, 0]
+        overall = scatter(
+            weights * at_position, position_graph, dim=0, dim_size=n_graphs, reduce="sum"
+        )
+        sessions = self.readout(torch.cat([last, overall], dim=1))
+        sessions = sessions.view(-1, N_EVENT_TYPES, self.embedding_dim)
+        sessions = torch.cat([sessions[:, :1], sessions[:, :1] + sessions[:, 1:]], dim=1)
+        if self.normalise:
+            sessions = self.scale * nn.functional.normalize(sessions, dim=2)
+        return sessions
+
+    def forward(self, graphs: Batch) -> torch.Tensor:
+        """Scores of every item, ``[graphs, 3, n_items]``: for tests and tiny catalogues only
+        (scoring and training never build this matrix over a real catalogue)."""
+        return self.encode(graphs) @ self.item_table().T
 
     def loss(
         self,
         graphs: Batch,
         targets: torch.Tensor,
-        n_negatives: int | None = None,
-        generator: torch.Generator | None = None,
         type_weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        negatives: "PopularityNegatives | None" = None,
+        new_items_only: bool = False,
     ) -> torch.Tensor:
         """Cross-entropy of the target items; ``targets`` rows are (graph, event type, item).
 
-        A (graph, type) with several targets (all items carted later) averages them, and each
-        (graph, type) that has targets weighs ``type_weights[type]``. Full softmax, or sampled
-        softmax with ``n_negatives`` uniform negatives shared by the batch (uniform draws need
-        no log-Q correction; a negative equal to the target is masked), which never builds the
-        ``[batch, n_items]`` matrix that OTTO's 1.8 M items would not fit.
+        A (graph, type) with several targets (every item carted later) averages them, and each
+        (graph, type) with targets weighs ``type_weights[type]``. Without ``negatives``: full
+        softmax (the log-partition once per (graph, type)). With them: sampled softmax over the
+        batch's target items plus popularity-drawn items, every logit (the positive's included)
+        minus the log of that item's sampling probability (log-Q correction), and a candidate
+        equal to the row's own target masked (accidental hit). ``new_items_only``: targets
+        among the graph's own items are dropped and those items leave every softmax (see the
+        module); 0 (with a gradient) when no target is left.
         """
+        sessions = self.encode(graphs)
+        if new_items_only:
+            seen = _graph_items(graphs, self.n_items)
+            targets = targets[~_contains(seen, targets[:, 0] * self.n_items + targets[:, 2])]
+            if targets.numel() == 0:
+                return sessions.sum() * 0.0
         graph, event_type, item = targets.unbind(1)
-        group = graph * N_EVENT_TYPES + event_type
-        if n_negatives is None:
-            log_probability = functional.log_softmax(self(graphs), dim=2)
-            target_log_probability = log_probability[graph, event_type, item]
+        table = self.item_table()
+        vectors = sessions[graph, event_type]
+        positive = (vectors * table[item]).sum(1)
+        if negatives is None:
+            groups, group_of_target = torch.unique(
+                graph * N_EVENT_TYPES + event_type, return_inverse=True
+            )
+            logits = sessions.reshape(-1, self.embedding_dim)[groups] @ table.T
+            if new_items_only:  # each group's row loses its graph's items
+                rows, columns = _group_items(groups // N_EVENT_TYPES, graphs)
+                logits = logits.index_put((rows, columns), torch.tensor(float("-inf")))
+            log_probability = positive - torch.logsumexp(logits, dim=1)[group_of_target]
         else:
-            sessions, repeat = self.encode(graphs)
-            negatives = torch.randint(
-                self.n_items, (n_negatives,), generator=generator, device=generator.device
-            ).to(item.device)
-            vectors = sessions[graph, event_type]
-            positive = (vectors * self.item_embedding(item)).sum(1) + self._repeat_of(
-                graphs, repeat, graph, event_type, item
+            candidates = torch.cat([item, negatives.draw()])
+            logits = vectors @ table[candidates].T - negatives.log_q[candidates]
+            masked = candidates[None, :] == item[:, None]
+            if new_items_only:
+                keys = graph[:, None] * self.n_items + candidates[None, :]
+                masked = masked | _contains(seen, keys)
+            logits = logits.masked_fill(masked, float("-inf"))
+            positive = positive - negatives.log_q[item]
+            log_probability = positive - torch.logsumexp(
+                torch.cat([positive[:, None], logits], dim=1), dim=1
             )
-            negative = vectors @ self.item_embedding(negatives).T + self._repeat_of(
-                graphs,
-                repeat,
-                graph[:, None].expand(-1, n_negatives),
-                event_type[:, None].expand(-1, n_negatives),
-                negatives[None, :].expand(item.size(0), -1),
-            )
-            negative = negative.masked_fill(negatives[None, :] == item[:, None], float("-inf"))
-            logits = torch.cat([positive[:, None], negative], dim=1)
-            target_log_probability = functional.log_softmax(logits, dim=1)[:, 0]
+        group = graph * N_EVENT_TYPES + event_type
         _, group_index, group_size = torch.unique(group, return_inverse=True, return_counts=True)
         type_weight = torch.as_tensor(type_weights, device=item.device)[event_type]
         weights = type_weight / group_size[group_index].float()
-        return -(weights * target_log_probability).sum() / (weights.sum() + 1e-12)
+        return -(weights * log_probability).sum() / (weights.sum() + 1e-12)
 
-    def _repeat_of(self, graphs, repeat, graph, event_type, item) -> torch.Tensor:
-        """The repeat score of (graph, type, item): the node's, or 0 when not in the session."""
-        node_keys = graphs.batch * self.n_items + graphs.x  # sorted: graphs, then items
-        keys = graph * self.n_items + item
-        position = torch.searchsorted(node_keys, keys).clamp(max=node_keys.numel() - 1)
-        found = node_keys[position] == keys
-        return torch.where(
-            found, repeat[position, event_type], torch.zeros_like(keys, dtype=repeat.dtype)
-        )
+
+def _graph_items(graphs: Batch, n_items: int) -> torch.Tensor:
+    """Sorted keys ``graph * n_items + item`` of every node (a node is one item of a graph)."""
+    return torch.sort(graphs.batch * n_items + graphs.x).values
+
+
+def _contains(sorted_keys: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Whether each of ``keys`` (any shape) is in ``sorted_keys``."""
+    if sorted_keys.numel() == 0:
+        return torch.zeros_like(keys, dtype=torch.bool)
+    at = torch.searchsorted(sorted_keys, keys).clamp_(max=sorted_keys.numel() - 1)
+    return sorted_keys[at] == keys
+
+
+def _group_items(group_graph: torch.Tensor, graphs: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row, item) for every row of ``group_graph`` (sorted graph numbers, a graph on up to
+    three rows) and every item of that row's graph."""
+    first = torch.searchsorted(group_graph, graphs.batch)
+    count = torch.searchsorted(group_graph, graphs.batch, right=True) - first
+    node = torch.repeat_interleave(torch.arange(count.numel(), device=count.device), count)
+    start = torch.repeat_interleave(torch.cumsum(count, 0) - count, count)
+    rows = first[node] + torch.arange(node.numel(), device=node.device) - start
+    return rows, graphs.x[node]
+
+
+class PopularityNegatives:
+    """``n_negatives`` items per batch drawn in proportion to their training events (+1, so no
+    item has probability 0), and ``log_q``: the log sampling probability of every item.
+
+    The batch's own targets are draws from about the same distribution (events are what
+    targets are made of), so one log-Q serves both kinds of negatives; constants cancel.
+    """
+
+    def __init__(
+        self, item_counts: np.ndarray, n_negatives: int, generator: torch.Generator, device
+    ) -> None:
+        weights = torch.as_tensor(np.asarray(item_counts, dtype=np.float64) + 1.0)
+        probability = weights / weights.sum()
+        self.cdf = torch.cumsum(probability, 0)
+        self.log_q = torch.log(probability).float().to(device)
+        self.n_negatives = n_negatives
+        self.generator = generator
+        self.device = device
+
+    def draw(self) -> torch.Tensor:
+        uniform = torch.rand(self.n_negatives, generator=self.generator, dtype=torch.float64)
+        items = torch.searchsorted(self.cdf, uniform * self.cdf[-1])
+        return items.clamp_(max=self.cdf.numel() - 1).to(self.device)
 
 
 def build_model(config: dict[str, Any]) -> SessionGNN:
@@ -152,8 +243,9 @@ def build_model(config: dict[str, Any]) -> SessionGNN:
         embedding_dim=config["embedding_dim"],
         n_steps=config["n_steps"],
         use_event_types=config["use_event_types"],
-        aggregation=config["aggregation"],
         dropout=config["dropout"],
+        normalise=bool(config.get("normalise", False)),
+        scale=float(config.get("scale", 16.0)),
     )
 
 

@@ -1,12 +1,15 @@
-"""Train the session GNN on every (prefix -> next item) pair of the training sessions.
+"""Fit SR-GNN on every (prefix -> what follows) pair of the training sessions.
 
-Validation (prefix -> next click, G1's valid split) picks the epoch: early stopping keeps the
-best state, which is what the checkpoint holds. Runs are deterministic for a seed on the CPU.
+With a validation split each epoch's candidates (``recommend``) are scored, and each head
+(clicks, carts, orders) keeps the state of its best epoch; without one (the refit on train +
+validation) ``params.epochs`` says at which epoch each head's state is kept. Deterministic for
+a seed on the CPU.
 """
 
 import copy
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,11 +17,16 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .evaluation import EVENT_TYPES, otto_scores, predictions_frame
-from .graphs import SessionEvents, prefix_events
-from .model import build_model, select_device
+from .evaluation import EVENT_TYPES, otto_scores
+from .graphs import SessionEvents
+from .model import PopularityNegatives, build_model, select_device
+from .recommend import BestHeads, load_model, popular_item_ids, scoring_params, top_new_items
+from .stream import count_pairs, future_targets, training_batches
 
 logger = logging.getLogger(__name__)
+TYPE_WEIGHTS = {"clicks": 0.1, "carts": 0.3, "orders": 0.6}  # OTTO's score
+
+__all__ = ["fit_gnn", "load_model", "rank_items", "train_session_gnn"]  # load_model: registry
 
 
 class EarlyStopping:
@@ -45,115 +53,198 @@ class EarlyStopping:
         return self.epochs_without_improvement == 0
 
 
-def _set_threads(params: dict[str, Any]) -> None:
-    if params.get("num_threads"):
-        torch.set_num_threads(int(params["num_threads"]))
-
-
 def model_config(n_items: int, params: dict[str, Any]) -> dict[str, Any]:
-    """Everything needed to rebuild the network, its inputs and its ranking from a checkpoint."""
-    keys = ("embedding_dim", "n_steps", "use_event_types", "aggregation", "dropout")
+    """Everything needed to rebuild the network and its inputs from a checkpoint."""
+    keys = ("embedding_dim", "n_steps", "use_event_types", "dropout")
     return {
         "n_items": int(n_items),
         "max_session_length": int(params["max_session_length"]),
-        "session_items_first": list(params["session_items_first"]),
+        "baskets": bool(params.get("baskets", False)),  # equal ts in a session: one basket
+        "normalise": bool(params.get("normalise", False)),  # NISER, beyond SR-GNN
+        "scale": float(params.get("scale", 16.0)),
         **{key: params[key] for key in keys},
     }
 
 
-def rank_items(
-    model, checkpoint: dict[str, Any], events: SessionEvents, k: int, batch_size: int, device
-) -> tuple[np.ndarray, np.ndarray]:
-    """``top_items`` with the input length and ranking rule the checkpoint was trained with."""
-    config = checkpoint["config"]
-    return top_items(
-        model,
-        events,
-        config["max_session_length"],
-        k,
-        batch_size,
-        device,
-        tuple(config["session_items_first"]),
+def _training_events(train_sessions, n_items: int, params) -> tuple[SessionEvents, dict, int]:
+    """The training sessions, the target window (H&M: next week) and the pairs per epoch."""
+    days = params.get("target_window_days")
+    train = SessionEvents(
+        train_sessions, "train_sessions", bool(params.get("baskets")), keep_ts=bool(days)
     )
+    if params.get("max_train_sessions"):
+        train = train.most_recent(int(params["max_train_sessions"]))
+    window = {"window_seconds": int(days * 86_400), "anchor": int(train.ts.max())} if days else {}
+    block = params.get("block_sessions", 8192)
+    n_pairs = count_pairs(train, block, **window) if days else train.n_pairs
+    if n_pairs == 0:
+        raise ValueError("train_sessions has no session with two or more events: nothing to learn")
+    if train.items.max() >= n_items:
+        raise ValueError(
+            f"train_sessions has item {train.items.max()} but item_map lists only {n_items} items"
+        )
+    return train, window, n_pairs
 
 
-SESSION_FIRST_OFFSET = 1e4  # above any model score: the session's items rank first
+def _head_epochs(params: dict[str, Any]) -> dict[str, int]:
+    epochs = params.get("epochs")
+    if not isinstance(epochs, dict) or set(epochs) != set(EVENT_TYPES):
+        raise ValueError(
+            "params model_training.epochs must map clicks, carts and orders to an epoch "
+            f"(>= 1) when fit_gnn gets no validation split; it is {epochs!r}"
+        )
+    if min(int(value) for value in epochs.values()) < 1:
+        raise ValueError(f"params model_training.epochs must be >= 1 per head; it is {epochs}")
+    return {name: int(epochs[name]) for name in EVENT_TYPES}
 
 
-@torch.no_grad()
-def top_items(
-    model,
-    events: SessionEvents,
-    max_length: int,
-    k: int,
-    batch_size: int,
-    device,
-    session_items_first: tuple[str, ...] = (),
-) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` items and scores, ``[session, event type, k]``, for every whole session.
+def fit_gnn(
+    train_sessions: pd.DataFrame,
+    item_map: pd.DataFrame,
+    params: dict[str, Any],
+    valid_sessions: pd.DataFrame | None = None,
+    valid_labels: pd.DataFrame | None = None,
+    score_fn: Callable[..., dict[str, float]] | None = None,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Fit SR-GNN; returns the checkpoint and the per-epoch history.
 
-    For the event types in ``session_items_first`` the session's own items come first (in the
-    order of that type's head, repeat score included), then new items in the order of the
-    clicks head: the next clicks are where a session's later carts and orders come from.
+    ``score_fn(candidates, valid_sessions, valid_labels)`` -> {clicks, carts, orders, score}
+    (default: OTTO's recall of the candidates). ``time_budget_seconds`` stops after the batch
+    that crosses it; ``max_train_sessions`` keeps the sessions that ended last.
     """
-    model.eval()
-    k = min(k, model.n_items)
-    items, scores = [], []
-    first = [EVENT_TYPES.index(name) for name in session_items_first]
-    for start in range(0, events.sessions.size, batch_size):
-        offsets = events.offsets[start : start + batch_size]
-        ends = offsets + events.lengths[start : start + batch_size]
-        graphs = events.graphs(offsets, ends, max_length).to(device)
-        batch_scores = model(graphs)
-        if first:
-            in_session = torch.zeros_like(batch_scores[:, 0], dtype=torch.bool)
-            in_session[graphs.batch, graphs.x] = True
-            for t in first:
-                batch_scores[:, t] = torch.where(
-                    in_session, SESSION_FIRST_OFFSET + batch_scores[:, t], batch_scores[:, 0]
-                )
-        best_scores, best_items = torch.topk(batch_scores, k)
-        items.append(best_items.cpu().numpy())
-        scores.append(best_scores.cpu().numpy())
-    if not items:
-        return np.empty((0, 3, k), dtype=np.int64), np.empty((0, 3, k), dtype=np.float32)
-    return np.concatenate(items), np.concatenate(scores)
+    if params.get("num_threads"):
+        torch.set_num_threads(int(params["num_threads"]))
+    torch.manual_seed(params["seed"])
+    rng = np.random.default_rng(params["seed"])
+    generator = torch.Generator().manual_seed(params["seed"])
+    device = select_device(params["device"])
+    started = time.perf_counter()
+    deadline = started + (params.get("time_budget_seconds") or np.inf)
+    n_items = len(item_map)
+    config = model_config(n_items, params)
+    train, window, n_training_pairs = _training_events(train_sessions, n_items, params)
+    item_counts = np.bincount(train.items, minlength=n_items).astype(np.int32)
 
+    validate = valid_sessions is not None
+    if validate:
+        _require_label_columns(valid_labels)
+        valid = SessionEvents(valid_sessions, "valid_sessions", config["baskets"])
+        score_fn = score_fn or (lambda candidates, _, labels: otto_scores(candidates, labels))
+        stoppers = {
+            name: EarlyStopping(
+                params["early_stopping"]["patience"], params["early_stopping"]["min_delta"]
+            )
+            for name in EVENT_TYPES
+        }
+        max_epochs = int(params["max_epochs"])
+    else:
+        head_epochs = _head_epochs(params)
+        max_epochs = max(head_epochs.values())
 
-def _validation_scores(model, valid: SessionEvents, labels: pd.DataFrame, params, device) -> dict:
-    items, scores = top_items(
-        model,
-        valid,
-        params["max_session_length"],
-        20,
-        params["eval_batch_size"],
-        device,
-        tuple(params["session_items_first"]),
+    sampling = params["sampled_softmax"]
+    sampled = n_items > sampling["above_n_items"]
+    negatives = (
+        PopularityNegatives(item_counts, sampling["n_negatives"], generator, device)
+        if sampled
+        else None
     )
-    return otto_scores(predictions_frame(valid.sessions, items, scores), labels)
-
-
-def _training_pairs(train: SessionEvents) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(session start, prefix end, session end) of every prefix followed by an event."""
-    n_pairs = np.maximum(train.lengths - 1, 0)
-    offsets = np.repeat(train.offsets, n_pairs)
-    ends = offsets + 1 + np.arange(offsets.size) - np.repeat(np.cumsum(n_pairs) - n_pairs, n_pairs)
-    return offsets, ends, np.repeat(train.offsets + train.lengths, n_pairs)
-
-
-def future_targets(events: SessionEvents, ends: np.ndarray, session_ends: np.ndarray) -> np.ndarray:
-    """Rows (prefix, event type, item) of what follows each prefix, as OTTO labels it.
-
-    clicks: the next click; carts and orders: every item carted or ordered later.
-    """
-    prefix, positions = prefix_events(ends, session_ends, np.iinfo(np.int64).max // 4)
-    types, items = events.types[positions], events.items[positions]
-    clicks = types == 0
-    _, first = np.unique(prefix[clicks], return_index=True)
-    rows = [np.stack([prefix[clicks][first], types[clicks][first], items[clicks][first]], 1)]
-    later = ~clicks
-    rows.append(np.unique(np.stack([prefix[later], types[later], items[later]], 1), axis=0))
-    return np.concatenate(rows)
+    scoring = {
+        **scoring_params({"top_k": 20, **params, "batch_size": params["eval_batch_size"]}),
+        "device": device,
+        "item_ids": popular_item_ids(item_counts, params.get("candidate_items")),
+    }
+    model = build_model(config).to(device)
+    optimizer = torch.optim.Adam(
+        model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
+    )
+    type_weights = tuple(float(params["type_weights"][name]) for name in EVENT_TYPES)
+    new_items_only = bool(params.get("new_item_targets", False))
+    logger.info(
+        "Training SR-GNN: %d pairs from %d sessions, %d items, %s softmax, device %s",
+        n_training_pairs, train.sessions.size, n_items,
+        f"sampled (in-batch + {negatives.n_negatives} popularity negatives, log-Q)"
+        if sampled else "full", device,
+    )  # fmt: skip
+    history, best_states, best_policy, out_of_time = [], {}, {}, False
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        epoch_started, total, n_pairs = time.perf_counter(), 0.0, 0
+        batches = training_batches(
+            train,
+            params["batch_size"],
+            params.get("block_sessions", 8192),
+            rng,
+            params.get("max_pairs_per_epoch"),
+            **window,
+        )
+        for offsets, ends, session_ends in tqdm(
+            batches, desc=f"epoch {epoch}", disable=not params["progress_bar"]
+        ):
+            graphs = train.graphs(offsets, ends, config["max_session_length"]).to(device)
+            targets = torch.from_numpy(future_targets(train, ends, session_ends)).to(device)
+            loss = model.loss(graphs, targets, type_weights, negatives, new_items_only)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * ends.size
+            n_pairs += ends.size
+            if time.perf_counter() > deadline:
+                out_of_time = True
+                break
+        seconds = time.perf_counter() - epoch_started
+        row = {"epoch": epoch, "train_loss": total / max(n_pairs, 1), "pairs": n_pairs}
+        state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
+        if validate:
+            candidates = top_new_items(
+                [model] * len(EVENT_TYPES), valid, config["max_session_length"], **scoring
+            )
+            scores = score_fn(candidates, valid_sessions, valid_labels)
+            stop = all([stoppers[name].step(epoch, scores[name]) for name in EVENT_TYPES])
+            improved = [name for name in EVENT_TYPES if stoppers[name].improved]
+            best_states.update(dict.fromkeys(improved, state))
+            # A policy-aware score_fn also says which seen-item policy each type used.
+            best_policy.update(
+                {name: scores["policy"][name] for name in improved} if "policy" in scores else {}
+            )
+            row.update(_history_columns(scores))
+        else:
+            best_states.update({n: state for n in EVENT_TYPES if head_epochs[n] == epoch})
+            stop = False
+        row.update(seconds=seconds, pairs_per_second=n_pairs / seconds)
+        history.append(row)
+        logger.info(
+            "epoch %d: loss %.4f, %d pairs/s%s", epoch, row["train_loss"],
+            row["pairs_per_second"], "".join(
+                f", {k} {v:.4f}" for k, v in row.items() if k.startswith("valid_")
+            ),
+        )  # fmt: skip
+        out_of_time = out_of_time or time.perf_counter() > deadline
+        if out_of_time:
+            logger.info("Time budget reached in epoch %d", epoch)
+        if stop:
+            logger.info("Early stopping after epoch %d: no head improved lately", epoch)
+        if stop or out_of_time:
+            break
+    if validate:
+        best_epochs = {name: stopper.best_epoch for name, stopper in stoppers.items()}
+        best_recall = {name: float(stopper.best) for name, stopper in stoppers.items()}
+        best_score = float(sum(TYPE_WEIGHTS[name] * best_recall[name] for name in EVENT_TYPES))
+    else:  # heads whose epoch the time budget cut off keep the last state
+        best_states = {name: best_states.get(name, state) for name in EVENT_TYPES}
+        best_epochs = {name: min(head_epochs[name], epoch) for name in EVENT_TYPES}
+        best_recall, best_score = None, None
+    checkpoint = {
+        "config": config,
+        "state_dicts": best_states,
+        "best_epochs": best_epochs,
+        "best_valid_recall": best_recall,
+        "best_valid_score": best_score,
+        "best_valid_policy": best_policy,
+        "n_training_pairs": n_training_pairs,
+        "training_seconds": time.perf_counter() - started,
+        "item_counts": item_counts,
+    }
+    return checkpoint, pd.DataFrame(history)
 
 
 def train_session_gnn(
@@ -163,101 +254,19 @@ def train_session_gnn(
     item_map: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Fit SR-GNN with early stopping; returns the checkpoint and the per-epoch history."""
-    _set_threads(params)
-    torch.manual_seed(params["seed"])
-    rng = np.random.default_rng(params["seed"])
-    sampler = torch.Generator().manual_seed(params["seed"])
-    device = select_device(params["device"])
-    n_items = len(item_map)
-    config = model_config(n_items, params)
-    max_length = config["max_session_length"]
+    """Kedro node: ``fit_gnn`` with early stopping on the validation split."""
+    return fit_gnn(train_sessions, item_map, params, valid_sessions, valid_labels)
 
-    train = SessionEvents(train_sessions, "train_sessions")
-    pair_offsets, pair_ends, session_ends = _training_pairs(train)
-    if pair_ends.size == 0:
-        raise ValueError("train_sessions has no session with two or more events: nothing to learn")
-    if train.items.max() >= n_items:
-        raise ValueError(
-            f"train_sessions has item {train.items.max()} but item_map lists only {n_items} items"
-        )
-    _require_label_columns(valid_labels)
-    valid = SessionEvents(valid_sessions, "valid_sessions")
 
-    n_negatives = (
-        int(params["sampled_softmax"]["n_negatives"])
-        if n_items > params["sampled_softmax"]["above_n_items"]
-        else None
-    )
-    model = build_model(config).to(device)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
-    )
-    # One stopper per head: each event type keeps the state that was best for it, and training
-    # stops once no head has improved for `patience` epochs (clicks keep learning longer than
-    # the rarer carts and orders, which overfit sooner).
-    stoppers = {
-        name: EarlyStopping(
-            params["early_stopping"]["patience"], params["early_stopping"]["min_delta"]
-        )
-        for name in EVENT_TYPES
-    }
-    batch_size, history, best_states = params["batch_size"], [], {}
-    type_weights = tuple(float(params["type_weights"][name]) for name in EVENT_TYPES)
-    logger.info(
-        "Training SR-GNN: %d pairs from %d sessions, %d items, %s softmax, device %s",
-        pair_ends.size, train.sessions.size, n_items,
-        f"sampled ({n_negatives} negatives)" if n_negatives else "full", device,
-    )  # fmt: skip
-    for epoch in range(1, params["max_epochs"] + 1):
-        model.train()
-        started, order = time.perf_counter(), rng.permutation(pair_ends.size)
-        if params.get("max_pairs_per_epoch"):
-            order = order[: params["max_pairs_per_epoch"]]
-        total = 0.0
-        batches = range(0, order.size, batch_size)
-        for start in tqdm(batches, desc=f"epoch {epoch}", disable=not params["progress_bar"]):
-            chosen = np.sort(order[start : start + batch_size])
-            graphs = train.graphs(pair_offsets[chosen], pair_ends[chosen], max_length).to(device)
-            targets = future_targets(train, pair_ends[chosen], session_ends[chosen])
-            loss = model.loss(
-                graphs, torch.from_numpy(targets).to(device), n_negatives, sampler, type_weights
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * chosen.size
-        seconds = time.perf_counter() - started
-        scores = _validation_scores(model, valid, valid_labels, params, device)
-        stop = all([stoppers[name].step(epoch, scores[name]) for name in EVENT_TYPES])
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": total / order.size,
-                **{f"valid_{name}": value for name, value in scores.items()},
-                "seconds": seconds,
-                "pairs_per_second": order.size / seconds,
-            }
-        )
-        logger.info(
-            "epoch %d: loss %.4f, validation %s", epoch, total / order.size,
-            ", ".join(f"{name} {value:.4f}" for name, value in scores.items()),
-        )  # fmt: skip
-        improved = [name for name in EVENT_TYPES if stoppers[name].improved]
-        if improved:
-            state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
-            best_states.update(dict.fromkeys(improved, state))
-        if stop:
-            logger.info("Early stopping after epoch %d: no head improved lately", epoch)
-            break
-    checkpoint = {
-        "config": config,
-        "state_dicts": best_states,
-        "best_epochs": {name: stopper.best_epoch for name, stopper in stoppers.items()},
-        "best_valid_recall": {name: stopper.best for name, stopper in stoppers.items()},
-        "n_training_pairs": int(pair_ends.size),
-    }
-    return checkpoint, pd.DataFrame(history)
+def _history_columns(scores: dict[str, Any]) -> dict[str, float]:
+    """``valid_<key>`` per score; a per-type mapping (the policy) gives ``valid_<key>_<type>``."""
+    row = {}
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            row.update({f"valid_{key}_{name}": float(v) for name, v in value.items()})
+        else:
+            row[f"valid_{key}"] = float(value)
+    return row
 
 
 def _require_label_columns(labels: pd.DataFrame, dataset: str = "valid_labels") -> None:
@@ -270,31 +279,18 @@ def _require_label_columns(labels: pd.DataFrame, dataset: str = "valid_labels") 
         )
 
 
-class BestHeads:
-    """Scores each event type with the network state that was best for it on validation."""
-
-    def __init__(self, models: dict[str, Any]) -> None:
-        self.models = models
-        self.n_items = next(iter(models.values())).n_items
-
-    def eval(self) -> "BestHeads":
-        for model in self.models.values():
-            model.eval()
-        return self
-
-    def __call__(self, graphs) -> torch.Tensor:
-        scores = [self.models[name](graphs, event_type=t) for t, name in enumerate(EVENT_TYPES)]
-        return torch.stack(scores, dim=1)
-
-
-def load_model(checkpoint: dict[str, Any], device="cpu") -> BestHeads:
-    """The trained networks of a checkpoint (one state per head), in eval mode on ``device``."""
-    models, by_state = {}, {}
-    for name in EVENT_TYPES:
-        state = checkpoint["state_dicts"][name]
-        if id(state) not in by_state:
-            model = build_model(checkpoint["config"])
-            model.load_state_dict(state)
-            by_state[id(state)] = model.to(device)
-        models[name] = by_state[id(state)]
-    return BestHeads(models).eval()
+def rank_items(
+    model: BestHeads, checkpoint: dict[str, Any], events: SessionEvents, k: int, batch_size, device
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates as ``[session, event type, k]`` arrays (item -1 / score -inf where a session
+    has fewer than k new items): the registry's pyfunc reads this shape."""
+    candidates = top_new_items(
+        model.heads, events, checkpoint["config"]["max_session_length"], k, batch_size,
+        16384, device,
+    )  # fmt: skip
+    shape = (events.sessions.size, len(EVENT_TYPES), k)
+    items, scores = np.full(shape, -1, np.int64), np.full(shape, -np.inf, np.float32)
+    row = np.searchsorted(events.sessions, candidates["session"].to_numpy())
+    index = (row, candidates["event_type"].cat.codes.to_numpy(), candidates["rank"].to_numpy() - 1)
+    items[index], scores[index] = candidates["item"], candidates["score"]
+    return items, scores

@@ -16,6 +16,59 @@ EVENT_TYPES = ["clicks", "carts", "orders"]
 SESSION_TYPE = re.compile(r"^(\d+)_(clicks|carts|orders)$")
 
 
+def gate_submission(
+    selection_report: dict,
+    params: dict,
+    **predictions: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict]:
+    """(the predictions to submit, the decision): the candidate model only if its validation
+    score beats the strongest baseline's by ``min_uplift_over_best_baseline``; else that
+    baseline, so a weaker candidate is never what gets submitted."""
+    candidate, strongest = params["model"], selection_report["strongest_baseline"]
+    scores = selection_report["valid_scores"]
+    if candidate not in scores or candidate not in predictions:
+        raise ValueError(
+            f"params submission.model is {candidate!r}: expected one of {sorted(predictions)}"
+        )
+    uplift = scores[candidate] - scores[strongest]
+    passed = bool(uplift >= float(params["min_uplift_over_best_baseline"]))
+    submitted = candidate if passed else strongest
+    decision = {
+        "candidate": candidate,
+        "strongest_baseline": strongest,
+        "valid_score_candidate": scores[candidate],
+        "valid_score_strongest_baseline": scores[strongest],
+        "uplift": uplift,
+        "min_uplift_over_best_baseline": float(params["min_uplift_over_best_baseline"]),
+        "passed": passed,
+        "submitted_model": submitted,
+    }
+    log = logger.info if passed else logger.warning
+    log(
+        "submission gate %s: %s %.4f vs %s %.4f on validation; submitting %s",
+        "passed" if passed else "FAILED",
+        candidate,
+        scores[candidate],
+        strongest,
+        scores[strongest],
+        submitted,
+    )
+    return predictions[submitted], decision
+
+
+def submit(
+    selection_report: dict,
+    params: dict,
+    popular_items: pd.DataFrame,
+    item_map: pd.DataFrame,
+    session_map: pd.DataFrame,
+    **predictions: pd.DataFrame,
+) -> tuple[pd.DataFrame, dict]:
+    """(the unchecked submission, the gate's decision) from the model the gate lets through."""
+    chosen, decision = gate_submission(selection_report, params, **predictions)
+    return build_submission(chosen, popular_items, item_map, session_map), decision
+
+
 def build_submission(
     predictions: pd.DataFrame,
     popular_items: pd.DataFrame,
@@ -30,16 +83,18 @@ def build_submission(
     test_map = session_map[session_map["source"] == "test"]
     sessions = pd.DataFrame({"session": test_map["session"].to_numpy()})
     grid = sessions.merge(pd.DataFrame({"event_type": EVENT_TYPES}), how="cross")
-    covered = grid.merge(
-        predictions[["session", "event_type"]].drop_duplicates(), how="left", indicator=True
-    )
+    present = predictions[["session", "event_type"]].drop_duplicates()
+    present = present.astype({"session": "int64", "event_type": str})
+    covered = grid.merge(present, how="left", indicator=True)
     missing = covered[covered["_merge"] == "left_only"][["session", "event_type"]]
     if len(missing):
         logger.warning(
             "%d session/type pairs had no prediction: filled with popular items", len(missing)
         )
-    fill = missing.merge(popular_items[["event_type", "item", "rank"]], on="event_type")
+    popular = popular_items[["event_type", "item", "rank"]].astype({"event_type": str})
+    fill = missing.merge(popular, on="event_type")
     chosen = pd.concat([predictions[["session", "event_type", "item", "rank"]], fill])
+    chosen["event_type"] = chosen["event_type"].astype(str)
     chosen = chosen.sort_values(["session", "event_type", "rank"]).drop_duplicates(
         ["session", "event_type", "item"]
     )

@@ -1,21 +1,28 @@
-"""The Kaggle file from the blend (GNN + co-visitation), checked before it is written."""
+"""The Kaggle file from the model the gate lets through, checked before it is written."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import build_submission, check_submission
+from .nodes import check_submission, submit
 
-# The model whose test predictions are submitted (the blend scores best on validation).
-SUBMITTED_MODEL = "blend"
+# The candidate (params submission.model) and the baselines it may fall back to.
+MODELS = ("popularity", "covisitation", "transitions", "sknn", "gnn", "blend")
 
 
-def create_pipeline(model: str = SUBMITTED_MODEL, **kwargs) -> Pipeline:
+def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=build_submission,
-                inputs=[f"{model}_predictions", "popular_items", "item_map", "session_map"],
-                outputs="submission_unchecked",
-                name="build_submission",
+                func=submit,
+                inputs={
+                    "selection_report": "model_selection_report",
+                    "params": "params:submission",
+                    "popular_items": "refit_popular_items",
+                    "item_map": "item_map",
+                    "session_map": "session_map",
+                    **{model: f"{model}_predictions" for model in models},
+                },
+                outputs=["submission_unchecked", "submission_decision"],
+                name="gate_and_build_submission",
             ),
             Node(
                 func=check_submission,

@@ -1,0 +1,1 @@
+"""What every model is chosen by: the seen-item policy, tuning on validation, intervals."""

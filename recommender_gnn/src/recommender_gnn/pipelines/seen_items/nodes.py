@@ -1,0 +1,56 @@
+"""Choose each model's seen-item policy on validation, apply it to validation and test.
+
+The policy (``model_selection.policy``) decides per event type how far up the session's own
+items go; it is chosen on the validation split only and applied unchanged to the test week.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from recommender_gnn.model_selection.policy import (
+    apply_seen_policy,
+    choose_seen_policy,
+    policy_score,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def choose_policy(
+    valid_candidates: pd.DataFrame,
+    valid_sessions: pd.DataFrame,
+    valid_labels: pd.DataFrame,
+    popular_items: pd.DataFrame,
+    selection: dict[str, Any],
+    model: str,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """({event type: weight, validation figures}, the weight x event type recall table)."""
+    weights, table = choose_seen_policy(
+        valid_candidates, valid_sessions, valid_labels, popular_items, selection["seen_items"]
+    )
+    scores = policy_score(table, weights)
+    logger.info("%s: seen-item weights %s, validation score %.4f", model, weights, scores["score"])
+    # JSON has no infinity: "first" stands for it.
+    readable = {t: "first" if w == float("inf") else w for t, w in weights.items()}
+    return {"model": model, "weights": readable, "valid": scores}, table
+
+
+def apply_policy(
+    candidates: pd.DataFrame,
+    sessions: pd.DataFrame,
+    popular_items: pd.DataFrame,
+    policy: dict[str, Any],
+    selection: dict[str, Any],
+) -> pd.DataFrame:
+    """The model's predictions: candidates merged with the session's items, then filled."""
+    weights = {t: float("inf") if w == "first" else float(w) for t, w in policy["weights"].items()}
+    return apply_seen_policy(candidates, sessions, popular_items, weights, selection["seen_items"])
+
+
+def policy_weights(policy: dict[str, Any]) -> dict[str, float]:
+    """{event type: weight} from a saved policy ("first" is infinity in JSON)."""
+    return {t: float("inf") if w == "first" else float(w) for t, w in policy["weights"].items()}

@@ -1,0 +1,55 @@
+"""One policy per model: chosen on validation, applied to the validation and test candidates."""
+
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import apply_policy, choose_policy
+
+# Every model whose `<model>_valid_candidates` and `<model>_test_candidates` exist.
+MODELS = ("popularity", "covisitation", "transitions", "sknn", "gnn", "blend")
+
+
+def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
+    nodes = []
+    for model in models:
+        chooser = update_wrapper(partial(choose_policy, model=model), choose_policy)
+        nodes += [
+            Node(
+                func=chooser,
+                inputs=[
+                    f"{model}_valid_candidates",
+                    "valid_sessions",
+                    "valid_labels",
+                    "train_popular_items",
+                    "params:model_selection",
+                ],
+                outputs=[f"{model}_seen_policy", f"{model}_seen_policy_search"],
+                name=f"choose_{model}_seen_policy",
+            ),
+            Node(
+                func=apply_policy,
+                inputs=[
+                    f"{model}_valid_candidates",
+                    "valid_sessions",
+                    "train_popular_items",
+                    f"{model}_seen_policy",
+                    "params:model_selection",
+                ],
+                outputs=f"{model}_valid_predictions",
+                name=f"{model}_valid_predictions",
+            ),
+            Node(
+                func=apply_policy,
+                inputs=[
+                    f"{model}_test_candidates",
+                    "test_sessions",
+                    "refit_popular_items",
+                    f"{model}_seen_policy",
+                    "params:model_selection",
+                ],
+                outputs=f"{model}_predictions",
+                name=f"{model}_test_predictions",
+            ),
+        ]
+    return Pipeline(nodes)
