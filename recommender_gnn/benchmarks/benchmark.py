@@ -31,8 +31,9 @@ SETTINGS = {
     "default": [],
     # Most new-item draws from the session's bundles (order-free), few along directed successors.
     "cooccurrence": [
-        "data_generation.otto.sequential_share=0.15",
+        "data_generation.otto.sequential_share=0.1",
         "data_generation.otto.cooccurrence_share=0.7",
+        "data_generation.otto.jump_share=0.2",
     ],
     "no_revisits": ["data_generation.otto.revisit_share=0.0"],
 }

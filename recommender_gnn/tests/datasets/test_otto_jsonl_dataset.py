@@ -3,6 +3,7 @@
 import json
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.io.core import DatasetError
@@ -16,7 +17,7 @@ EVENTS = pd.DataFrame(
         "ts": [1_659_304_800, 1_659_304_830, 1_659_304_831, 1_659_305_000],
         "type": [0, 0, 1, 2],
     }
-).astype({"session": "int64", "aid": "int64", "ts": "int64", "type": "int8"})
+).astype({"session": "int32", "aid": "int32", "ts": "int32", "type": "int8"})
 
 
 def write_lines(path, *lines):
@@ -153,3 +154,15 @@ def test_pyarrow_and_line_by_line_engines_read_the_same_table(tmp_path, caplog):
     slow = OttoJsonlDataset(filepath=str(path), engine="python").load()
     pd.testing.assert_frame_equal(fast, slow)
     assert fast["ts"].tolist() == [2, 1, 3]  # file order kept, ms -> s
+
+
+@pytest.mark.parametrize("engine", ["pyarrow", "python"])
+def test_ids_are_int32_when_they_fit_and_int64_when_one_does_not(tmp_path, engine):
+    big = EVENTS.astype({"session": "int64", "aid": "int64", "ts": "int64"})
+    big.loc[3, "session"] = 2**40  # the last session's id needs 64 bits
+    path = tmp_path / "train.jsonl"
+    OttoJsonlDataset(filepath=str(path)).save(big)
+    loaded = OttoJsonlDataset(filepath=str(path), engine=engine, chunk_lines=1).load()
+    assert loaded["session"].dtype == np.int64 and loaded["session"].iloc[3] == 2**40
+    assert loaded["aid"].dtype == np.int32 and loaded["ts"].dtype == np.int32
+    pd.testing.assert_frame_equal(loaded, big.astype({"aid": "int32", "ts": "int32"}))

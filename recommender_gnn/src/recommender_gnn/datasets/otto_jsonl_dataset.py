@@ -14,8 +14,9 @@ generator can reach OTTO's size without holding it in memory.
 
 Layouts (the official ones):
 - ``kind: sessions``: ``{"session": int, "events": [{"aid": int, "ts": int ms, "type":
-  "clicks"|"carts"|"orders"}]}`` <-> columns ``session, aid, ts`` (int64, **seconds**, as
-  OTTO's parquet variant) and ``type`` (int8: 0 clicks, 1 carts, 2 orders).
+  "clicks"|"carts"|"orders"}]}`` <-> columns ``session, aid, ts`` (**seconds**, as OTTO's
+  parquet variant; int32 when every value of the file fits, else int64) and ``type`` (int8:
+  0 clicks, 1 carts, 2 orders).
 - ``kind: labels``: ``{"session": int, "labels": {"clicks": aid, "carts": [aid..],
   "orders": [aid..]}}`` <-> columns ``session, event_type`` (str), ``aid``.
 
@@ -118,6 +119,8 @@ class OttoJsonlDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     chunks.append(_to_frame(columns, self._columns()))
                     columns = _new_columns(self._columns())
         chunks.append(_to_frame(columns, self._columns()))
+        if self._kind == "sessions":
+            chunks = [_narrowed(chunk) for chunk in chunks]
         if counts["empty"]:
             logger.warning(
                 "%s: %d of %d sessions have no events and were skipped",
@@ -125,6 +128,8 @@ class OttoJsonlDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 counts["empty"],
                 counts["lines"],
             )
+        if self._kind == "sessions":
+            return _concatenated(chunks)
         return pd.concat(chunks, ignore_index=True)
 
     def _load_with_pyarrow(self) -> pd.DataFrame | None:
@@ -153,13 +158,17 @@ class OttoJsonlDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     n_sessions += len(lengths)
                     n_empty += int((lengths == 0).sum())
                     frames.append(
-                        pd.DataFrame(
-                            {
-                                "session": np.repeat(batch.column("session").to_numpy(), lengths),
-                                "aid": aid.to_numpy(),
-                                "ts": ts.to_numpy() // 1000,
-                                "type": codes.to_numpy().astype(np.int8),
-                            }
+                        _narrowed(
+                            pd.DataFrame(
+                                {
+                                    "session": np.repeat(
+                                        batch.column("session").to_numpy(), lengths
+                                    ),
+                                    "aid": aid.to_numpy(),
+                                    "ts": ts.to_numpy() // 1000,
+                                    "type": codes.to_numpy().astype(np.int8),
+                                }
+                            )
                         )
                     )
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
@@ -176,7 +185,7 @@ class OttoJsonlDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
         if not frames:
             return _empty(SESSION_COLUMNS)
-        return pd.concat(frames, ignore_index=True).astype(SESSION_COLUMNS)
+        return _concatenated(frames)
 
     def _record(self, line: str, line_number: int, key: str) -> tuple[dict, Any]:
         try:
@@ -268,6 +277,37 @@ def _to_frame(columns: dict[str, list], dtypes: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         {name: np.asarray(values, dtype=dtypes[name]) for name, values in columns.items()}
     )
+
+
+INT32 = np.iinfo(np.int32)
+
+
+def _narrowed(events: pd.DataFrame) -> pd.DataFrame:
+    """session, aid and ts as int32 where this part's values fit (OTTO's all do): 13 bytes
+    per event instead of 25, which is what lets 216 M events load in a few GB."""
+    narrow = {
+        name: np.int32
+        for name in ("session", "aid", "ts")
+        if len(events) == 0 or (INT32.min <= events[name].min() and events[name].max() <= INT32.max)
+    }
+    return events.astype(narrow, copy=False) if narrow else events
+
+
+def _concatenated(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts as one table, each column int32 only if every part's is (else int64), built
+    with one copy per column."""
+    columns = {}
+    for name in ("session", "aid", "ts", "type"):
+        dtypes = {part[name].dtype for part in parts}
+        dtype = (
+            np.int8
+            if name == "type"
+            else (np.int32 if dtypes == {np.dtype(np.int32)} else np.int64)
+        )
+        columns[name] = np.concatenate([part[name].to_numpy() for part in parts], dtype=dtype)
+        for part in parts:
+            part.drop(columns=name, inplace=True)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _empty(dtypes: dict[str, str]) -> pd.DataFrame:

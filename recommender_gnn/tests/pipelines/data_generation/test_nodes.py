@@ -186,3 +186,11 @@ def test_the_cart_and_order_oracle_is_calibrated_too(event_type, overrides):
     standard_error = np.sqrt((expected * (1 - expected)).sum())
     assert hits.sum() > 100
     assert abs(hits.sum() - expected.sum()) < 3 * standard_error
+
+
+def test_sessions_that_could_exhaust_the_catalogue_are_refused_or_capped():
+    with pytest.raises(ValueError, match=r"data_generation\.max_clicks \(60\) must be at most"):
+        next(generate_otto_sessions(otto_params(n_items=100), seed=0))
+    hm = {**PARAMETERS["hm"], "scale": 0.01}  # 15 articles, up to 80 purchases asked for
+    transactions = generate_hm_transactions(hm, seed=0)
+    assert transactions.groupby("customer_id").size().max() <= 15 // 4

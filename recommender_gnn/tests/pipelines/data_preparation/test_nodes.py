@@ -11,6 +11,7 @@ from recommender_gnn.pipelines.data_preparation.hm_adapter import transactions_t
 from recommender_gnn.pipelines.data_preparation.nodes import (
     build_interactions,
     clean_events,
+    refit_sessions,
     split_validation,
 )
 from recommender_gnn.pipelines.data_preparation.splits import truncate_sessions
@@ -135,6 +136,12 @@ def test_validation_is_the_last_days_truncated_and_one_event_sessions_are_left_o
     pd.testing.assert_frame_equal(again[1], valid)
     with pytest.raises(ValueError, match=r"data_preparation\.valid_days=40 leaves no training"):
         split_validation(interactions, session_map, {"valid_days": 40}, 1)
+    # The training file's sessions are the first rows; test sessions after them are not read.
+    with_test = session_map.assign(source=["train"] * 40 + ["test"])
+    refit = refit_sessions(interactions, with_test)
+    assert set(refit["session"]) == set(range(40)) and len(refit) == 120
+    with pytest.raises(ValueError, match="interactions: expected the training file's sessions"):
+        refit_sessions(interactions.iloc[::-1], with_test)
 
 
 HM = pd.DataFrame(

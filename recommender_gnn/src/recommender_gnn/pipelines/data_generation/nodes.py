@@ -51,6 +51,14 @@ def _check(params: dict[str, Any]) -> None:
             "data_generation.sequential_share + cooccurrence_share + jump_share must be 1 "
             f"(each >= 0), got {shares}"
         )
+    n_items = _sizes(params)[1]
+    if int(params["max_clicks"]) > n_items // 4:
+        # New items are drawn from those the session has not had yet: a session must not be
+        # able to exhaust the catalogue.
+        raise ValueError(
+            f"data_generation.max_clicks ({params['max_clicks']}) must be at most a quarter of "
+            f"the items ({n_items} at this scale): raise n_items or lower max_clicks"
+        )
 
 
 def _sizes(params: dict[str, Any]) -> tuple[int, int]:
@@ -195,7 +203,8 @@ def generate_hm_transactions(params: dict[str, Any], seed: int) -> pd.DataFrame:
     starts = rng.integers(0, n_days, n_customers)
     extra = float(params["mean_purchases"]) - 1
     lengths = 1 + rng.negative_binomial(1.0, 1.0 / (1.0 + extra), n_customers)
-    lengths = np.minimum(lengths, int(params["max_purchases"]))
+    # At most a quarter of the articles: new articles are drawn from those not bought yet.
+    lengths = np.minimum(lengths, min(int(params["max_purchases"]), max(1, n_articles // 4)))
     clicks = simulate_clicks(rng, shop, starts // 7, lengths)
     rows, positions = np.nonzero(clicks >= 0)
     gaps = rng.exponential(float(params["mean_gap_days"]), len(rows)).astype(np.int64)

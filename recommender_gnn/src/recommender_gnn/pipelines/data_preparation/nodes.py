@@ -54,7 +54,22 @@ def clean_events(events: pd.DataFrame, dataset: str) -> pd.DataFrame:
     one_event = int((events["session"].value_counts() == 1).sum())
     if one_event:
         logger.info("%s: %d one-event sessions (no transition to learn from)", dataset, one_event)
+    if (np.diff(events["session"].to_numpy()) >= 0).all() and not backwards.any():
+        return events.reset_index(drop=True)  # already in order: no 216 M-row copy
     return events.sort_values(["session", "ts"], kind="stable").reset_index(drop=True)
+
+
+class _Lookup:
+    """Original ids -> contiguous int32 ids by binary search: at OTTO's size (216 M events) a
+    pandas index lookup holds a hash table and int64 copies several GB larger."""
+
+    def __init__(self, originals: np.ndarray) -> None:
+        self.order = np.argsort(originals, kind="stable")
+        self.sorted = np.asarray(originals)[self.order]
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        position = np.searchsorted(self.sorted, values)
+        return self.order[position].astype(np.int32)
 
 
 def build_interactions(
@@ -87,7 +102,7 @@ def build_interactions(
     aids = np.concatenate([train_aids, test_only, label_only])
     item_map = pd.DataFrame(
         {
-            "item": np.arange(len(aids), dtype=np.int64),
+            "item": np.arange(len(aids), dtype=np.int32),
             "aid": aids.astype(np.int64),
             "seen_in_train": np.arange(len(aids)) < len(train_aids),
         }
@@ -98,26 +113,37 @@ def build_interactions(
     n_train = train_events["session"].nunique()
     session_map = pd.DataFrame(
         {
-            "session": np.arange(len(original), dtype=np.int64),
+            "session": np.arange(len(original), dtype=np.int32),
             "original_session": original.astype(np.int64),
             "source": np.where(np.arange(len(original)) < n_train, "train", "test"),
         }
     )
-    item_of = pd.Series(item_map["item"].to_numpy(), index=item_map["aid"].to_numpy())
-    session_of = pd.Series(session_map["session"].to_numpy(), index=original)
+    item_of = _Lookup(aids)
+    session_of = _Lookup(original)
 
     def canonical(events: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "session": session_of.reindex(events["session"]).to_numpy(),
-                "item": item_of.reindex(events["aid"]).to_numpy(),
-                "ts": events["ts"].to_numpy(dtype=np.int64),
+                "session": session_of(events["session"].to_numpy()),
+                "item": item_of(events["aid"].to_numpy()),
+                "ts": events["ts"].to_numpy(),
                 "type": events["type"].to_numpy(dtype=np.int8),
             }
         )
 
     test_sessions = canonical(test_events)
-    interactions = pd.concat([canonical(train_events), test_sessions], ignore_index=True)
+    train_canonical = canonical(train_events)
+    interactions = pd.DataFrame(
+        {
+            name: np.concatenate(
+                [train_canonical[name].to_numpy(), test_sessions[name].to_numpy()],
+                dtype=np.result_type(train_canonical[name], test_sessions[name]),
+            )
+            for name in SESSION_COLUMNS
+        },
+        copy=False,
+    )
+    del train_canonical
     unknown_sessions = ~test_labels["session"].isin(test_events["session"].unique())
     if unknown_sessions.any():
         raise ValueError(
@@ -126,9 +152,9 @@ def build_interactions(
         )
     labels = pd.DataFrame(
         {
-            "session": session_of.reindex(test_labels["session"]).to_numpy(dtype=np.int64),
+            "session": session_of(test_labels["session"].to_numpy()),
             "event_type": test_labels["event_type"].astype(str).to_numpy(),
-            "item": item_of.reindex(test_labels["aid"]).to_numpy(dtype=np.int64),
+            "item": item_of(test_labels["aid"].to_numpy()),
         }
     )
     return interactions, item_map, session_map, test_sessions, labels
@@ -137,8 +163,21 @@ def build_interactions(
 def refit_sessions(interactions: pd.DataFrame, session_map: pd.DataFrame) -> pd.DataFrame:
     """Every event of the training file (training + validation weeks): what the final models
     are refit on before they predict the test week, so none is a week stale."""
-    train_ids = session_map.loc[session_map["source"] == "train", "session"]
-    return interactions[interactions["session"].isin(train_ids)].reset_index(drop=True)
+    return _training_file(interactions, session_map).reset_index(drop=True)
+
+
+def _training_file(interactions: pd.DataFrame, session_map: pd.DataFrame) -> pd.DataFrame:
+    """The events of train.jsonl's sessions: build_interactions numbers them first and writes
+    them first, so they are the rows before the first test session (a slice, not a copy)."""
+    n_train = int((session_map["source"] == "train").sum())
+    session = interactions["session"].to_numpy()
+    end = int(np.searchsorted(session, n_train)) if session.size else 0
+    if (session[:end] >= n_train).any() or (session[end:] < n_train).any():
+        raise ValueError(
+            "interactions: expected the training file's sessions (ids below "
+            f"{n_train}) first, in order, as build_interactions writes them"
+        )
+    return interactions.iloc[:end]
 
 
 def split_validation(
@@ -147,17 +186,21 @@ def split_validation(
     """(train_sessions, valid_sessions, valid_labels): the last ``valid_days`` of the training
     file become a validation split built like OTTO's test (truncated sessions + labels)."""
     valid_days = params["valid_days"]
-    train_ids = session_map.loc[session_map["source"] == "train", "session"]
-    events = interactions[interactions["session"].isin(train_ids)]
-    cutoff = int(events["ts"].max() - valid_days * DAY)
-    start = events.groupby("session")["ts"].transform("min")
+    events = _training_file(interactions, session_map)
+    session, ts = events["session"].to_numpy(), events["ts"].to_numpy()
+    cutoff = int(ts.max() - valid_days * DAY)
+    # Events are sorted by session then time (clean_events), so a session starts at its
+    # first row: run lengths instead of a groupby over every event.
+    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+    start = np.repeat(ts[starts], np.diff(np.append(starts, session.size)))
     if start.min() >= cutoff:
         raise ValueError(
             f"data_preparation.valid_days={valid_days} leaves no training sessions: the "
-            f"training file spans {(events['ts'].max() - events['ts'].min()) / DAY:.1f} days"
+            f"training file spans {(ts.max() - ts.min()) / DAY:.1f} days"
         )
-    train = events[(start < cutoff) & (events["ts"] < cutoff)]
+    train = events[(start < cutoff) & (ts < cutoff)]
     valid = events[start >= cutoff]
+    del start
     sizes = valid.groupby("session")["session"].transform("size")
     short = valid.loc[sizes < 2, "session"].nunique()
     if short:
@@ -169,7 +212,7 @@ def split_validation(
     prefix, labels = truncate_sessions(valid[sizes >= 2], np.random.default_rng(seed))
     logger.info(
         "split: %d training sessions, %d validation sessions (last %s days)",
-        train["session"].nunique(),
+        int(np.count_nonzero(np.diff(train["session"].to_numpy()))) + 1 if len(train) else 0,
         prefix["session"].nunique(),
         valid_days,
     )
