@@ -12,6 +12,10 @@ own high-water mark, unlike ``ru_maxrss`` of a child, which on Linux can carry t
   popularity negatives with log-Q correction on the canonical tables in ``DIR``
   (``data/02_intermediate`` of a run, e.g. generator ``scale`` 25: about 50 k items), the same
   pairs and epochs for both; Recall@20 per type of the new-item candidates on validation.
+- ``python benchmarks/gnn_throughput.py --compare-heads DIR``: per-type heads (a carts and an
+  orders session vector, trained on later carts and orders) against the same network's clicks
+  vector for every type, and against the default (one vector, trained on next clicks), on the
+  validation split in ``DIR``, each scored under its best seen-item policy as in tuning.
 """
 
 import argparse
@@ -88,6 +92,7 @@ def measure_training(data_dir: str, max_valid_sessions: int = 2000, **overrides)
         "pairs_trained": int(pairs),
         "pairs_per_second": pairs / seconds,
         "seconds_per_epoch": checkpoint["n_training_pairs"] * seconds / pairs,
+        "validation_seconds_per_epoch": history["validation_seconds"].mean(),
         **{f"recall_{k}": v for k, v in checkpoint["best_valid_recall"].items()},
         "score": checkpoint["best_valid_score"],
         "peak_mb": _peak_mb(),
@@ -137,6 +142,48 @@ def compare_softmax(
     ]  # fmt: skip
 
 
+def compare_heads(data_dir: str, valid_sessions: int) -> list:
+    """Validation recall (under the seen-item policy) of per-type heads, of the same network's
+    clicks vector for every type, and of the default single vector (the module docstring)."""
+    sys.path.insert(0, str(BLUEPRINT / "src"))
+    from recommender_gnn.model_selection.policy import policy_scores
+    from recommender_gnn.pipelines.baselines.popularity import fit_popularity
+    from recommender_gnn.pipelines.model_training.nodes import fit_gnn
+    from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
+
+    train, valid, labels, item_map = _read_split(data_dir, valid_sessions)
+    popular = fit_popularity(train, _params("baselines")["popularity"])
+    seen_items = _params("model_selection")["seen_items"]
+
+    def score(candidates, sessions, labels_):
+        return policy_scores(candidates, sessions, labels_, popular, seen_items)
+
+    def trained(**overrides) -> pd.DataFrame:
+        params = {**_params("model_training"), "seed": 42, "progress_bar": False, **overrides}
+        checkpoint, _ = fit_gnn(train, item_map, params, valid, labels, score)
+        return recommend_gnn(valid, checkpoint, {"device": "cpu"})
+
+    every_type = {"clicks": 1.0, "carts": 1.0, "orders": 1.0}
+    heads = trained(per_type_heads=True, type_weights=every_type)
+    clicks = heads[heads["event_type"] == "clicks"]
+    types = ["clicks", "carts", "orders"]
+    clicks_for_all = pd.concat(
+        [clicks.assign(event_type=pd.Categorical([name] * len(clicks), categories=types))
+         for name in types],
+        ignore_index=True,
+    ).sort_values(["session", "event_type", "rank"], kind="stable")  # fmt: skip
+    variants = {
+        "per-type heads (trained on clicks, carts, orders)": heads,
+        "the same network's clicks vector for every type": clicks_for_all,
+        "default: one vector, trained on next clicks": trained(),
+    }
+    rows = []
+    for name, candidates in variants.items():
+        result = score(candidates, valid, labels)
+        rows.append({"variant": name, **{k: v for k, v in result.items() if k != "policy"}})
+    return rows
+
+
 def otto_projection(measured: dict, gpu_speedup: float) -> dict:
     """Full-OTTO epoch time from a measured throughput (see the module docstring)."""
     pairs = OTTO_EVENTS - OTTO_SESSIONS
@@ -157,12 +204,15 @@ def main() -> None:
     parser.add_argument("--max-pairs", type=int, default=200_000, help="pairs per epoch timed")
     parser.add_argument("--gpu-speedup", type=float, default=20.0)
     parser.add_argument("--compare-softmax", metavar="DIR", help="canonical tables to compare on")
+    parser.add_argument("--compare-heads", metavar="DIR", help="canonical tables to compare on")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--valid-sessions", type=int, default=5000)
     parser.add_argument("--n-negatives", type=int, default=_params("model_training")[
         "sampled_softmax"]["n_negatives"])  # fmt: skip
     args = parser.parse_args()
-    if args.compare_softmax:
+    if args.compare_heads:
+        rows = compare_heads(args.compare_heads, args.valid_sessions)
+    elif args.compare_softmax:
         rows = compare_softmax(
             args.compare_softmax, args.epochs, args.max_pairs, args.n_negatives, args.valid_sessions
         )
@@ -171,7 +221,7 @@ def main() -> None:
         rows = [measure_generated(1.0), one_percent]
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(pd.DataFrame(rows).round(4).to_string(index=False))
-    if not args.compare_softmax:
+    if not (args.compare_softmax or args.compare_heads):
         largest = {**rows[-1], "embedding_dim": _params("model_training")["embedding_dim"]}
         for key, value in otto_projection(largest, args.gpu_speedup).items():
             print(f"{key}: {value:,.2f}" if isinstance(value, float) else f"{key}: {value:,}")

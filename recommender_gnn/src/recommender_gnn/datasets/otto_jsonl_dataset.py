@@ -306,7 +306,7 @@ def _concatenated(parts: list[pd.DataFrame]) -> pd.DataFrame:
         )
         columns[name] = np.concatenate([part[name].to_numpy() for part in parts], dtype=dtype)
         for part in parts:
-            part.drop(columns=name, inplace=True)
+            del part[name]  # frees the part's copy of this column before the next one
     return pd.DataFrame(columns, copy=False)
 
 

@@ -22,7 +22,6 @@ from recommender_gnn.checks import require_columns
 from recommender_gnn.model_selection.metrics import (
     EVENT_TYPES,
     TYPE_WEIGHTS,
-    session_scores,
 )
 
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
@@ -64,69 +63,116 @@ def session_history(sessions: pd.DataFrame, params: dict[str, Any]) -> pd.DataFr
     return history[["session", "item", "history_rank"]].reset_index(drop=True)
 
 
+KEY = np.int64(2**31)  # session * KEY + item: one int64 key per (session, item)
+
+
+def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``np.isin`` by pandas' hash table: several times faster on int64 keys."""
+    return pd.Series(values, copy=False).isin(allowed).to_numpy()
+
+
+def _positions(session: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of equal (sorted) sessions."""
+    if session.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+    return np.arange(session.size) - np.repeat(starts, np.diff(np.append(starts, session.size)))
+
+
 def _merged(
-    new: pd.DataFrame, history: pd.DataFrame, weight: float, offset: float, top_k: int
-) -> pd.DataFrame:
-    """One event type: (session, item, merged score) of the best ``top_k`` per session."""
-    parts = [
-        pd.DataFrame(
-            {
-                "session": new["session"].to_numpy(),
-                "item": new["item"].to_numpy(),
-                "merged": 1.0 / (offset + new["rank"].to_numpy(dtype=float)),
-            }
-        )
-    ]
+    new: tuple[np.ndarray, ...],
+    history: tuple[np.ndarray, ...],
+    weight: float,
+    offset: float,
+    top_k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One event type: (session, item, merged score) of the best ``top_k`` per session, sorted
+    by session then score (ties: the smaller item id)."""
+    session, item, rank = new
+    merged = 1.0 / (offset + rank.astype(float))
     if weight > 0:
-        rank = history["history_rank"].to_numpy(dtype=float)
-        merged = 2.0 + 1.0 / rank if np.isinf(weight) else weight / (offset + rank)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "session": history["session"].to_numpy(),
-                    "item": history["item"].to_numpy(),
-                    "merged": merged,
-                }
-            )
-        )
-    both = pd.concat(parts, ignore_index=True)
-    order = np.lexsort(
-        (both["item"].to_numpy(), -both["merged"].to_numpy(), both["session"].to_numpy())
-    )
-    both = both.iloc[order]
-    both = both[~both.duplicated(["session", "item"])]
-    position = both.groupby("session", sort=False).cumcount().to_numpy()
-    return both[position < top_k]
+        history_rank = history[2].astype(float)
+        seen = 2.0 + 1.0 / history_rank if np.isinf(weight) else weight / (offset + history_rank)
+        session = np.concatenate([session, history[0]])
+        item = np.concatenate([item, history[1]])
+        merged = np.concatenate([merged, seen])
+    order = np.lexsort((item, -merged, session))
+    session, item, merged = session[order], item[order], merged[order]
+    # A model that broke the contract (a seen item among its candidates) counts once.
+    first = ~pd.Series(session.astype(np.int64) * KEY + item).duplicated().to_numpy()
+    session, item, merged = session[first], item[first], merged[first]
+    keep = _positions(session) < top_k
+    return session[keep], item[keep], merged[keep]
 
 
 def _filled(
-    chosen: pd.DataFrame,
+    chosen: tuple[np.ndarray, ...],
     sessions: np.ndarray,
-    excluded: pd.DataFrame | None,
+    excluded: np.ndarray | None,
     popular: np.ndarray,
     top_k: int,
-) -> pd.DataFrame:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sessions with fewer than ``top_k`` items get trending items they do not hold yet."""
-    counts = chosen.groupby("session").size().reindex(sessions, fill_value=0)
-    short = counts[counts < top_k]
-    if short.empty or popular.size == 0:
+    session, item, merged = chosen
+    counts = np.zeros(sessions.size, dtype=np.int64)
+    np.add.at(counts, np.searchsorted(sessions, session), 1)
+    short = np.flatnonzero(counts < top_k)
+    if short.size == 0 or popular.size == 0:
         return chosen
-    fill = pd.DataFrame(
-        {
-            "session": np.repeat(short.index.to_numpy(), popular.size),
-            "item": np.tile(popular, short.size),
-            "merged": np.tile(-1.0 - np.arange(popular.size, dtype=float), short.size),
-        }
+    fill_session = np.repeat(sessions[short], popular.size)
+    fill_item = np.tile(popular, short.size)
+    fill_merged = np.tile(-1.0 - np.arange(popular.size, dtype=float), short.size)
+    taken = session.astype(np.int64) * KEY + item
+    if excluded is not None:
+        taken = np.concatenate([taken, excluded])
+    free = ~_isin(fill_session.astype(np.int64) * KEY + fill_item, taken)
+    fill_session, fill_item, fill_merged = fill_session[free], fill_item[free], fill_merged[free]
+    room = top_k - np.repeat(counts[short], popular.size)[free]
+    keep = _positions(fill_session) < room
+    return (
+        np.concatenate([session, fill_session[keep]]),
+        np.concatenate([item, fill_item[keep]]),
+        np.concatenate([merged, fill_merged[keep]]),
     )
-    taken = [chosen[["session", "item"]]] + ([] if excluded is None else [excluded])
-    taken = pd.concat(taken, ignore_index=True)
-    keys = pd.MultiIndex.from_frame(fill[["session", "item"]])
-    fill = fill[~keys.isin(pd.MultiIndex.from_frame(taken))]
-    fill = fill[
-        fill.groupby("session").cumcount().to_numpy()
-        < (top_k - counts.reindex(fill["session"]).to_numpy())
-    ]
-    return pd.concat([chosen, fill], ignore_index=True)
+
+
+def _history_arrays(history: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    return (
+        history["session"].to_numpy(),
+        history["item"].to_numpy(),
+        history["history_rank"].to_numpy(),
+    )
+
+
+def _one_type(
+    new: tuple[np.ndarray, ...],
+    history: tuple[np.ndarray, ...],
+    session_ids: np.ndarray,
+    popular: np.ndarray,
+    weight: float,
+    params: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(session, item, score) of one event type's lists, sorted by session and rank."""
+    top_k, offset = int(params["top_k"]), float(params["rank_offset"])
+    chosen = _merged(new, history, weight, offset, top_k)
+    excluded = history[0].astype(np.int64) * KEY + history[1] if weight == 0 else None
+    session, item, merged = _filled(chosen, session_ids, excluded, popular, top_k)
+    order = np.lexsort((-merged, session))
+    return session[order], item[order], merged[order]
+
+
+def _by_type(candidates: pd.DataFrame, popular_items: pd.DataFrame) -> dict[str, tuple]:
+    """Per event type: the candidates' (session, item, rank) and the trending items in order."""
+    require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
+    types = np.asarray(candidates["event_type"].astype(str))
+    popular_types = np.asarray(popular_items["event_type"].astype(str))
+    parts = {}
+    for event_type in EVENT_TYPES:
+        mask = types == event_type
+        new = tuple(candidates[c].to_numpy()[mask] for c in ("session", "item", "rank"))
+        popular = popular_items[popular_types == event_type].sort_values("rank")
+        parts[event_type] = (new, popular["item"].to_numpy())
+    return parts
 
 
 def apply_seen_policy(
@@ -135,52 +181,29 @@ def apply_seen_policy(
     popular_items: pd.DataFrame,
     weights: dict[str, float],
     params: dict[str, Any],
-    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Predictions (contract of every model) from new-item candidates and the history."""
-    require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
-    history = session_history(sessions, params["history"]) if history is None else history
+    history = _history_arrays(session_history(sessions, params["history"]))
     session_ids = np.unique(sessions["session"].to_numpy())
-    top_k, offset = int(params["top_k"]), float(params["rank_offset"])
     frames = []
-    for event_type in EVENT_TYPES:
-        new = candidates[candidates["event_type"] == event_type]
-        weight = float(weights[event_type])
-        chosen = _merged(new, history, weight, offset, top_k)
-        popular = popular_items.loc[popular_items["event_type"] == event_type]
-        popular = popular.sort_values("rank")["item"].to_numpy()
-        excluded = history[["session", "item"]] if weight == 0 else None
-        chosen = _filled(chosen, session_ids, excluded, popular, top_k)
-        order = np.lexsort((-chosen["merged"].to_numpy(), chosen["session"].to_numpy()))
-        chosen = chosen.iloc[order]
+    for event_type, (new, popular) in _by_type(candidates, popular_items).items():
+        session, item, merged = _one_type(
+            new, history, session_ids, popular, float(weights[event_type]), params
+        )
         frames.append(
             pd.DataFrame(
                 {
-                    "session": chosen["session"].to_numpy(dtype=np.int32),
-                    "event_type": event_type_column(np.full(len(chosen), event_type)),
-                    "item": chosen["item"].to_numpy(dtype=np.int32),
-                    "rank": (chosen.groupby("session").cumcount() + 1).to_numpy(dtype=np.int16),
-                    "score": chosen["merged"].to_numpy(dtype=np.float32),
+                    "session": session.astype(np.int32),
+                    "event_type": event_type_column(np.full(session.size, event_type)),
+                    "item": item.astype(np.int32),
+                    "rank": (_positions(session) + 1).astype(np.int16),
+                    "score": merged.astype(np.float32),
                 }
             )
         )
-    predictions = pd.concat(frames, ignore_index=True)
-    order = np.lexsort(
-        (
-            predictions["rank"].to_numpy(),
-            predictions["event_type"].cat.codes,
-            predictions["session"].to_numpy(),
-        )
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["session", "event_type", "rank"], kind="stable", ignore_index=True
     )
-    return predictions.iloc[order].reset_index(drop=True)
-
-
-def _recall(predictions: pd.DataFrame, labels: pd.DataFrame, event_type: str) -> float:
-    part = labels[labels["event_type"] == event_type]
-    if part.empty:
-        return 0.0
-    scores = session_scores(predictions, part)
-    return float(scores["hits"].sum() / scores["labels"].sum())
 
 
 def choose_seen_policy(
@@ -192,23 +215,28 @@ def choose_seen_policy(
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """The history weight per event type with the best validation recall, and every score.
 
-    Returns ({event type: weight}, table of weight x event type recall).
+    Recall is OTTO's (``metrics.session_scores``' rule): hits of the top 20 over the labels,
+    capped at 20 per session. Returns ({event type: weight}, weight x event type recall).
     """
     require_columns(labels, ["session", "event_type", "item"], "validation labels")
-    history = session_history(sessions, params["history"])
+    history = _history_arrays(session_history(sessions, params["history"]))
+    session_ids = np.unique(sessions["session"].to_numpy())
+    label_types = np.asarray(labels["event_type"].astype(str))
     weights = sorted(float(w) for w in params["weights"])
-    rows = []
-    for weight in weights:
-        predictions = apply_seen_policy(
-            candidates,
-            sessions,
-            popular_items,
-            dict.fromkeys(EVENT_TYPES, weight),
-            params,
-            history,
-        )
-        rows.append({"weight": weight, **{t: _recall(predictions, labels, t) for t in EVENT_TYPES}})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame({"weight": weights})
+    for event_type, (new, popular) in _by_type(candidates, popular_items).items():
+        part = labels[label_types == event_type]
+        label_session = part["session"].to_numpy(dtype=np.int64)
+        label_keys = label_session * KEY + part["item"].to_numpy()
+        denominator = np.minimum(np.unique(label_session, return_counts=True)[1], 20).sum()
+        recalls = []
+        for weight in weights:
+            session, item, _ = _one_type(new, history, session_ids, popular, weight, params)
+            top = _positions(session) < 20
+            keys = session[top].astype(np.int64) * KEY + item[top]
+            hits = _isin(label_keys, keys).sum()
+            recalls.append(float(hits / denominator) if denominator else 0.0)
+        table[event_type] = recalls
     chosen = {t: float(table.loc[table[t].idxmax(), "weight"]) for t in EVENT_TYPES}
     return chosen, table
 

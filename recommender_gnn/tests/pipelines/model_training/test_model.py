@@ -74,14 +74,23 @@ def _reference_session_vector(model: SessionGNN, sequence: list[int]) -> torch.T
         torch.sigmoid(model.last_projection(last) + model.node_projection(positions))
     )
     overall = (alpha * positions).sum(0)
-    vectors = model.readout(torch.cat([last, overall])).view(3, -1)
+    vectors = model.readout(torch.cat([last, overall])).view(-1, model.embedding_dim)
+    if len(vectors) == 1:  # SR-GNN's one session vector, for every event type
+        return vectors.expand(3, -1)
     return torch.cat([vectors[:1], vectors[:1] + vectors[1:]])
 
 
-@pytest.mark.parametrize("n_steps", [1, 2])
-def test_session_vectors_equal_a_dense_reference_of_sr_gnn(n_steps):
+@pytest.mark.parametrize("n_steps,per_type_heads", [(1, False), (2, False), (1, True)])
+def test_session_vectors_equal_a_dense_reference_of_sr_gnn(n_steps, per_type_heads):
     torch.manual_seed(0)
-    model = SessionGNN(n_items=12, embedding_dim=6, n_steps=n_steps, use_event_types=False)
+    model = SessionGNN(
+        n_items=12,
+        embedding_dim=6,
+        n_steps=n_steps,
+        use_event_types=False,
+        per_type_heads=per_type_heads,
+    )
+    assert model.readout.weight.shape == (6 * (3 if per_type_heads else 1), 12)
     sessions = [[5, 3, 5, 7, 7], [1, 2], [9], [4, 4, 4, 8]]  # repeats, self-loops, one event
     graphs = Batch.from_data_list([session_graph(s) for s in sessions])
     with torch.no_grad():
@@ -179,3 +188,79 @@ def test_device_selection_uses_the_cpu_without_cuda(monkeypatch):
         select_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert select_device("auto") == torch.device("cuda")
+
+
+def _without_own_items(scores: torch.Tensor, graphs: Batch) -> torch.Tensor:
+    """``scores`` ``[graphs, 3, items]`` with every graph's own items at -inf."""
+    scores = scores.clone()
+    scores[graphs.batch, :, graphs.x] = float("-inf")
+    return scores
+
+
+def test_new_items_only_drops_seen_targets_and_leaves_seen_items_out_of_the_softmax():
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1, per_type_heads=True).eval()
+    graphs, targets = _graphs()  # graph items: {3, 5, 7}, {1, 2}, {9}
+    weights = (1.0, 2.0, 3.0)
+    log_probability = functional.log_softmax(_without_own_items(model(graphs), graphs), dim=2)
+    # (0, 1, 5) and (1, 2, 2) are items of their own graph: dropped; (1, 2, 11) is now alone.
+    kept = [[0, 0, 8], [1, 0, 3], [2, 0, 10], [1, 2, 11]]
+    terms = [-log_probability[g, t, i] for g, t, i in kept]
+    expected = sum(w * x for w, x in zip([1.0, 1.0, 1.0, 3.0], terms, strict=True)) / 6.0
+    loss = model.loss(graphs, targets, weights, new_items_only=True)
+    assert torch.allclose(loss, expected)
+    assert not torch.allclose(model.loss(graphs, targets, weights), expected)
+    seen_only = torch.tensor([[0, 1, 5], [1, 2, 2]])
+    assert model.loss(graphs, seen_only, weights, new_items_only=True).item() == 0.0
+
+
+def test_new_items_only_masks_seen_items_in_the_sampled_softmax_too():
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1).eval()
+    graphs, targets = _graphs()
+    counts = np.arange(12) * 3
+    negatives = FixedNegatives(counts, [8, 0, 3, 9])  # 3 is graph 0's, 9 graph 2's
+    q = (counts + 1.0) / (counts + 1.0).sum()
+    own = {0: {3, 5, 7}, 1: {1, 2}, 2: {9}}
+    kept = [[0, 0, 8], [1, 0, 3], [2, 0, 10], [1, 2, 11]]
+    with torch.no_grad():
+        vectors, table = model.encode(graphs), model.item_embedding.weight
+        candidates = [row[2] for row in kept] + [8, 0, 3, 9]
+        expected = []
+        for g, t, item in kept:
+            positive = float(vectors[g, t] @ table[item]) - np.log(q[item])
+            logits = [positive] + [
+                float(vectors[g, t] @ table[c]) - np.log(q[c])
+                for c in candidates
+                if c != item and c not in own[g]
+            ]
+            expected.append(positive - np.log(np.exp(logits).sum()))
+    weights = np.array([1.0, 1.0, 1.0, 1.0])
+    expected_loss = -(weights * np.array(expected)).sum() / weights.sum()
+    loss = model.loss(graphs, targets, (1.0, 1.0, 1.0), negatives, new_items_only=True)
+    assert loss.item() == pytest.approx(expected_loss, rel=1e-5)
+
+
+def test_a_type_weighing_zero_is_left_out_of_the_loss():
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1).eval()
+    graphs, targets = _graphs()
+    clicks_only = model.loss(graphs, targets, (1.0, 0.0, 0.0))
+    assert torch.allclose(clicks_only, model.loss(graphs, targets[targets[:, 1] == 0]))
+    assert not torch.allclose(clicks_only, model.loss(graphs, targets))
+
+
+def test_normalised_scores_are_scale_times_cosine_whatever_the_item_norms():
+    torch.manual_seed(0)
+    model = SessionGNN(n_items=12, embedding_dim=8, n_steps=1, normalise=True, scale=5.0).eval()
+    graphs, _ = _graphs()
+    with torch.no_grad():
+        vectors, scores = model.encode(graphs), model(graphs)
+        assert torch.allclose(vectors.norm(dim=2), torch.tensor(5.0))
+        cosine = functional.cosine_similarity(
+            vectors[:, :, None, :], model.item_embedding.weight[None, None], dim=3
+        )
+        assert torch.allclose(scores, 5.0 * cosine, atol=1e-5)
+        # NISER normalises the items the graph starts from too: their norms change nothing.
+        model.item_embedding.weight.mul_(torch.rand(12, 1) * 3 + 0.5)
+        assert torch.allclose(model(graphs), scores, atol=1e-5)

@@ -173,3 +173,17 @@ def test_labels_without_their_columns_are_refused(split):
         fit_gnn(
             train, item_map(N_ITEMS), training_params(), valid, labels.drop(columns="event_type")
         )
+
+
+def test_the_learning_rate_steps_down_as_in_sr_gnn(split):
+    train, _, _ = split
+    params = training_params(
+        epochs=dict.fromkeys(["clicks", "carts", "orders"], 5),
+        learning_rate=0.04,
+        lr_decay=0.5,
+        lr_decay_epochs=2,
+    )
+    _, history = fit_gnn(train, item_map(N_ITEMS), params)
+    assert history["learning_rate"].tolist() == pytest.approx([0.04, 0.04, 0.02, 0.02, 0.01])
+    _, constant = fit_gnn(train, item_map(N_ITEMS), {**params, "lr_decay": 1.0})
+    assert constant["learning_rate"].tolist() == pytest.approx([0.04] * 5)

@@ -1,6 +1,7 @@
 """Candidates: blocked running top-k equals the full-matrix top-k, never a seen item, the
 contract's format, and memory bounded by a block at a million items."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -10,13 +11,22 @@ import numpy as np
 import pytest
 import torch
 
+from recommender_gnn.pipelines.model_training.evaluation import EVENT_TYPES
 from recommender_gnn.pipelines.model_training.graphs import SessionEvents
+from recommender_gnn.pipelines.model_training.nodes import train_session_gnn
 from recommender_gnn.pipelines.model_training.recommend import (
     blocked_top_k,
     load_model,
     recommend_gnn,
 )
-from tests.pipelines.session_data import BLUEPRINT, N_ITEMS, tiny_split, trained_checkpoint
+from tests.pipelines.session_data import (
+    BLUEPRINT,
+    N_ITEMS,
+    item_map,
+    tiny_split,
+    trained_checkpoint,
+    training_params,
+)
 
 
 def _full_matrix_top_k(vectors, tables, seen, k):
@@ -80,10 +90,23 @@ def test_candidates_follow_the_contract_and_never_hold_a_seen_item(candidates):
     assert not any(pair in own for pair in pairs)
 
 
-def test_candidates_are_the_best_new_items_of_each_head(candidates):
-    """Against the full score matrix of each head's network (float: scores compared closely)."""
+@functools.cache
+def _per_type_checkpoint() -> dict:
+    """Trained with a carts and an orders session vector besides the clicks one."""
+    train, valid, labels = tiny_split()
+    weights = {"clicks": 1.0, "carts": 1.0, "orders": 1.0}
+    params = training_params(per_type_heads=True, type_weights=weights)
+    return train_session_gnn(train, valid, labels, item_map(N_ITEMS), params)[0]
+
+
+@pytest.mark.parametrize("per_type_heads", [False, True])
+def test_candidates_are_the_best_new_items_of_each_head(per_type_heads):
+    """Against the full score matrix of each type's network and vector (float: scores
+    compared closely); without per-type heads one vector ranks for all three types."""
     _, valid, _ = tiny_split()
-    checkpoint = trained_checkpoint()
+    checkpoint = _per_type_checkpoint() if per_type_heads else trained_checkpoint()
+    assert checkpoint["config"]["per_type_heads"] is per_type_heads
+    candidates = recommend_gnn(valid, checkpoint, {"device": "cpu", "block_items": 13})
     model = load_model(checkpoint)
     events = SessionEvents(valid, "valid")
     graphs = events.graphs(events.offsets, events.offsets + events.lengths, 30)
@@ -98,6 +121,14 @@ def test_candidates_are_the_best_new_items_of_each_head(candidates):
             scores[valid.loc[valid["session"] == session, "item"].to_numpy()] = -np.inf
             assert np.allclose(rows["score"], np.sort(scores)[::-1][:20], atol=1e-5)
             assert np.allclose(scores[rows["item"].to_numpy()], rows["score"], atol=1e-5)
+    if not per_type_heads:  # one network state for all types: three equal lists
+        single = {
+            **checkpoint,
+            "state_dicts": dict.fromkeys(EVENT_TYPES, checkpoint["state_dicts"]["clicks"]),
+        }
+        lists = recommend_gnn(valid, single, {"device": "cpu"}).groupby("event_type", observed=True)
+        items = [group["item"].to_numpy() for _, group in lists]
+        assert np.array_equal(items[0], items[1]) and np.array_equal(items[0], items[2])
 
 
 def test_candidate_items_restrict_scoring_to_the_most_frequent_items():

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.model_selection.policy import apply_seen_policy, session_history
+from recommender_gnn.model_selection.policy import apply_seen_policy
 
 logger = logging.getLogger(__name__)
 WEEK = 7 * 86_400
@@ -98,12 +98,11 @@ def gnn_with_seen_items(
     the weight chosen by H&M's metric, MAP@k, on the validation week (ties: the smaller)."""
     popular = best_sellers(train_sequences, params["baselines"])
     policy, k = params["seen_items"], params["baselines"]["top_k"]
-    history = session_history(valid_sessions, policy["history"])
     scores = {
         weight: map_and_recall(
             apply_seen_policy(
                 valid_candidates, valid_sessions, popular,
-                dict.fromkeys(["clicks", "carts", "orders"], weight), policy, history,
+                dict.fromkeys(["clicks", "carts", "orders"], weight), policy,
             ),
             valid_labels, k,
         )[f"map_at_{k}"]

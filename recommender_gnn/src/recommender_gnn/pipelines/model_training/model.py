@@ -1,4 +1,4 @@
-"""SR-GNN (Wu et al. 2019) with one readout per OTTO event type.
+"""SR-GNN (Wu et al. 2019), ranking items for the three OTTO event types.
 
 As published: each propagation step gives node i an incoming message, the mean over the
 session's (deduplicated) transitions j->i of ``W_in h_j + b_in``, and an outgoing one, the mean
@@ -6,13 +6,14 @@ over i->j of ``W_out h_j + b_out`` (SR-GNN's degree-normalised A_in and A_out, e
 weights); their concatenation is the 2d-wide input of a GRU cell, the same weights at every
 step. The readout attends over the prefix's event *positions* (a re-visited item counts each
 time): alpha_p = q^T sigmoid(W1 v_last + W2 v_node(p) + c), s_g = sum_p alpha_p v_node(p),
-s_h = W3 [v_last; s_g]. Here W3 gives three session vectors (clicks, carts, orders; the rarer
-carts and orders learn a correction of the clicks vector), and an optional embedding of each
-node's strongest event type is added to its input. Items are scored by dot product with their
-embeddings. Nothing favours the session's own items: a shared, validation-chosen policy adds
-them afterwards for every model alike.
+s_h = W3 [v_last; s_g]; items are scored by dot product with their embeddings, and one session
+vector ranks the items of every event type. An optional embedding of each node's strongest
+event type is added to its input. Nothing favours the session's own items: a shared,
+validation-chosen policy adds them afterwards for every model alike.
 
-Two options go beyond the paper, both off in ``SessionGNN`` by default and named in the config:
+Options beyond the paper, off in ``SessionGNN`` by default and named in the config:
+``per_type_heads`` (W3 gives three session vectors, clicks, carts, orders, the rarer carts and
+orders a learnt correction of the clicks vector: measured worse on the generated data, README),
 ``normalise`` (NISER, Gupta et al. 2019: unit-length item embeddings in and out and unit-length
 session vectors, logits ``scale`` x cosine, against the popularity bias of raw dot products)
 and ``new_items_only`` in ``loss`` (candidates never hold the session's own items, so the
@@ -28,6 +29,8 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import scatter
+
+from .softmax import blocked_softmax_loss
 
 N_EVENT_TYPES = 3  # clicks, carts, orders: node input feature and prediction heads
 
@@ -58,7 +61,7 @@ class SessionGraphLayer(MessagePassing):
 
 
 class SessionGNN(nn.Module):
-    """SR-GNN (Wu et al. 2019) with one readout per OTTO event type (see the module)."""
+    """SR-GNN (Wu et al. 2019), one session vector per event type (see the module)."""
 
     def __init__(
         self,
@@ -69,12 +72,14 @@ class SessionGNN(nn.Module):
         dropout: float = 0.0,
         normalise: bool = False,
         scale: float = 16.0,
+        per_type_heads: bool = False,
     ) -> None:
         super().__init__()
         self.n_items = n_items
         self.embedding_dim = embedding_dim
         self.normalise = normalise
         self.scale = scale
+        self.per_type_heads = per_type_heads
         self.item_embedding = nn.Embedding(n_items, embedding_dim)
         self.type_embedding = nn.Embedding(N_EVENT_TYPES, embedding_dim)
         self.use_event_types = use_event_types
@@ -82,7 +87,8 @@ class SessionGNN(nn.Module):
         self.last_projection = nn.Linear(embedding_dim, embedding_dim, bias=False)  # W1
         self.node_projection = nn.Linear(embedding_dim, embedding_dim)  # W2 and c
         self.attention = nn.Linear(embedding_dim, 1, bias=False)  # q
-        self.readout = nn.Linear(2 * embedding_dim, N_EVENT_TYPES * embedding_dim, bias=False)
+        heads = N_EVENT_TYPES if per_type_heads else 1
+        self.readout = nn.Linear(2 * embedding_dim, heads * embedding_dim, bias=False)  # W3
         self.dropout = nn.Dropout(dropout)
         scale = embedding_dim**-0.5  # SR-GNN's initialisation: uniform(-1/sqrt(d), 1/sqrt(d))
         for parameter in self.parameters():
@@ -95,8 +101,9 @@ class SessionGNN(nn.Module):
         return nn.functional.normalize(table, dim=1) if self.normalise else table
 
     def encode(self, graphs: Batch) -> torch.Tensor:
-        """Session vectors ``[graphs, 3, dim]`` (clicks, carts, orders); under ``normalise``
-        each has length ``scale``, so a dot product with ``item_table`` is scale x cosine."""
+        """Session vectors ``[graphs, 3, dim]`` (clicks, carts, orders: one vector three times
+        without ``per_type_heads``); under ``normalise`` each has length ``scale``, so a dot
+        product with ``item_table`` is scale x cosine."""
         nodes = self.item_embedding(graphs.x)
         if self.normalise:
             nodes = nn.functional.normalize(nodes, dim=1)
@@ -118,12 +125,14 @@ class SessionGNN(nn.Module):
         overall = scatter(
             weights * at_position, position_graph, dim=0, dim_size=n_graphs, reduce="sum"
         )
-        sessions = self.readout(torch.cat([last, overall], dim=1))
-        sessions = sessions.view(-1, N_EVENT_TYPES, self.embedding_dim)
-        sessions = torch.cat([sessions[:, :1], sessions[:, :1] + sessions[:, 1:]], dim=1)
+        sessions = self.readout(torch.cat([last, overall], dim=1)).view(
+            n_graphs, -1, self.embedding_dim
+        )
+        if self.per_type_heads:
+            sessions = torch.cat([sessions[:, :1], sessions[:, :1] + sessions[:, 1:]], dim=1)
         if self.normalise:
             sessions = self.scale * nn.functional.normalize(sessions, dim=2)
-        return sessions
+        return sessions.expand(-1, N_EVENT_TYPES, -1)
 
     def forward(self, graphs: Batch) -> torch.Tensor:
         """Scores of every item, ``[graphs, 3, n_items]``: for tests and tiny catalogues only
@@ -147,44 +156,44 @@ class SessionGNN(nn.Module):
         minus the log of that item's sampling probability (log-Q correction), and a candidate
         equal to the row's own target masked (accidental hit). ``new_items_only``: targets
         among the graph's own items are dropped and those items leave every softmax (see the
-        module); 0 (with a gradient) when no target is left.
+        module). Types weighing 0 are left out; 0 (with a gradient) when no target is left.
         """
         sessions = self.encode(graphs)
+        weights = torch.as_tensor(type_weights, dtype=sessions.dtype, device=targets.device)
+        keep = weights[targets[:, 1]] > 0  # a type weighing 0 costs nothing
         if new_items_only:
             seen = _graph_items(graphs, self.n_items)
-            targets = targets[~_contains(seen, targets[:, 0] * self.n_items + targets[:, 2])]
-            if targets.numel() == 0:
-                return sessions.sum() * 0.0
+            keep &= ~_contains(seen, targets[:, 0] * self.n_items + targets[:, 2])
+        targets = targets[keep]
+        if targets.numel() == 0:
+            return sessions.sum() * 0.0
         graph, event_type, item = targets.unbind(1)
+        groups, group_of_target, group_size = torch.unique(
+            graph * N_EVENT_TYPES + event_type, return_inverse=True, return_counts=True
+        )
+        weights = weights[event_type] / group_size[group_of_target].float()
+        weights = weights / (weights.sum() + 1e-12)
         table = self.item_table()
+        if negatives is None:  # one softmax row per (graph, type): its targets share it
+            rows, columns = (
+                _group_items(groups // N_EVENT_TYPES, graphs) if new_items_only else (None, None)
+            )
+            vectors = sessions[groups // N_EVENT_TYPES, groups % N_EVENT_TYPES]
+            return blocked_softmax_loss(
+                vectors, table, group_of_target, item, weights, rows, columns
+            )
         vectors = sessions[graph, event_type]
-        positive = (vectors * table[item]).sum(1)
-        if negatives is None:
-            groups, group_of_target = torch.unique(
-                graph * N_EVENT_TYPES + event_type, return_inverse=True
-            )
-            logits = sessions.reshape(-1, self.embedding_dim)[groups] @ table.T
-            if new_items_only:  # each group's row loses its graph's items
-                rows, columns = _group_items(groups // N_EVENT_TYPES, graphs)
-                logits = logits.index_put((rows, columns), torch.tensor(float("-inf")))
-            log_probability = positive - torch.logsumexp(logits, dim=1)[group_of_target]
-        else:
-            candidates = torch.cat([item, negatives.draw()])
-            logits = vectors @ table[candidates].T - negatives.log_q[candidates]
-            masked = candidates[None, :] == item[:, None]
-            if new_items_only:
-                keys = graph[:, None] * self.n_items + candidates[None, :]
-                masked = masked | _contains(seen, keys)
-            logits = logits.masked_fill(masked, float("-inf"))
-            positive = positive - negatives.log_q[item]
-            log_probability = positive - torch.logsumexp(
-                torch.cat([positive[:, None], logits], dim=1), dim=1
-            )
-        group = graph * N_EVENT_TYPES + event_type
-        _, group_index, group_size = torch.unique(group, return_inverse=True, return_counts=True)
-        type_weight = torch.as_tensor(type_weights, device=item.device)[event_type]
-        weights = type_weight / group_size[group_index].float()
-        return -(weights * log_probability).sum() / (weights.sum() + 1e-12)
+        positive = (vectors * table[item]).sum(1) - negatives.log_q[item]
+        candidates = torch.cat([item, negatives.draw()])
+        logits = vectors @ table[candidates].T - negatives.log_q[candidates]
+        masked = candidates[None, :] == item[:, None]
+        if new_items_only:
+            masked = masked | _contains(seen, graph[:, None] * self.n_items + candidates[None, :])
+        logits = logits.masked_fill(masked, float("-inf"))
+        log_probability = positive - torch.logsumexp(
+            torch.cat([positive[:, None], logits], dim=1), dim=1
+        )
+        return -(weights * log_probability).sum()
 
 
 def _graph_items(graphs: Batch, n_items: int) -> torch.Tensor:
@@ -246,6 +255,7 @@ def build_model(config: dict[str, Any]) -> SessionGNN:
         dropout=config["dropout"],
         normalise=bool(config.get("normalise", False)),
         scale=float(config.get("scale", 16.0)),
+        per_type_heads=bool(config.get("per_type_heads", True)),  # older checkpoints had them
     )
 
 

@@ -60,7 +60,9 @@ def model_config(n_items: int, params: dict[str, Any]) -> dict[str, Any]:
         "n_items": int(n_items),
         "max_session_length": int(params["max_session_length"]),
         "baskets": bool(params.get("baskets", False)),  # equal ts in a session: one basket
-        "normalise": bool(params.get("normalise", False)),  # NISER, beyond SR-GNN
+        # beyond SR-GNN (model.py): per-type readouts, NISER's normalised scores
+        "per_type_heads": bool(params.get("per_type_heads", False)),
+        "normalise": bool(params.get("normalise", False)),
         "scale": float(params.get("scale", 16.0)),
         **{key: params[key] for key in keys},
     }
@@ -157,6 +159,10 @@ def fit_gnn(
     optimizer = torch.optim.Adam(
         model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
     )
+    # SR-GNN's schedule: the learning rate times ``lr_decay`` after every ``lr_decay_epochs``
+    decay = torch.optim.lr_scheduler.StepLR(
+        optimizer, int(params.get("lr_decay_epochs") or 10**9), float(params.get("lr_decay", 1.0))
+    )
     type_weights = tuple(float(params["type_weights"][name]) for name in EVENT_TYPES)
     new_items_only = bool(params.get("new_item_targets", False))
     logger.info(
@@ -193,8 +199,11 @@ def fit_gnn(
                 break
         seconds = time.perf_counter() - epoch_started
         row = {"epoch": epoch, "train_loss": total / max(n_pairs, 1), "pairs": n_pairs}
+        row["learning_rate"] = optimizer.param_groups[0]["lr"]
+        decay.step()
         state = copy.deepcopy({k: v.detach().cpu() for k, v in model.state_dict().items()})
         if validate:
+            validation_started = time.perf_counter()
             candidates = top_new_items(
                 [model] * len(EVENT_TYPES), valid, config["max_session_length"], **scoring
             )
@@ -207,6 +216,7 @@ def fit_gnn(
                 {name: scores["policy"][name] for name in improved} if "policy" in scores else {}
             )
             row.update(_history_columns(scores))
+            row["validation_seconds"] = time.perf_counter() - validation_started
         else:
             best_states.update({n: state for n in EVENT_TYPES if head_epochs[n] == epoch})
             stop = False

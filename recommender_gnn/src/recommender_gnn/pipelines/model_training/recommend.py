@@ -117,20 +117,25 @@ def top_new_items(
     ids = ids.long().to(device)
     networks = {id(head): head.eval() for head in heads}
     table_of = {key: network.item_table() for key, network in networks.items()}
-    tables = [table_of[id(head)] for head in heads]
+    # (network, its vector) of each type: a single-readout network ranks once for all types
+    lists = [(id(head), t if head.per_type_heads else 0) for t, head in enumerate(heads)]
+    distinct = list(dict.fromkeys(lists))
+    list_of_type = [distinct.index(key) for key in lists]
+    tables = [table_of[key] for key, _ in distinct]
     parts: list[tuple[np.ndarray, ...]] = []
     for start in range(0, events.sessions.size, batch_size):
         offsets = events.offsets[start : start + batch_size]
         ends = offsets + events.lengths[start : start + batch_size]
         graphs = events.graphs(offsets, ends, max_length).to(device)
         encoded = {key: network.encode(graphs) for key, network in networks.items()}
-        vectors = torch.stack([encoded[id(head)][:, t] for t, head in enumerate(heads)])
+        vectors = torch.stack([encoded[key][:, t] for key, t in distinct])
         row, position = prefix_events(offsets, ends, np.iinfo(np.int64).max // 4)
         keys = np.unique(events.items[position].astype(np.int64) * offsets.size + row)
         seen = torch.as_tensor(keys).to(device)
         values, items = blocked_top_k(
             vectors, tables, seen % offsets.size, seen // offsets.size, ids, top_k, block_items
         )
+        values, items = values[list_of_type], items[list_of_type]
         values, items = values.transpose(0, 1).cpu().numpy(), items.transpose(0, 1).cpu().numpy()
         keep = np.isfinite(values)  # [batch, types, k]
         sessions = events.sessions[start : start + batch_size, None, None]
