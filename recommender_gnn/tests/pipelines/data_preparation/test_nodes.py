@@ -138,10 +138,12 @@ def test_validation_is_the_last_days_truncated_and_one_event_sessions_are_left_o
         split_validation(interactions, session_map, {"valid_days": 40}, 1)
     # The training file's sessions are the first rows; test sessions after them are not read.
     with_test = session_map.assign(source=["train"] * 40 + ["test"])
-    refit = refit_sessions(interactions, with_test)
+    refit = refit_sessions(interactions, with_test, train, {"refit": True})
     assert set(refit["session"]) == set(range(40)) and len(refit) == 120
     with pytest.raises(ValueError, match="interactions: expected the training file's sessions"):
-        refit_sessions(interactions.iloc[::-1], with_test)
+        refit_sessions(interactions.iloc[::-1], with_test, train, {"refit": True})
+    # refit: false -> the test week's models see only the training sessions (no validation week)
+    assert refit_sessions(interactions, with_test, train, {"refit": False}) is train
 
 
 HM = pd.DataFrame(

@@ -160,9 +160,17 @@ def build_interactions(
     return interactions, item_map, session_map, test_sessions, labels
 
 
-def refit_sessions(interactions: pd.DataFrame, session_map: pd.DataFrame) -> pd.DataFrame:
+def refit_sessions(
+    interactions: pd.DataFrame,
+    session_map: pd.DataFrame,
+    train_sessions: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
     """Every event of the training file (training + validation weeks): what the final models
-    are refit on before they predict the test week, so none is a week stale."""
+    are refit on before they predict the test week, so none is a week stale. With
+    ``refit: false`` the training sessions alone (measures what the refit brings)."""
+    if not params.get("refit", True):
+        return train_sessions
     return _training_file(interactions, session_map).reset_index(drop=True)
 
 

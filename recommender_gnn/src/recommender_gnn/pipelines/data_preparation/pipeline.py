@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=refit_sessions,
-                inputs=["interactions", "session_map"],
+                inputs=["interactions", "session_map", "train_sessions", "params:data_preparation"],
                 outputs="refit_sessions",
                 name="refit_sessions",
             ),
