@@ -14,12 +14,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["gnn_checkpoint", "valid_sessions", "params:gnn_inference"],
                 outputs="gnn_valid_candidates",
                 name="recommend_gnn_valid",
+                tags=["gnn_scoring"],
             ),
             Node(
                 func=predict_test_sessions,
                 inputs=["gnn_refit_checkpoint", "test_sessions", "params:gnn_inference"],
                 outputs="gnn_test_candidates",
                 name="recommend_gnn_test",
+                tags=["gnn_scoring"],
             ),
         ]
     )
