@@ -8,7 +8,7 @@ from recommender_gnn.model_selection.tuning import suggest, tune
 TUNING = {"n_trials": 12, "seed": 0}
 
 
-def evaluate(params):
+def evaluate(params, report=None):
     score = 1.0 - (params["decay"] - 0.3) ** 2 - 0.1 * (params["mode"] != "b")
     return {"score": score, "clicks": 0.0, "carts": 0.0, "orders": 0.0, "policy": {"clicks": 0.0}}
 
@@ -33,3 +33,32 @@ def test_an_unknown_search_space_type_is_named():
     trial = optuna.create_study().ask()
     with pytest.raises(ValueError, match=r"params toy\.search_space\.decay: type must be"):
         suggest(trial, {"decay": {"type": "real", "low": 0, "high": 1}}, "toy")
+
+
+def test_a_trial_trailing_the_median_is_pruned_and_never_chosen():
+    """Epoch-wise models: trials whose curve trails the earlier trials' median stop early."""
+    params = {
+        "rate": 0.5,
+        "search_space": {"rate": {"type": "float", "low": 0.0, "high": 1.0}},
+    }
+    epochs_run = []
+
+    def train(trial_params, report):
+        rate, score = trial_params["rate"], 0.0
+        for epoch in range(1, 11):
+            score = rate * epoch / 10  # the final score orders trials like every epoch does
+            if report(epoch, score):
+                break
+        epochs_run.append(epoch)
+        return {"score": score, "clicks": 0, "carts": 0, "orders": 0, "policy": {}}
+
+    tuning = {**TUNING, "pruner": {"n_startup_trials": 2, "n_warmup_steps": 1}}
+    best, trials = tune("toy", train, params, tuning)
+    pruned = trials["pruned_after"].notna()
+    assert pruned.any() and min(epochs_run) < 10
+    assert not trials.loc[trials["chosen"], "pruned_after"].notna().any()
+    assert best["rate"] == trials.loc[~pruned, "rate"].max()
+    # Without a pruner every trial runs all its epochs.
+    epochs_run.clear()
+    _, unpruned = tune("toy", train, params, TUNING)
+    assert unpruned["pruned_after"].isna().all() and epochs_run == [10] * len(unpruned)

@@ -107,12 +107,15 @@ def fit_gnn(
     valid_sessions: pd.DataFrame | None = None,
     valid_labels: pd.DataFrame | None = None,
     score_fn: Callable[..., dict[str, float]] | None = None,
+    on_epoch: Callable[[int, float], bool] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Fit SR-GNN; returns the checkpoint and the per-epoch history.
 
     ``score_fn(candidates, valid_sessions, valid_labels)`` -> {clicks, carts, orders, score}
     (default: OTTO's recall of the candidates). ``time_budget_seconds`` stops after the batch
     that crosses it; ``max_train_sessions`` keeps the sessions that ended last.
+    ``on_epoch(epoch, OTTO score of each type's best epoch so far)`` after each validated
+    epoch; True stops training (the tuner's pruner).
     """
     if params.get("num_threads"):
         torch.set_num_threads(int(params["num_threads"]))
@@ -217,6 +220,11 @@ def fit_gnn(
             )
             row.update(_history_columns(scores))
             row["validation_seconds"] = time.perf_counter() - validation_started
+            if on_epoch is not None:
+                so_far = sum(TYPE_WEIGHTS[name] * stoppers[name].best for name in EVENT_TYPES)
+                if on_epoch(epoch, float(so_far)):
+                    logger.info("Pruned by the tuner after epoch %d", epoch)
+                    stop = True
         else:
             best_states.update({n: state for n in EVENT_TYPES if head_epochs[n] == epoch})
             stop = False

@@ -52,15 +52,21 @@ def tune_gnn(
     )
     best: dict[str, Any] = {}
 
-    def evaluate(trial_params: dict[str, Any]) -> dict[str, Any]:
-        checkpoint, history = fit(trial_params)
+    def evaluate(trial_params: dict[str, Any], report) -> dict[str, Any]:
+        pruned = []
+
+        def on_epoch(epoch: int, score: float) -> bool:
+            pruned.append(report(epoch, score))
+            return pruned[-1]
+
+        checkpoint, history = fit(trial_params, on_epoch=on_epoch)
         recalls = checkpoint["best_valid_recall"]
         result = {
             "score": checkpoint["best_valid_score"],
             **recalls,
             "policy": checkpoint.get("best_valid_policy", {}),
         }
-        if not best or result["score"] > best["score"]:
+        if not any(pruned) and (not best or result["score"] > best["score"]):  # as tune chooses
             best.update(score=result["score"], checkpoint=checkpoint, history=history)
         return result
 
