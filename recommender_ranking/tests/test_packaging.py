@@ -240,16 +240,32 @@ def gitlab_ci() -> dict:
 
 
 @pytest.fixture(scope="module")
-def blueprint_jobs(gitlab_ci) -> dict[str, dict]:
-    """This blueprint's jobs, by stage, with `extends` resolved."""
-    jobs: dict[str, dict] = {}
+def docker_jobs(gitlab_ci) -> list[dict]:
+    """This blueprint's image jobs (the CPU image and the CUDA one), `extends` resolved."""
+    return [job for job in _blueprint_job_list(gitlab_ci) if job["stage"] == "docker"]
+
+
+def _blueprint_job_list(gitlab_ci) -> list[dict]:
+    jobs = []
     for name, job in gitlab_ci.items():
         if name.startswith(".") or not isinstance(job, dict) or "extends" not in job:
             continue
         resolved = _resolve(gitlab_ci, name)
         if resolved.get("variables", {}).get("BLUEPRINT") == BLUEPRINT.name:
-            assert resolved["stage"] not in jobs, f"two {resolved['stage']} jobs for the blueprint"
-            jobs[resolved["stage"]] = resolved
+            jobs.append(resolved)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def blueprint_jobs(gitlab_ci) -> dict[str, dict]:
+    """This blueprint's jobs, by stage, with `extends` resolved: one per stage, except the
+    docker stage (``docker_jobs``), which builds the CPU and the CUDA image."""
+    jobs: dict[str, dict] = {}
+    for resolved in _blueprint_job_list(gitlab_ci):
+        stage = resolved["stage"]
+        if stage != "docker":
+            assert stage not in jobs, f"two {stage} jobs for the blueprint"
+        jobs.setdefault(stage, resolved)
     return jobs
 
 
@@ -273,13 +289,20 @@ def test_gitlab_ci_has_every_job_for_this_blueprint_only_on_its_changes(gitlab_c
 
 
 @pytest.mark.skipif(not IN_MONOREPO, reason=NOT_IN_MONOREPO)
-def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(blueprint_jobs):
-    docker = blueprint_jobs["docker"]
-    conditions = " ".join(rule.get("if", "") for rule in docker["rules"])
-    assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions
-    script = " ".join(docker["script"])
-    assert "docker push" in script
-    assert "-docker.pkg.dev" in script
+def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(docker_jobs):
+    for docker in docker_jobs:
+        conditions = " ".join(rule.get("if", "") for rule in docker["rules"])
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions
+        script = " ".join(docker["script"])
+        assert "docker push" in script
+        assert "-docker.pkg.dev" in script
+    # The CPU image (CI, local) and the CUDA one the gcp pipeline runs, under distinct names.
+    build_args = sorted(
+        job.get("variables", {}).get("DOCKER_BUILD_ARGS", "") for job in docker_jobs
+    )
+    assert build_args == ["", "--build-arg TORCH_VARIANT=cu128"]
+    suffixes = {job.get("variables", {}).get("IMAGE_SUFFIX", "") for job in docker_jobs}
+    assert suffixes == {"", "-cuda"}
     text = (MONOREPO / ".gitlab-ci.yml").read_text()
     assert "PRIVATE KEY" not in text
     assert not re.search(r'"private_key"|password:\s*\S', text)
