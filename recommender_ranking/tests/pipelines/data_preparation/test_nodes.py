@@ -120,6 +120,17 @@ def test_sampling_is_seeded_and_ignores_row_order(raw):
         sample_customers(customers, {**PARAMS, "customer_sample_share": 0})
 
 
+def test_a_partial_sample_warns_that_kaggle_rejects_the_submission(raw, caplog):
+    customers = validate_customers(raw[1])
+    with caplog.at_level(logging.WARNING):
+        sample_customers(customers, PARAMS)
+    assert "Kaggle rejects" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        kept = sample_customers(customers, {**PARAMS, "customer_sample_share": 0.5})
+    assert f"keeps {len(kept)} of {len(customers)} customers" in caplog.text
+    assert "Kaggle rejects a submission that misses a customer" in caplog.text
+
+
 def test_date_window_and_an_empty_target_week_fails_clearly(raw):
     articles, customers = validate_articles(raw[0]), validate_customers(raw[1])
     transactions = validate_transactions(raw[2], articles, customers)

@@ -50,11 +50,23 @@ def test_table_by_hand():
     assert cell.loc[("ranker", "all"), "fraction_of_oracle"] == 2.0
     assert cell.loc[("ranker", "without_history"), "buyers"] == 1
     assert metrics["baseline.popularity.all.map_at_12_buyers"]["value"] == 0.75
-    assert evaluation_plot(table, PARAMS).axes[0].get_title() == "map_at_12_buyers on the test week"
+    title = evaluation_plot(table, PARAMS).axes[0].get_title()
+    assert title == "map_at_12_buyers (Kaggle's MAP) on the test week"
+
+
+def test_without_an_oracle_there_is_no_oracle_row_and_no_fraction():
+    """Real data has no oracle file (it loads empty): no oracle row of MAP 0, no ``inf``."""
+    inputs = case()
+    inputs["oracle_recommendations"] = inputs["oracle_recommendations"].iloc[0:0]
+    table, metrics = evaluate_recommenders(**inputs, params=PARAMS)
+    assert "oracle" not in set(table["recommender"])
+    assert "fraction_of_oracle" not in table.columns
+    assert not any(name.startswith("oracle.") for name in metrics)
+    assert table.set_index(["recommender", "segment"]).loc[("ranker", "all"), "buyers"] == 2
 
 
 def test_a_sample_of_test_buyers_is_reported_as_such():
-    """With half of the test week's buyers sampled, the Kaggle convention divides by half of
+    """With half of the test week's buyers sampled, the all-customers mean divides by half of
     the customers, and every row says the share."""
     table, _ = evaluate_recommenders(**case(), params={**PARAMS, "test_sample_per_million": 5e5})
     cell = table.set_index(["recommender", "segment"])

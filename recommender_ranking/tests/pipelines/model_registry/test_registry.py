@@ -20,7 +20,7 @@ from tests.pipelines.model_training.test_nodes import planted_table
 
 NAME = "ranker_under_test"
 PARAMS = {"k": 12, "test_week": 1}
-GATE = {"baseline": "baseline:popularity", "min_ratio_to_baseline": 1.0, "champion_tolerance": 0.0}
+GATE = {"min_ratio_to_best_source": 1.0, "champion_tolerance": 0.0}
 
 
 @pytest.fixture
@@ -122,7 +122,27 @@ def test_gate_refuses_a_ranker_below_the_baseline():
         "test_metrics": {"ranker": {"m": 0.09}, "baseline:popularity": {"m": 0.1}},
     }
     decision, _ = decide_promotion(card, {"version": None, "map_at_k": None}, GATE)
-    assert not decision["promote"] and decision["failed_checks"] == ["ratio_to_baseline"]
+    assert not decision["promote"] and decision["failed_checks"] == ["ratio_to_best_source"]
+
+
+def test_gate_compares_with_the_strongest_single_source_and_its_margin():
+    """Far above popularity but within the margin of repurchase alone: refused."""
+    card = {
+        "metric": "m",
+        "test_metrics": {
+            "ranker": {"m": 0.2},
+            "baseline:popularity": {"m": 0.05},
+            "source:repurchase": {"m": 0.19},
+            "source:taste": {"m": 0.1},
+            "oracle": {"m": 0.3},
+        },
+    }
+    no_champion = {"version": None, "map_at_k": None}
+    decision, _ = decide_promotion(card, no_champion, {**GATE, "min_ratio_to_best_source": 1.1})
+    check = decision["checks"]["ratio_to_best_source"]
+    assert not decision["promote"] and check["best_source"] == "source:repurchase"
+    assert check["value"] == pytest.approx(0.2 / 0.19)
+    assert decide_promotion(card, no_champion, GATE)[0]["promote"]
 
 
 def test_no_champion_gives_a_message_naming_the_alias(tracking):

@@ -4,7 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recommender_ranking.pipelines.model_training.nodes import query_groups, train_ranker
+from recommender_ranking.pipelines.model_training.nodes import (
+    query_groups,
+    tpe_sampler,
+    train_ranker,
+)
 from tests.ranking.hm_data import project_parameters
 
 
@@ -94,3 +98,24 @@ def test_row_caps_sample_whole_queries_and_leave_small_data_alone():
         assert query_groups(sample).sum() == len(sample)  # still grouped by query
     again, _ = _split(table, capped)
     pd.testing.assert_frame_equal(again, train)  # seeded
+
+
+def test_the_budget_leaves_trials_to_tpe_after_its_random_start():
+    """With the project's settings, the trials after the start-up are TPE's own, not the
+    random draws that Optuna's default start-up (10 trials) would give at this budget."""
+    import optuna
+
+    params = project_parameters()["model_training"]
+    startup, budget = params["tpe_startup_trials"], params["n_trials"]
+    assert budget > startup
+
+    def draws(sampler: optuna.samplers.BaseSampler) -> list[float]:
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(lambda trial: trial.suggest_float("x", 0, 1) ** 2, n_trials=budget)
+        return [trial.params["x"] for trial in study.trials]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    guided = draws(tpe_sampler(params))
+    random_only = draws(optuna.samplers.TPESampler(seed=params["seed"]))
+    assert guided[:startup] == random_only[:startup]
+    assert guided[startup:] != random_only[startup:]

@@ -120,7 +120,14 @@ def sample_customers(customers: pd.DataFrame, params: dict[str, Any]) -> pd.Data
     # Sorted ids make the sample independent of the file's row order.
     ordered = customers.sort_values("customer_id", kind="stable")
     keep = np.random.default_rng(params["seed"]).random(len(ordered)) < share
-    logger.info("Kept %d of %d customers (share %.3f)", int(keep.sum()), len(ordered), share)
+    logger.warning(
+        "data_preparation.customer_sample_share=%.3f keeps %d of %d customers: submission.csv "
+        "will name only those, and Kaggle rejects a submission that misses a customer "
+        "(set customer_sample_share: 1.0 to submit)",
+        share,
+        int(keep.sum()),
+        len(ordered),
+    )
     return ordered[keep].reset_index(drop=True)
 
 

@@ -2,8 +2,9 @@
 
 AP@k of a customer = sum over ranks r <= k holding a purchased article of precision@r,
 divided by min(number of purchased articles, k). MAP@k averages AP@k over customers:
-either over the customers who bought (``map_buyers``) or over every customer, non-buyers
-scoring 0 (``map_all``, the Kaggle leaderboard convention).
+either over the customers who bought (``map_at_12_buyers``: the Kaggle leaderboard's, which
+skips customers without a purchase) or over every customer, non-buyers scoring 0
+(``map_at_12_all_customers``).
 """
 
 import numpy as np

@@ -1,11 +1,13 @@
 """Compare every recommender on the held-out test week (week 1), in one table and one plot.
 
-Two MAP@12 conventions: ``map_buyers`` averages over the customers who bought that week;
-``map_all_customers`` (the Kaggle leaderboard's) divides the same sum by every customer,
-non-buyers scoring 0. Both are reported for the segment "all"; the history segments use
-``map_buyers`` (a non-buyer has no history segment). With a sample of the test week's buyers
-(``test_sample_per_million`` below a million) every figure is on that sample (column
-``test_buyer_share``), and the Kaggle convention divides by the same share of customers.
+Two MAP@12 conventions: ``map_at_12_buyers`` averages over the customers who bought that week:
+the Kaggle leaderboard's number (Kaggle does not score customers without a purchase in the
+week). ``map_at_12_all_customers`` divides the same sum by every customer, non-buyers scoring
+0 (not Kaggle's: it moves with the share of buyers). Both are reported for the segment "all";
+the history segments use the buyers' mean (a non-buyer has no history segment). With a sample
+of the test week's buyers (``test_sample_per_million`` below a million) every figure is on that
+sample (column ``test_buyer_share``), and the all-customers mean divides by the same share of
+customers. Without an oracle (real data) there is no oracle row and no ``fraction_of_oracle``.
 """
 
 import logging
@@ -55,7 +57,8 @@ def _recommendations(
     recommenders[f"baseline:{BASELINE}"] = recommenders.pop(f"source:{BASELINE}")
     recommenders["ranker"] = rank_by_score(test_scores, k)
     require_columns(oracle_recommendations, ["customer_id", "article_id", "rank"], "oracle")
-    recommenders["oracle"] = oracle_recommendations.assign(week=week)
+    if len(oracle_recommendations):  # empty on real data: no oracle file
+        recommenders["oracle"] = oracle_recommendations.assign(week=week)
     return recommenders
 
 
@@ -68,7 +71,7 @@ def evaluate_recommenders(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
     """MAP@k and recall@k of every recommender, overall and by purchase history
-    (``customers``: every customer, the denominator of the Kaggle convention)."""
+    (``customers``: every customer, the denominator of the all-customers mean)."""
     k, week = params["k"], params["test_week"]
     bought = week_purchases[week_purchases["week"] == week]
     if bought.empty:
@@ -104,8 +107,13 @@ def evaluate_recommenders(
     table = pd.DataFrame(rows)
     metric = f"map_at_{k}_buyers"
     oracle = table[table["recommender"] == "oracle"].set_index("segment")[metric]
-    table["fraction_of_oracle"] = table[metric] / table["segment"].map(oracle)
-    logger.info("Test-week evaluation:\n%s", table.to_string(index=False))
+    if len(oracle):
+        table["fraction_of_oracle"] = table[metric] / table["segment"].map(oracle)
+    logger.info(
+        "Test-week evaluation (%s is Kaggle's leaderboard MAP):\n%s",
+        metric,
+        table.to_string(index=False),
+    )
     metrics = {
         f"{row['recommender'].replace(':', '.')}.{row['segment']}.{column}": {
             "value": float(row[column]),
@@ -127,6 +135,7 @@ def evaluation_plot(evaluation_table: pd.DataFrame, params: dict[str, Any]) -> p
             index="recommender", columns="segment", values=metric, aggfunc="first"
         )
         pivot.plot.barh(ax=axis)
-        axis.set_title(f"{metric} on the test week")
+        kaggle = " (Kaggle's MAP)" if metric.startswith("map") else ""
+        axis.set_title(f"{metric}{kaggle} on the test week")
         axis.set_xlabel(metric)
     return figure

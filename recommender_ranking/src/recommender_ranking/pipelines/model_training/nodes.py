@@ -123,13 +123,26 @@ def validation_map(
     return map_at_k(rank_by_score(scored, k), bought, k)
 
 
+def tpe_sampler(params: dict[str, Any]) -> optuna.samplers.TPESampler:
+    """Seeded TPE that starts guiding after ``tpe_startup_trials`` random trials: Optuna's
+    default (10) is above the budget, and the search was then random search only."""
+    startup = params["tpe_startup_trials"]
+    if params["n_trials"] <= startup:
+        logger.warning(
+            "model_training.n_trials=%d <= tpe_startup_trials=%d: every trial is random",
+            params["n_trials"],
+            startup,
+        )
+    return optuna.samplers.TPESampler(seed=params["seed"], n_startup_trials=startup)
+
+
 def train_ranker(
     ranking_features: pd.DataFrame,
     week_purchases: pd.DataFrame,
     feature_selection: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[lgb.LGBMRanker, dict[str, Any], pd.DataFrame]:
-    """Optuna (seeded TPE, ``n_trials``) over LightGBM's main knobs; the best trial's model.
+    """Optuna (``tpe_sampler``, ``n_trials``) over LightGBM's main knobs; the best trial's model.
 
     Returns the model, its hyperparameters (with the feature columns and validation MAP@k)
     and the table of trials.
@@ -156,9 +169,7 @@ def train_ranker(
         return validation_map(model, validation, week_purchases, columns, params["k"])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=params["seed"])
-    )
+    study = optuna.create_study(direction="maximize", sampler=tpe_sampler(params))
     study.optimize(objective, n_trials=params["n_trials"])
     best = study.best_trial
     model = models[best.number]

@@ -186,6 +186,15 @@ def top_k_with_fallback(
         .sort_values([column, "article_id"])
         .head(k)
     )
+    return fill_from_popularity(ranked, popular["article_id"], customer_ids, k, column)
+
+
+def fill_from_popularity(
+    ranked: pd.DataFrame, popular: pd.Series, customer_ids: pd.Series, k: int, column: str
+) -> tuple[pd.DataFrame, int]:
+    """k distinct articles for every one of ``customer_ids``, those without any ranked row
+    included (Kaggle refuses a submission that misses a customer): the ranked ones first, then
+    ``popular`` in order, skipping repeats; and how many customers needed the fill."""
     if len(popular) < k:
         raise ValueError(
             f"the fallback list ({column}) has {len(popular)} articles in week 0, fewer than k={k}"
@@ -193,7 +202,7 @@ def top_k_with_fallback(
     n_ranked = ranked.groupby("customer_id").size()
     customer_ids = customer_ids.drop_duplicates()
     short = customer_ids[n_ranked.reindex(customer_ids).fillna(0).to_numpy() < k].to_frame()
-    fallback = short.merge(popular[["article_id"]], how="cross")
+    fallback = short.merge(popular.rename("article_id").to_frame(), how="cross")
     fallback["rank"] = k + fallback.groupby("customer_id").cumcount() + 1
     combined = pd.concat([ranked[["customer_id", "article_id", "rank"]], fallback])
     combined = combined.sort_values(["customer_id", "rank"]).drop_duplicates(
