@@ -17,6 +17,10 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "passive"
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
+from ga4_mlops.hooks import PatternDatasetsHook
+
+# Pattern datasets exist before the run: kedro-vertexai's runner pickles the others (hooks.py).
+HOOKS = (PatternDatasetsHook(),)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -5,7 +5,7 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
-from recommender_gnn.hooks import NodeProfileHooks
+from recommender_gnn.hooks import NodeProfileHooks, PatternDatasetsHook
 
 # OpenMP threads (torch's, and DuckDB's neighbours in the same process) spin after each
 # parallel region by default; on a busy machine (a laptop, a CI runner, a shared VM) that
@@ -14,8 +14,9 @@ from recommender_gnn.hooks import NodeProfileHooks
 # "Measured figures"). Set before torch is imported; an explicit environment setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-# Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file.
-HOOKS = (NodeProfileHooks(),)
+# Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file; pattern
+# datasets exist before the run, since kedro-vertexai's runner pickles the others (hooks.py).
+HOOKS = (NodeProfileHooks(), PatternDatasetsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -7,6 +7,10 @@ from omegaconf import OmegaConf
 from omegaconf.resolvers import oc
 
 from recommender_ranking.config_resolvers import deployment_setting, gcp_project
+from recommender_ranking.hooks import PatternDatasetsHook
+
+# Pattern datasets exist before the run: kedro-vertexai's runner pickles the others (hooks.py).
+HOOKS = (PatternDatasetsHook(),)
 
 # OpenMP threads that wait for work spin by default; with LightGBM, scikit-learn and torch each
 # bringing an OpenMP runtime into one process, spinning threads steal the cores the others

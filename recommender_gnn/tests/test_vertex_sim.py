@@ -1,0 +1,143 @@
+"""tools/vertex_sim.py (make vertex-sim): the compiled Vertex AI steps, each its own process.
+
+The whole ``__default__`` pipeline takes one process start-up per step (tens of seconds each), so
+the runs here take ``data_preparation`` (the OTTO files read from the bucket, the cleaned events
+pickled by kedro-vertexai between two steps) with the raw files of a tiny local run already in
+the bucket; ``__default__`` is compiled and checked for in-memory hand-offs without running.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+
+from recommender_gnn.hooks import PatternDatasetsHook
+from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
+
+SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"
+PIPELINE = "data_preparation"
+# Written by clean_train_events, read by build_interactions: undeclared in gcp, so pickled (a
+# MemoryDataset in conf/local).
+HAND_OFF = ("train_events", "clean-train-events", "build-interactions")
+OUTPUTS = ("interactions", "test_sessions", "train_sessions", "valid_labels", "refit_sessions")
+
+
+def write_params(project: Path, params: str) -> None:
+    """Set ``a.b=value`` pairs in the copy's conf/base: compiling bakes conf's parameters into
+    the spec, so the simulation cannot take them from the command line."""
+    for pair in params.split(","):
+        key, value = pair.split("=", 1)
+        path = key.split(".")
+        files = sorted((project / "conf" / "base").glob("parameters*.yml"))
+        file = next(f for f in files if path[0] in (yaml.safe_load(f.read_text()) or {}))
+        content = yaml.safe_load(file.read_text())
+        node = content
+        for part in path[:-1]:
+            node = node[part]
+        assert path[-1] in node, f"parameter {key} is not in {file.name}"
+        node[path[-1]] = yaml.safe_load(value)
+        file.write_text(yaml.safe_dump(content, sort_keys=False))
+
+
+def vertex_sim(project: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SIMULATOR), "--project", str(project), "--work", str(work), *args],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+@pytest.fixture(scope="module")
+def local_project(tmp_path_factory) -> Path:
+    """A tiny copy with the Dockerfile (the image's files and ENV) and its local run."""
+    project = copy_project(tmp_path_factory.mktemp("vertex_sim") / "recommender_gnn")
+    for name in ("Dockerfile", "README.md"):
+        shutil.copy2(BLUEPRINT / name, project / name)
+    write_params(project, TINY_PARAMS)
+    run_kedro(project, "run", "--env=local", "--pipeline", "data_generation")
+    run_kedro(project, "run", "--env=local", "--pipeline", PIPELINE)
+    return project
+
+
+@pytest.fixture
+def bucket_data(local_project, tmp_path) -> Path:
+    """The raw export a previous step left in the bucket (the local run's 01_raw)."""
+    seed = tmp_path / "seed"
+    shutil.copytree(local_project / "data" / "01_raw", seed / "01_raw")
+    return seed
+
+
+def test_steps_give_the_local_run_outputs(local_project, bucket_data, tmp_path):
+    work = tmp_path / "work"
+    done = vertex_sim(
+        local_project, work, "--pipeline", PIPELINE, "--bucket-data", str(bucket_data)
+    )
+    assert done.returncode == 0, done.stderr[-6000:]
+    (data_root,) = (work / "gs").glob("*/data")
+    for name in OUTPUTS:
+        table = f"02_intermediate/{name}.parquet"
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(data_root / table), pd.read_parquet(local_project / "data" / table)
+        )
+    # The hand-off went through kedro-vertexai's pickle under the pipeline root.
+    assert list((work / "gs").glob(f"*/vertex-ai/kedro-vertexai-temp/*/{HAND_OFF[0]}.bin"))
+    # Every step resumed the one MLflow run that mlflow-start-run opened.
+    client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
+    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert run.data.tags["vertexai_job_name"].startswith(local_project.name.replace("_", "-"))
+    logs = sorted(path.stem for path in (work / "logs").glob("*.log"))
+    assert len(logs) == 6 and "mlflow-start-run" in logs and set(HAND_OFF[1:]) <= set(logs)
+
+
+def test_default_pipeline_holds_nothing_in_memory_across_steps(tmp_path):
+    done = vertex_sim(BLUEPRINT, tmp_path / "work", "--check-only")
+    assert done.returncode == 0, done.stderr[-6000:]
+    assert "no dataset crosses two of them in memory" in done.stdout
+
+
+@pytest.fixture
+def memory_hand_off(local_project, tmp_path) -> Path:
+    """A copy whose gcp catalog declares the hand-off as a MemoryDataset."""
+    project = tmp_path / "recommender_gnn"
+    shutil.copytree(local_project, project, ignore=shutil.ignore_patterns("data", "mlruns"))
+    (project / "conf" / "gcp" / "catalog_in_memory.yml").write_text(
+        f"{HAND_OFF[0]}:\n  type: MemoryDataset\n"
+    )
+    return project
+
+
+def test_memory_dataset_across_steps_stops_before_any_step(memory_hand_off, tmp_path):
+    work = tmp_path / "work"
+    done = vertex_sim(memory_hand_off, work, "--pipeline", PIPELINE)
+    assert done.returncode == 1
+    dataset, writer, reader = HAND_OFF
+    assert f"dataset '{dataset}' is written by step '{writer}' and read by step '{reader}'" in (
+        done.stderr
+    )
+    assert not (work / "logs").exists()  # no step was started
+
+
+def test_pattern_datasets_are_written_by_the_vertex_ai_runner(tmp_path, monkeypatch):
+    """kedro-vertexai's runner pickles every dataset the catalog has not created yet, and Kedro
+    creates a pattern's datasets only when first used: the hook creates them before the run."""
+    from kedro.io import DataCatalog
+    from kedro.pipeline import Node, Pipeline
+    from kedro_vertexai.vertex_ai.runner import VertexAIPipelinesRunner
+
+    def new_catalog():
+        pattern = {"type": "pandas.CSVDataset", "filepath": str(tmp_path / "{name}.csv")}
+        return DataCatalog.from_config({"{name}_table": pattern})
+
+    pipeline = Pipeline([Node(lambda: pd.DataFrame({"a": [1]}), None, "out_table", name="write")])
+    assert "out_table" not in new_catalog().filter()  # what the runner would pickle
+    catalog = new_catalog()
+    PatternDatasetsHook().before_pipeline_run(pipeline=pipeline, catalog=catalog)
+    monkeypatch.setenv("KEDRO_VERTEXAI_RUNNER_CONFIG", '{"storage_root": "bucket/root"}')
+    VertexAIPipelinesRunner().run(pipeline, catalog)
+    assert pd.read_csv(tmp_path / "out.csv")["a"].tolist() == [1]
