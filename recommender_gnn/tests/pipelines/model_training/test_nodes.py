@@ -99,6 +99,27 @@ def test_a_time_budget_stops_after_the_batch_that_crosses_it(split):
     assert checkpoint["best_epochs"] == dict.fromkeys(["clicks", "carts", "orders"], 1)
 
 
+def test_the_tuners_pruner_stops_training_and_the_checkpoint_says_when(split):
+    train, valid, labels = split
+    params = training_params(max_epochs=4, early_stopping={"patience": 10, "min_delta": 0.0})
+    reported = []
+
+    def prune_at_two(epoch, score):
+        reported.append((epoch, score))
+        return epoch == 2
+
+    checkpoint, history = fit_gnn(
+        train, item_map(N_ITEMS), params, valid, labels, on_epoch=prune_at_two
+    )
+    assert history["epoch"].tolist() == [1, 2] and checkpoint["pruned_after_epoch"] == 2
+    assert [epoch for epoch, _ in reported] == [1, 2]
+    assert reported[-1][1] == pytest.approx(checkpoint["best_valid_score"])
+    kept, history = fit_gnn(
+        train, item_map(N_ITEMS), params, valid, labels, on_epoch=lambda *_: False
+    )
+    assert len(history) == 4 and kept["pruned_after_epoch"] is None
+
+
 def test_max_train_sessions_keeps_the_sessions_that_ended_last(split):
     train, valid, labels = split
     params = training_params(max_train_sessions=50, max_epochs=1)

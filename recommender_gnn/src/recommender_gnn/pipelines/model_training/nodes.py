@@ -174,7 +174,7 @@ def fit_gnn(
         f"sampled (in-batch + {negatives.n_negatives} popularity negatives, log-Q)"
         if sampled else "full", device,
     )  # fmt: skip
-    history, best_states, best_policy, out_of_time = [], {}, {}, False
+    history, best_states, best_policy, out_of_time, pruned_after = [], {}, {}, False, None
     for epoch in range(1, max_epochs + 1):
         model.train()
         epoch_started, total, n_pairs = time.perf_counter(), 0.0, 0
@@ -220,11 +220,8 @@ def fit_gnn(
             )
             row.update(_history_columns(scores))
             row["validation_seconds"] = time.perf_counter() - validation_started
-            if on_epoch is not None:
-                so_far = sum(TYPE_WEIGHTS[name] * stoppers[name].best for name in EVENT_TYPES)
-                if on_epoch(epoch, float(so_far)):
-                    logger.info("Pruned by the tuner after epoch %d", epoch)
-                    stop = True
+            if on_epoch is not None and on_epoch(epoch, _best_score(stoppers)):
+                pruned_after = epoch
         else:
             best_states.update({n: state for n in EVENT_TYPES if head_epochs[n] == epoch})
             stop = False
@@ -239,14 +236,16 @@ def fit_gnn(
         out_of_time = out_of_time or time.perf_counter() > deadline
         if out_of_time:
             logger.info("Time budget reached in epoch %d", epoch)
-        if stop:
+        if pruned_after:
+            logger.info("Pruned by the tuner after epoch %d", epoch)
+        elif stop:
             logger.info("Early stopping after epoch %d: no head improved lately", epoch)
-        if stop or out_of_time:
+        if stop or out_of_time or pruned_after:
             break
     if validate:
         best_epochs = {name: stopper.best_epoch for name, stopper in stoppers.items()}
         best_recall = {name: float(stopper.best) for name, stopper in stoppers.items()}
-        best_score = float(sum(TYPE_WEIGHTS[name] * best_recall[name] for name in EVENT_TYPES))
+        best_score = _best_score(stoppers)
     else:  # heads whose epoch the time budget cut off keep the last state
         best_states = {name: best_states.get(name, state) for name in EVENT_TYPES}
         best_epochs = {name: min(head_epochs[name], epoch) for name in EVENT_TYPES}
@@ -258,11 +257,17 @@ def fit_gnn(
         "best_valid_recall": best_recall,
         "best_valid_score": best_score,
         "best_valid_policy": best_policy,
+        "pruned_after_epoch": pruned_after,
         "n_training_pairs": n_training_pairs,
         "training_seconds": time.perf_counter() - started,
         "item_counts": item_counts,
     }
     return checkpoint, pd.DataFrame(history)
+
+
+def _best_score(stoppers: dict[str, EarlyStopping]) -> float:
+    """OTTO's weighted score of each type's best validation recall so far."""
+    return float(sum(TYPE_WEIGHTS[name] * stoppers[name].best for name in EVENT_TYPES))
 
 
 def train_session_gnn(

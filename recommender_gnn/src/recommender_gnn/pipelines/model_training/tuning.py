@@ -53,20 +53,15 @@ def tune_gnn(
     best: dict[str, Any] = {}
 
     def evaluate(trial_params: dict[str, Any], report) -> dict[str, Any]:
-        pruned = []
-
-        def on_epoch(epoch: int, score: float) -> bool:
-            pruned.append(report(epoch, score))
-            return pruned[-1]
-
-        checkpoint, history = fit(trial_params, on_epoch=on_epoch)
+        checkpoint, history = fit(trial_params, on_epoch=report)
         recalls = checkpoint["best_valid_recall"]
         result = {
             "score": checkpoint["best_valid_score"],
             **recalls,
             "policy": checkpoint.get("best_valid_policy", {}),
         }
-        if not any(pruned) and (not best or result["score"] > best["score"]):  # as tune chooses
+        pruned = checkpoint["pruned_after_epoch"] is not None
+        if not pruned and (not best or result["score"] > best["score"]):  # as tune chooses
             best.update(score=result["score"], checkpoint=checkpoint, history=history)
         return result
 
