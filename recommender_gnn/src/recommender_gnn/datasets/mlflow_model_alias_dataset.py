@@ -9,7 +9,9 @@ so logging, promotion and loading by alias stay in the Data Catalog (never a run
 
 import json
 import logging
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -32,7 +34,12 @@ class MlflowPyfuncModelDataset(AbstractDataset[Any, Any]):
           model_name: recommender_gnn
           artifact_path: gnn_model
           code_paths: [src/recommender_gnn]
-          pip_requirements: requirements.lock
+          serving_packages: [mlflow, torch, torch-geometric, pandas, numpy]
+
+    ``serving_packages``: the model's requirements are these and what they pull in, pinned
+    from ``lock_file`` (``serving_requirements``), not the whole development lock (whose
+    kedro-vertexai asks for mlflow<3 while the lock has mlflow 3: no environment manager
+    but ``local`` could build it). Copied from the ga4-mlops blueprint.
     """
 
     def __init__(
@@ -40,17 +47,23 @@ class MlflowPyfuncModelDataset(AbstractDataset[Any, Any]):
         model_name: str,
         artifact_path: str,
         code_paths: list[str] | None = None,
-        pip_requirements: str | None = None,
+        serving_packages: list[str] | None = None,
+        lock_file: str = "requirements.lock",
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._model_name = model_name
         self._artifact_path = artifact_path
         self._code_paths = code_paths
-        self._pip_requirements = pip_requirements
+        self._serving_packages = list(serving_packages or [])
+        self._lock_file = lock_file
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"model_name": self._model_name, "artifact_path": self._artifact_path}
+        return {
+            "model_name": self._model_name,
+            "artifact_path": self._artifact_path,
+            "serving_packages": self._serving_packages,
+        }
 
     def save(self, data: Any) -> None:
         if mlflow.active_run() is None:
@@ -65,7 +78,11 @@ class MlflowPyfuncModelDataset(AbstractDataset[Any, Any]):
             signature=getattr(data, "signature", None),
             input_example=getattr(data, "input_example", None),
             code_paths=self._code_paths,
-            pip_requirements=self._pip_requirements,
+            pip_requirements=(
+                serving_requirements(*self._serving_packages, lock=self._lock_file)
+                if self._serving_packages
+                else None
+            ),
         )
 
     def load(self) -> Any:
@@ -163,3 +180,38 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
             ) from error
         model = mlflow.pyfunc.load_model(f"models:/{self._model_name}@{self._alias}")
         return RegisteredModel(self._model_name, self._alias, str(version), model)
+
+
+def serving_requirements(*roots: str, lock: str = "requirements.lock") -> list[str]:
+    """The pinned lines of ``lock`` that the served model needs: ``roots`` and every package
+    the lock says they pull in (uv's ``# via`` annotations), nothing else.
+
+    The registered model then asks for the training run's exact versions of what scoring
+    imports, without Kedro, Optuna, the Google SDKs or the dev tools. Read relative to the
+    working directory (the project root, where ``kedro run`` starts), like MLflow reads a
+    ``pip_requirements`` file.
+    """
+    pins: dict[str, str] = {}
+    parents: dict[str, set[str]] = {}
+    for line in Path(lock).read_text().splitlines():
+        pin, _, via = line.partition("# via")
+        if "==" not in pin or pin.lstrip().startswith("#"):
+            continue
+        name = _package(pin.split("==")[0])
+        pins[name] = pin.strip()
+        parents[name] = {_package(parent) for parent in via.split(",") if parent.strip()}
+    needed = {_package(root) for root in roots}
+    unknown = sorted(needed - pins.keys())
+    if unknown:
+        raise ValueError(f"{lock} pins no {unknown}: expected every serving root to be locked")
+    grown = True
+    while grown:
+        added = {name for name, via in parents.items() if via & needed} - needed
+        needed |= added
+        grown = bool(added)
+    return [pins[name] for name in sorted(needed)]
+
+
+def _package(name: str) -> str:
+    """PEP 503 normal form, without extras or a ``(pyproject.toml)`` note."""
+    return re.sub(r"[-_.]+", "-", name.split("[")[0].split("(")[0].strip()).lower()

@@ -97,7 +97,8 @@ def test_registry_promotes_better_models_and_keeps_the_champion_over_worse(tmp_p
         model_name="gnn",
         artifact_path="gnn_model",
         code_paths=[str(BLUEPRINT / "src/recommender_gnn")],
-        pip_requirements=str(BLUEPRINT / "requirements.lock"),
+        serving_packages=["mlflow", "torch", "torch-geometric", "pandas", "numpy"],
+        lock_file=str(BLUEPRINT / "requirements.lock"),
     )
     current = MlflowModelAliasDataset(model_name="gnn", alias="champion", missing_ok=True)
     champion = MlflowModelAliasDataset(model_name="gnn", alias="champion")

@@ -8,6 +8,8 @@ the model on a frame without the column), and the registry shows the input colum
 kedro-datasets has no MLflow dataset. Copied from the ga4-mlops blueprint.
 """
 
+import re
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -28,9 +30,12 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
           type: recommender_ranking.datasets.signed_pyfunc_model_dataset.SignedPyfuncModelDataset
           name: ranking_model
           registered_model_name: recommender_ranking
+          serving_packages: [mlflow, lightgbm, scikit-learn, pandas, numpy]
           log_model_args:
             code_paths: [src/recommender_ranking]
-            pip_requirements: requirements.lock
+
+    ``serving_packages``: the model's requirements are these and what they pull in, pinned
+    from ``lock_file`` (``serving_requirements``), not the whole development lock.
     """
 
     def __init__(
@@ -38,9 +43,13 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
         name: str,
         registered_model_name: str,
         log_model_args: dict[str, Any] | None = None,
+        serving_packages: list[str] | None = None,
+        lock_file: str = "requirements.lock",
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._name = name
+        self._serving_packages = list(serving_packages or [])
+        self._lock_file = lock_file
         self._registered_model_name = registered_model_name
         self._log_model_args = dict(log_model_args or {})
         self.metadata = metadata
@@ -50,6 +59,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
             "name": self._name,
             "registered_model_name": self._registered_model_name,
             "log_model_args": self._log_model_args,
+            "serving_packages": self._serving_packages,
         }
 
     def save(self, data: dict[str, Any]) -> None:
@@ -66,12 +76,22 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
             )
         model, example = data["python_model"], pd.DataFrame(data["input_example"])
         signature = infer_signature(example, model.predict(None, example))
+        requirements = (
+            {
+                "pip_requirements": serving_requirements(
+                    *self._serving_packages, lock=self._lock_file
+                )
+            }
+            if self._serving_packages
+            else {}
+        )
         mlflow.pyfunc.log_model(
             name=self._name,
             python_model=model,
             input_example=example,
             signature=signature,
             registered_model_name=self._registered_model_name,
+            **requirements,
             **self._log_model_args,
         )
 
@@ -80,3 +100,38 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
             f"Model '{self._name}' is save-only: load a registered version by alias "
             f"(models:/{self._registered_model_name}@<alias>)."
         )
+
+
+def serving_requirements(*roots: str, lock: str = "requirements.lock") -> list[str]:
+    """The pinned lines of ``lock`` that the served model needs: ``roots`` and every package
+    the lock says they pull in (uv's ``# via`` annotations), nothing else.
+
+    The registered model then asks for the training run's exact versions of what scoring
+    imports, without Kedro, Optuna, the Google SDKs or the dev tools. Read relative to the
+    working directory (the project root, where ``kedro run`` starts), like MLflow reads a
+    ``pip_requirements`` file.
+    """
+    pins: dict[str, str] = {}
+    parents: dict[str, set[str]] = {}
+    for line in Path(lock).read_text().splitlines():
+        pin, _, via = line.partition("# via")
+        if "==" not in pin or pin.lstrip().startswith("#"):
+            continue
+        name = _package(pin.split("==")[0])
+        pins[name] = pin.strip()
+        parents[name] = {_package(parent) for parent in via.split(",") if parent.strip()}
+    needed = {_package(root) for root in roots}
+    unknown = sorted(needed - pins.keys())
+    if unknown:
+        raise ValueError(f"{lock} pins no {unknown}: expected every serving root to be locked")
+    grown = True
+    while grown:
+        added = {name for name, via in parents.items() if via & needed} - needed
+        needed |= added
+        grown = bool(added)
+    return [pins[name] for name in sorted(needed)]
+
+
+def _package(name: str) -> str:
+    """PEP 503 normal form, without extras or a ``(pyproject.toml)`` note."""
+    return re.sub(r"[-_.]+", "-", name.split("[")[0].split("(")[0].strip()).lower()

@@ -5,6 +5,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
 from recommender_ranking.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
@@ -16,11 +17,15 @@ from recommender_ranking.pipelines.model_registry.nodes import (
 )
 from recommender_ranking.pipelines.model_training.nodes import query_groups
 from recommender_ranking.pipelines.recommendations.nodes import top_k_with_fallback
+from tests.conftest import BLUEPRINT
 from tests.pipelines.model_training.test_nodes import planted_table
 
 NAME = "ranker_under_test"
 PARAMS = {"k": 12, "test_week": 1}
 GATE = {"min_ratio_to_best_source": 1.0, "champion_tolerance": 0.0}
+SERVING_ROOTS = yaml.safe_load((BLUEPRINT / "conf/base/catalog_model_registry.yml").read_text())[
+    "ranking_model"
+]["serving_packages"]
 
 
 @pytest.fixture
@@ -69,7 +74,9 @@ def run_registry(table, model, columns, ranker_map, baseline_map=0.1):
         SignedPyfuncModelDataset(
             name="ranking_model",
             registered_model_name=NAME,
-            log_model_args={"pip_requirements": ["lightgbm"]},
+            serving_packages=SERVING_ROOTS,
+            lock_file=str(BLUEPRINT / "requirements.lock"),
+            log_model_args={"code_paths": [str(BLUEPRINT / "src/recommender_ranking")]},
         ).save(packaged)
         score = score_current_champion(champion.load(), table, purchases, PARAMS)
         decision, _ = decide_promotion(card, score, GATE)

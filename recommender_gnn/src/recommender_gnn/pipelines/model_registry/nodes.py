@@ -27,6 +27,15 @@ logger = logging.getLogger(__name__)
 INPUT_COLUMNS = ["session", "aid", "ts", "type"]
 OUTPUT = {"session": "int64", "event_type": "object", "aid": "int64", "rank": "int64",
           "score": "float64"}  # fmt: skip
+# What SessionRecommender pickles: raise it whenever its fields change. A model keeps the
+# number it was packaged with (an instance field, never a class attribute, so a model pickled
+# by older code has none) and this code refuses any other by name instead of failing inside
+# predict with an AttributeError. 2: scoring settings packaged with the model.
+FORMAT_VERSION = 2
+
+
+class IncompatibleModelError(RuntimeError):
+    """A registered model packaged by code with another SessionRecommender format."""
 
 
 class SessionRecommender(mlflow.pyfunc.PythonModel):
@@ -50,10 +59,17 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
         self.popular_items = popular_items[["event_type", "item", "rank"]].copy()
         self.seen_items = seen_items
         self.scoring = scoring
+        self.format_version = FORMAT_VERSION
         self.signature = None
         self.input_example = None
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        found = getattr(self, "format_version", None)
+        if found != FORMAT_VERSION:
+            raise IncompatibleModelError(
+                f"This SessionRecommender was packaged in format {found or 'none (older code)'}"
+                f"; this code reads format {FORMAT_VERSION}: package and register it again."
+            )
         frame = pd.DataFrame(model_input)
         missing = [column for column in INPUT_COLUMNS if column not in frame.columns]
         if missing:
@@ -177,14 +193,38 @@ def score_champion(
     valid_labels: pd.DataFrame,
     item_map: pd.DataFrame,
 ) -> dict[str, Any]:
-    """The current champion's OTTO scores on this run's validation split (version None: none)."""
+    """The current champion's OTTO scores on this run's validation split (version None: none).
+
+    A champion packaged in another format stops the run (``require_current_format``): the
+    gate never promotes without comparing with the champion it would replace.
+    """
     if current_champion is None:
         return {"version": None}
+    require_current_format(current_champion)
     predict = current_champion.model.predict
     return {
         "version": current_champion.version,
         **_pyfunc_scores(predict, valid_sessions, valid_labels, item_map),
     }
+
+
+def require_current_format(registered) -> None:
+    """Refuse a registered model packaged by code with another SessionRecommender format,
+    naming it and saying how to get past it (its pickle would fail inside predict)."""
+    found = getattr(registered.model.unwrap_python_model(), "format_version", None)
+    if found == FORMAT_VERSION:
+        return
+    raise IncompatibleModelError(
+        f"Registered model '{registered.name}' version {registered.version} (alias "
+        f"'{registered.alias}', registry {mlflow.get_tracking_uri()}) was packaged in "
+        f"SessionRecommender format {found or 'none (older code)'}; this code expects format "
+        f"{FORMAT_VERSION} and cannot score it, so the gate cannot compare with it. Point "
+        f"'{registered.alias}' at a version packaged by this code, or remove the alias "
+        f"(mlflow.MlflowClient().delete_registered_model_alias('{registered.name}', "
+        f"'{registered.alias}')) so the next training run is gated on the baselines alone; "
+        "locally a stale registry can simply be deleted (mlflow.db and mlruns/ of the "
+        "project folder). Then run training again."
+    )
 
 
 def decide_promotion(

@@ -1,6 +1,15 @@
 """SR-GNN: session graphs (graphs.py), the model (model.py), streamed training pairs
 (stream.py), fit_gnn (nodes.py) and blocked candidate scoring, recommend_gnn (recommend.py)."""
 
-from .pipeline import create_pipeline
+
+def __getattr__(name: str):
+    """``create_pipeline`` (Kedro) on first use only: the registered model imports this
+    package's modules in a serving environment without Kedro (model_registry/nodes.py)."""
+    if name == "create_pipeline":
+        from .pipeline import create_pipeline
+
+        return create_pipeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["create_pipeline"]

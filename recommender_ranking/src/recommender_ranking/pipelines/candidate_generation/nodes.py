@@ -14,20 +14,12 @@ import faiss
 import numpy as np
 import pandas as pd
 
+from recommender_ranking.checks import require_columns  # also imported from here
+
 logger = logging.getLogger(__name__)
 
 SOURCE_COLUMNS = ["week", "customer_id", "article_id", "score", "source_rank"]
 KEYS = ["week", "customer_id", "article_id"]
-
-
-def require_columns(data: pd.DataFrame, columns: list[str], dataset: str) -> None:
-    """Stop with a message naming the dataset and the columns it lacks."""
-    missing = [column for column in columns if column not in data.columns]
-    if missing:
-        raise ValueError(
-            f"{dataset} lacks column(s) {missing}; expected at least {columns}, "
-            f"got {list(data.columns)}"
-        )
 
 
 def check_week_calendar(week_calendar: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:

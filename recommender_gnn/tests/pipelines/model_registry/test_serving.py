@@ -1,0 +1,159 @@
+"""The registered GNN as a serving environment sees it: requirements pinned from the lock
+without Kedro, scoring in a fresh interpreter that cannot import Kedro, and a clear refusal
+of a champion packaged in another SessionRecommender format."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+
+from recommender_gnn.datasets.mlflow_model_alias_dataset import (
+    MlflowModelAliasDataset,
+    MlflowPyfuncModelDataset,
+)
+from recommender_gnn.pipelines.model_registry.nodes import (
+    FORMAT_VERSION,
+    IncompatibleModelError,
+    score_champion,
+    sessions_with_aids,
+)
+from tests.pipelines.model_registry.test_nodes import _package
+from tests.pipelines.session_data import (
+    BLUEPRINT,
+    N_ITEMS,
+    item_map,
+    tiny_split,
+    trained_checkpoint,
+)
+
+SERVING_ROOTS = yaml.safe_load((BLUEPRINT / "conf/base/catalog_model_registry.yml").read_text())[
+    "gnn_model"
+]["serving_packages"]
+LOCKED = dict(
+    line.split()[0].split("==")
+    for line in (BLUEPRINT / "requirements.lock").read_text().splitlines()
+    if "==" in line and not line.startswith("#")
+)
+NOT_FOR_SERVING = {
+    "kedro", "kedro-vertexai", "kedro-mlflow", "kedro-datasets", "kedro-viz", "optuna",
+    "google-cloud-aiplatform", "gcsfs", "duckdb", "pytest", "ruff",
+}  # fmt: skip
+
+# Importing any of these fails in the child, as in an environment built from requirements.txt.
+SCORE_IN_A_FRESH_PROCESS = """
+import importlib.abc, sys
+BLOCKED = ("kedro", "kedro_mlflow", "kedro_datasets", "kedro_vertexai", "optuna", "duckdb",
+           "google.cloud")
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == blocked or name.startswith(blocked + ".") for blocked in BLOCKED):
+            raise ImportError(f"{name} is not installed in a serving environment")
+
+sys.meta_path.insert(0, Block())
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+print(model.predict(pd.read_json(sys.argv[2], orient="split")).to_json(orient="split"))
+"""
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """A sqlite registry in ``tmp_path`` (also the working directory)."""
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    yield tmp_path
+    mlflow.set_tracking_uri("")
+
+
+def register_champion(model) -> MlflowModelAliasDataset:
+    """``model`` logged with the catalog's serving roots and promoted as 'champion'."""
+    logged = MlflowPyfuncModelDataset(
+        model_name="gnn",
+        artifact_path="gnn_model",
+        code_paths=[str(BLUEPRINT / "src/recommender_gnn")],
+        serving_packages=SERVING_ROOTS,
+        lock_file=str(BLUEPRINT / "requirements.lock"),
+    )
+    champion = MlflowModelAliasDataset(model_name="gnn", alias="champion")
+    with mlflow.start_run():
+        logged.save(model)
+        champion.save({"promote": True})
+    return champion
+
+
+@pytest.fixture
+def champion(registry):
+    _, valid, labels = tiny_split()
+    return register_champion(_package(trained_checkpoint(max_epochs=1), valid, labels)[0])
+
+
+def test_registered_requirements_pin_the_serving_roots_from_the_lock(champion):
+    path = mlflow.pyfunc.get_model_dependencies("models:/gnn@champion")
+    lines = [line.strip() for line in Path(path).read_text().splitlines() if "==" in line]
+    pins = dict(line.split("==") for line in lines)
+    assert {"torch", "torch-geometric", "pandas", "numpy", "mlflow"} <= set(SERVING_ROOTS)
+    assert {root: pins.get(root) for root in SERVING_ROOTS} == {
+        root: LOCKED[root] for root in SERVING_ROOTS
+    }
+    assert all(LOCKED.get(name) == version for name, version in pins.items())
+    assert sorted(NOT_FOR_SERVING & set(pins)) == []
+    assert len(pins) < len(LOCKED) * 2 / 3
+
+
+def test_the_champion_scores_a_request_in_a_fresh_process_like_in_process(champion, tmp_path):
+    _, valid, _ = tiny_split()
+    sessions = valid["session"].drop_duplicates().head(3)
+    request = sessions_with_aids(valid[valid["session"].isin(sessions)], item_map(N_ITEMS))
+    answer = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCORE_IN_A_FRESH_PROCESS,
+            "models:/gnn@champion",
+            request.to_json(orient="split"),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert answer.returncode == 0, answer.stderr[-3000:]
+    served = json.loads(answer.stdout.strip().splitlines()[-1])
+    in_process = champion.load().model.predict(request)
+    assert served["columns"] == ["session", "event_type", "aid", "rank", "score"]
+    assert served["columns"] == list(in_process.columns)
+    rows = [dict(zip(served["columns"], row, strict=True)) for row in served["data"]]
+    assert len(rows) == len(in_process) == 3 * 3 * 20  # 3 sessions, 3 event types, top 20
+    for column in ("session", "event_type", "aid", "rank"):
+        assert [row[column] for row in rows] == in_process[column].tolist(), column
+    assert [row["score"] for row in rows] == pytest.approx(in_process["score"].tolist())
+
+
+@pytest.mark.parametrize("packaged_format", [None, FORMAT_VERSION - 1])
+def test_a_champion_packaged_in_another_format_is_refused_by_name(packaged_format, registry):
+    """As a champion registered by older code: ``score_champion`` stops the run naming the
+    model, version and formats (never an AttributeError inside predict, never skipped)."""
+    _, valid, labels = tiny_split()
+    model, _ = _package(trained_checkpoint(max_epochs=1), valid, labels)
+    del model.scoring  # what the older code's SessionRecommender lacked
+    if packaged_format is None:
+        del model.format_version
+    else:
+        model.format_version = packaged_format
+    champion = register_champion(model).load()
+    found = packaged_format or "none \\(older code\\)"
+    with pytest.raises(
+        IncompatibleModelError,
+        match=rf"Registered model 'gnn' version 1 \(alias 'champion'.*format {found}; this "
+        rf"code expects format {FORMAT_VERSION}.*delete_registered_model_alias",
+    ):
+        score_champion(champion, valid, labels, item_map(N_ITEMS))
+    with pytest.raises(IncompatibleModelError, match=f"packaged in format {found}"):
+        champion.model.predict(sessions_with_aids(valid, item_map(N_ITEMS)))
