@@ -1,9 +1,7 @@
 """tools/vertex_sim.py (make vertex-sim): the compiled Vertex AI steps, each its own process.
 
-The whole ``__default__`` pipeline takes one process start-up per step (tens of seconds each), so
-the runs here take ``data_preparation`` (the OTTO files read from the bucket, the cleaned events
-pickled by kedro-vertexai between two steps) with the raw files of a tiny local run already in
-the bucket; ``__default__`` is compiled and checked for in-memory hand-offs without running.
+The whole ``__default__`` pipeline runs here on tiny data: its handful of steps (VERTEX_AI_STEPS)
+end with the outputs of ``kedro run --env=local`` on the same parameters.
 """
 
 import shutil
@@ -17,14 +15,18 @@ import pytest
 import yaml
 
 from recommender_gnn.hooks import PatternDatasetsHook
+from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS
 from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
 
 SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"
-PIPELINE = "data_preparation"
-# Written by clean_train_events, read by build_interactions: undeclared in gcp, so pickled (a
-# MemoryDataset in conf/local).
-HAND_OFF = ("train_events", "clean-train-events", "build-interactions")
-OUTPUTS = ("interactions", "test_sessions", "train_sessions", "valid_labels", "refit_sessions")
+# Written by prepare-data, read by fit-baselines (and later steps): a Parquet file in gcp.
+HAND_OFF = ("train_sessions", "prepare-data", "fit-baselines")
+OUTPUTS = (
+    "02_intermediate/train_sessions.parquet",
+    "07_model_output/transitions_predictions.parquet",
+    "07_model_output/gnn_predictions.parquet",
+    "07_model_output/submission.csv",
+)
 
 
 def write_params(project: Path, params: str) -> None:
@@ -60,39 +62,32 @@ def local_project(tmp_path_factory) -> Path:
     for name in ("Dockerfile", "README.md"):
         shutil.copy2(BLUEPRINT / name, project / name)
     write_params(project, TINY_PARAMS)
-    run_kedro(project, "run", "--env=local", "--pipeline", "data_generation")
-    run_kedro(project, "run", "--env=local", "--pipeline", PIPELINE)
+    run_kedro(project, "run", "--env=local")
     return project
 
 
-@pytest.fixture
-def bucket_data(local_project, tmp_path) -> Path:
-    """The raw export a previous step left in the bucket (the local run's 01_raw)."""
-    seed = tmp_path / "seed"
-    shutil.copytree(local_project / "data" / "01_raw", seed / "01_raw")
-    return seed
+def read(path: Path) -> pd.DataFrame:
+    if path.is_dir():  # a versioned dataset: its one version
+        (path,) = path.glob(f"*/{path.name}")
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
 
 
-def test_steps_give_the_local_run_outputs(local_project, bucket_data, tmp_path):
+def test_steps_give_the_local_run_outputs(local_project, tmp_path):
     work = tmp_path / "work"
-    done = vertex_sim(
-        local_project, work, "--pipeline", PIPELINE, "--bucket-data", str(bucket_data)
-    )
+    done = vertex_sim(local_project, work)
     assert done.returncode == 0, done.stderr[-6000:]
     (data_root,) = (work / "gs").glob("*/data")
     for name in OUTPUTS:
-        table = f"02_intermediate/{name}.parquet"
         pd.testing.assert_frame_equal(
-            pd.read_parquet(data_root / table), pd.read_parquet(local_project / "data" / table)
+            read(data_root / name), read(local_project / "data" / name), obj=name
         )
-    # The hand-off went through kedro-vertexai's pickle under the pipeline root.
-    assert list((work / "gs").glob(f"*/vertex-ai/kedro-vertexai-temp/*/{HAND_OFF[0]}.bin"))
-    # Every step resumed the one MLflow run that mlflow-start-run opened.
+    # Every step resumed the one MLflow run that mlflow-start-run opened; the GNN was registered.
     client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
     (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert run.data.tags["vertexai_job_name"].startswith(local_project.name.replace("_", "-"))
-    logs = sorted(path.stem for path in (work / "logs").glob("*.log"))
-    assert len(logs) == 6 and "mlflow-start-run" in logs and set(HAND_OFF[1:]) <= set(logs)
+    assert client.search_registered_models()
+    logs = {path.stem for path in (work / "logs").glob("*.log")}
+    assert logs == set(VERTEX_AI_STEPS) - {"hm-sequences"} | {"mlflow-start-run"}
 
 
 def test_default_pipeline_holds_nothing_in_memory_across_steps(tmp_path):
@@ -114,7 +109,7 @@ def memory_hand_off(local_project, tmp_path) -> Path:
 
 def test_memory_dataset_across_steps_stops_before_any_step(memory_hand_off, tmp_path):
     work = tmp_path / "work"
-    done = vertex_sim(memory_hand_off, work, "--pipeline", PIPELINE)
+    done = vertex_sim(memory_hand_off, work)
     assert done.returncode == 1
     dataset, writer, reader = HAND_OFF
     assert f"dataset '{dataset}' is written by step '{writer}' and read by step '{reader}'" in (

@@ -1,50 +1,65 @@
-"""`kedro vertexai -e gcp compile` builds a Vertex AI pipeline spec offline: one step per node,
-the GNN's training and scoring steps on a GPU, every other step on CPU."""
+"""`kedro vertexai -e gcp compile` builds a Vertex AI pipeline spec offline: one step per entry
+of VERTEX_AI_STEPS running its folders' nodes, the GNN's steps on a GPU, the others on CPU."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from kedro.framework.project import pipelines
 
+from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS, tag_vertex_ai_steps
 from tests.conftest import VERTEX_IMAGE, compile_vertex_spec
 
+END_TO_END_STEPS = set(VERTEX_AI_STEPS) - {"hm-sequences"}
 
-def test_compile_gives_one_vertex_step_per_node_and_a_gpu_for_the_gnn(tmp_path, monkeypatch):
+
+def step_nodes(executor: dict) -> set[str]:
+    (nodes,) = re.findall(r'--nodes "([^"]*)"', " ".join(executor["container"]["args"]))
+    return set(nodes.split(","))
+
+
+def test_compile_gives_one_vertex_step_per_group_and_a_gpu_for_the_gnn(tmp_path, monkeypatch):
     # CI keeps the compiled spec as an artifact when it names a path.
     spec_path = Path(os.environ.get("VERTEXAI_PIPELINE_SPEC") or tmp_path / "pipeline.yaml")
     spec = compile_vertex_spec(
         tmp_path, monkeypatch, "--pipeline", "end_to_end", spec_path=spec_path
     )
-    tasks = spec["root"]["dag"]["tasks"]
-    node_steps = {name for name in tasks if name != "mlflow-start-run"}
-    expected = {node.name.replace("_", "-") for node in pipelines["end_to_end"].nodes}
-    assert node_steps == expected
+    assert set(spec["root"]["dag"]["tasks"]) == END_TO_END_STEPS | {"mlflow-start-run"}
     executors = spec["deploymentSpec"]["executors"]
+    # Every node of end_to_end runs in exactly one step: the step of its folder pipeline.
+    nodes_of = {
+        name[len("exec-") :]: step_nodes(e) for name, e in executors.items() if "--nodes" in str(e)
+    }
+    expected = {
+        step: {node.name for folder in folders for node in pipelines[folder].nodes}
+        for step, folders in VERTEX_AI_STEPS.items()
+        if step in END_TO_END_STEPS
+    }
+    expected["prepare-data"] = {node.name for node in pipelines["data_preparation"].nodes}
+    assert nodes_of == expected
     commands = " ".join(" ".join(e["container"]["args"]) for e in executors.values())
     assert "kedro run -e gcp" in commands
     assert all(e["container"]["image"] == VERTEX_IMAGE for e in executors.values())
-    accelerated = {
-        name
-        for name, executor in executors.items()
-        if executor["container"].get("resources", {}).get("accelerator")
+    resources = {
+        name: executor["container"].get("resources", {}) for name, executor in executors.items()
     }
-    gpu_nodes = [
-        node
-        for node in pipelines["end_to_end"].nodes
-        if {"gnn_training", "gnn_scoring"} & set(node.tags)
-    ]
-    assert accelerated == {f"exec-{node.name.replace('_', '-')}" for node in gpu_nodes}
-    assert {"exec-tune-gnn", "exec-refit-gnn", "exec-recommend-gnn-test"} <= accelerated
-    accelerator = executors[accelerated.pop()]["container"]["resources"]["accelerator"]
-    assert accelerator["type"] == "NVIDIA_TESLA_T4"
-    assert int(accelerator["count"]) == 1
-    # Reading the real train.jsonl needs the big memory step; other steps keep the default.
-    memory = {
-        name: executor["container"].get("resources", {}).get("memoryLimit")
-        for name, executor in executors.items()
-    }
-    assert memory["exec-clean-train-events"] == pytest.approx(32 * 1024**3 / 1e9)
-    assert memory["exec-split-validation"] == pytest.approx(32 * 1024**3 / 1e9)
-    assert memory["exec-fit-sknn-refit"] == pytest.approx(16 * 1024**3 / 1e9)
-    assert memory["exec-fit-popularity-train"] == pytest.approx(8 * 1024**3 / 1e9)
+    accelerated = {name for name, resource in resources.items() if resource.get("accelerator")}
+    assert accelerated == {"exec-train-gnn", "exec-score-gnn"}
+    for name in accelerated:
+        assert resources[name]["accelerator"]["type"] == "NVIDIA_TESLA_T4"
+        assert int(resources[name]["accelerator"]["count"]) == 1
+    # Reading the real train.jsonl needs the big memory step; the registry keeps the default.
+    memory = {name: resource.get("memoryLimit") for name, resource in resources.items()}
+    assert memory["exec-prepare-data"] == pytest.approx(32 * 1024**3 / 1e9)
+    assert memory["exec-fit-baselines"] == pytest.approx(16 * 1024**3 / 1e9)
+    assert memory["exec-register-and-submit"] == pytest.approx(8 * 1024**3 / 1e9)
+
+
+def test_every_folder_pipeline_has_a_vertex_ai_step():
+    from kedro.pipeline import Pipeline
+
+    with pytest.raises(ValueError, match=r"\['new_folder'\] have no Vertex AI step"):
+        tag_vertex_ai_steps({"baselines": Pipeline([]), "new_folder": Pipeline([])})
+    gnn_nodes = [node for node in pipelines["__default__"].nodes if "gnn_training" in node.tags]
+    assert gnn_nodes and all("group.train-gnn" in node.tags for node in gnn_nodes)

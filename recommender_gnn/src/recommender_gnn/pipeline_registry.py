@@ -23,6 +23,27 @@ FOLDER_PIPELINES = (
     "hm_sequences",
 )
 
+# One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
+# TagNodeGrouper runs the nodes tagged "group.<step>" together, conf/gcp/vertexai.yml sizes each
+# step from measured peaks (README, "Vertex AI").
+VERTEX_AI_STEPS = {
+    "prepare-data": ("data_generation", "data_preparation"),  # reads the raw export: memory
+    "fit-baselines": ("baselines",),  # SQL counts, kNN index, CPU tuning
+    "train-gnn": ("model_training",),  # GPU
+    "score-gnn": ("gnn_inference",),  # GPU, blocked top-k over the catalogue
+    "evaluate": ("blend", "seen_items", "model_evaluation"),  # CPU, tables of candidates
+    "register-and-submit": ("model_registry", "submission"),
+    "hm-sequences": ("hm_sequences",),
+}
+
+
+def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
+    """Tag each folder pipeline with its step, so every composition of them carries it."""
+    step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
+    if missing := sorted(set(pipelines) - set(step_of)):
+        raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
+    return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
+
 
 def _folder_pipelines() -> dict[str, Pipeline]:
     return {
@@ -38,7 +59,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
     ``--env=gcp``); ``__default__`` puts the generator in front of it.
     """
-    pipelines = _folder_pipelines()
+    pipelines = tag_vertex_ai_steps(_folder_pipelines())
     models = (
         pipelines["baselines"]
         + pipelines["model_training"]
