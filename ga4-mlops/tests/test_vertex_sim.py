@@ -1,9 +1,8 @@
 """tools/vertex_sim.py (make vertex-sim): the compiled Vertex AI steps, each its own process.
 
-The whole ``__default__`` pipeline takes one process start-up per step (tens of seconds each), so
-the runs here take ``feature_extraction`` (the BigQuery query swapped for DuckDB, a hand-off
-pickled by kedro-vertexai between two steps) with the raw files of a tiny local run already in
-the bucket; ``__default__`` is compiled and checked for in-memory hand-offs without running.
+The whole ``__default__`` pipeline runs here on tiny data (the BigQuery queries swapped for
+DuckDB): its handful of steps (VERTEX_AI_STEPS) end with the outputs of ``kedro run --env=local``
+on the same parameters.
 """
 
 import shutil
@@ -17,12 +16,19 @@ import pytest
 import yaml
 
 from ga4_mlops.hooks import PatternDatasetsHook
+from ga4_mlops.pipeline_registry import VERTEX_AI_STEPS
 from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
 
 SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"
-PIPELINE = "feature_extraction"
-# Written by check_raw_export, read by build_model_input_table: undeclared, so pickled.
-HAND_OFF = ("raw_export_report", "check-raw-export", "build-model-input-table")
+# Written by extract-features, read by train: a Parquet file in conf/base (gcp: under gs://).
+HAND_OFF = ("model_input_table", "extract-features", "train")
+# Deterministic outputs of four steps (the versioned ones are folders of one version).
+OUTPUTS = (
+    "05_model_input/model_input_table.parquet",
+    "07_model_output/batch_scores.parquet",
+    "08_reporting/evaluation_metrics.csv",
+    "08_reporting/realized_performance.csv",
+)
 
 
 def write_params(project: Path, params: str) -> None:
@@ -58,38 +64,33 @@ def local_project(tmp_path_factory) -> Path:
     for name in ("Dockerfile", "README.md"):
         shutil.copy2(BLUEPRINT / name, project / name)
     write_params(project, TINY_PARAMS)
-    run_kedro(project, "run", "--env=local", "--pipeline", "data_generation")
-    run_kedro(project, "run", "--env=local", "--pipeline", PIPELINE)
+    run_kedro(project, "run", "--env=local")
     return project
 
 
-@pytest.fixture
-def bucket_data(local_project, tmp_path) -> Path:
-    """The raw export a previous step left in the bucket (the local run's 01_raw)."""
-    seed = tmp_path / "seed"
-    shutil.copytree(local_project / "data" / "01_raw", seed / "01_raw")
-    return seed
+def read(path: Path) -> pd.DataFrame:
+    if path.is_dir():  # a versioned dataset: its one version
+        (path,) = path.glob(f"*/{path.name}")
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
 
 
-def test_steps_give_the_local_run_outputs(local_project, bucket_data, tmp_path):
+def test_steps_give_the_local_run_outputs(local_project, tmp_path):
     work = tmp_path / "work"
-    done = vertex_sim(
-        local_project, work, "--pipeline", PIPELINE, "--bucket-data", str(bucket_data)
-    )
+    done = vertex_sim(local_project, work)
     assert done.returncode == 0, done.stderr[-6000:]
     (data_root,) = (work / "gs").glob("*/data")
-    table = "05_model_input/model_input_table.parquet"
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(data_root / table), pd.read_parquet(local_project / "data" / table)
-    )
-    # The hand-off went through kedro-vertexai's pickle under the pipeline root.
-    assert list((work / "gs").glob(f"*/vertex-ai/kedro-vertexai-temp/*/{HAND_OFF[0]}.bin"))
-    # Every step resumed the one MLflow run that mlflow-start-run opened.
+    for name in OUTPUTS:
+        pd.testing.assert_frame_equal(
+            read(data_root / name), read(local_project / "data" / name), obj=name
+        )
+    # Every step resumed the one MLflow run that mlflow-start-run opened; the model was
+    # registered.
     client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
     (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert run.data.tags["vertexai_job_name"].startswith(local_project.name.replace("_", "-"))
-    logs = sorted(path.stem for path in (work / "logs").glob("*.log"))
-    assert logs == sorted(["mlflow-start-run", *HAND_OFF[1:]])
+    assert client.search_registered_models()
+    logs = {path.stem for path in (work / "logs").glob("*.log")}
+    assert logs == set(VERTEX_AI_STEPS) | {"mlflow-start-run"}
 
 
 def test_default_pipeline_holds_nothing_in_memory_across_steps(tmp_path):
@@ -111,13 +112,32 @@ def memory_hand_off(local_project, tmp_path) -> Path:
 
 def test_memory_dataset_across_steps_stops_before_any_step(memory_hand_off, tmp_path):
     work = tmp_path / "work"
-    done = vertex_sim(memory_hand_off, work, "--pipeline", PIPELINE)
+    done = vertex_sim(memory_hand_off, work)
     assert done.returncode == 1
     dataset, writer, reader = HAND_OFF
     assert f"dataset '{dataset}' is written by step '{writer}' and read by step '{reader}'" in (
         done.stderr
     )
     assert not (work / "logs").exists()  # no step was started
+
+
+def test_undeclared_dataset_its_own_step_reads_never_leaves_it(tmp_path):
+    """kedro-vertexai pickles only a step's free outputs: the encoded test features, read in
+    "train" too, need their gcp catalog entry to reach "evaluate-and-explain"."""
+    project = tmp_path / "ga4-mlops"
+    shutil.copytree(
+        BLUEPRINT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", "data", "mlruns", "build", "*.db"),
+    )
+    (project / "conf" / "gcp" / "catalog.yml").unlink()
+    done = vertex_sim(project, tmp_path / "work", "--check-only")
+    assert done.returncode == 1
+    assert (
+        "dataset 'test_features' is written by step 'train' and read by step "
+        "'evaluate-and-explain', but the catalog does not declare it and a node of 'train' "
+        "reads it too"
+    ) in done.stderr
 
 
 def test_pattern_datasets_are_written_by_the_vertex_ai_runner(tmp_path, monkeypatch):

@@ -283,9 +283,10 @@ def read_steps(spec: dict) -> dict[str, Step]:
 def check_memory_hand_offs(steps: dict[str, Step], pipelines, catalog: dict) -> None:
     """Fail when a dataset that kedro-vertexai would leave in memory crosses two steps.
 
-    Its runner replaces only the datasets the catalog does not declare (with pickles under the
-    pipeline root); a declared MemoryDataset stays in the memory of the step that wrote it. A
-    pattern counts as declared (it does once the catalog has created its datasets).
+    Its runner replaces only the datasets the catalog does not declare and that are a step's
+    free inputs or outputs (with pickles under the pipeline root): a declared MemoryDataset, or
+    an undeclared dataset its own step also reads, stays in the memory of the step that wrote
+    it. A pattern counts as declared (it does once the catalog has created its datasets).
     """
     from kedro.io import MemoryDataset
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
@@ -311,11 +312,26 @@ def check_memory_hand_offs(steps: dict[str, Step], pipelines, catalog: dict) -> 
         producer = {
             output.split("@")[0]: step_of[node.name] for node in nodes for output in node.outputs
         }
+        read_in = {
+            (dataset.split("@")[0], step_of[node.name]) for node in nodes for dataset in node.inputs
+        }
         for node in nodes:
             for dataset in node.inputs:
                 source, target = producer.get(dataset.split("@")[0]), step_of[node.name]
-                if source in (None, target) or not declared(dataset):
-                    continue  # undeclared: kedro-vertexai pickles it
+                if source in (None, target):
+                    continue
+                if not declared(dataset):
+                    # The runner pickles only a step's free outputs: one its nodes also read
+                    # stays in the writing step's memory.
+                    if (dataset.split("@")[0], source) in read_in:
+                        problems.append(
+                            f"dataset '{dataset}' is written by step '{source}' and read by step "
+                            f"'{target}', but the catalog does not declare it and a node of "
+                            f"'{source}' reads it too: kedro-vertexai pickles only what a step "
+                            "leaves unread, so it never leaves that step. Declare it in "
+                            "conf/gcp (a file under the bucket)."
+                        )
+                    continue
                 entry = resolver.resolve_pattern(dataset)
                 dataset_class, _ = parse_dataset_definition(dict(entry))
                 if issubclass(dataset_class, MemoryDataset):

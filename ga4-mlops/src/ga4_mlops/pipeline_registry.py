@@ -34,6 +34,34 @@ FOLDER_PIPELINES = (
     performance_monitoring,
 )
 
+# One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
+# TagNodeGrouper runs the nodes tagged "group.<step>" together, conf/gcp/vertexai.yml sizes each
+# step (README, "Vertex AI").
+VERTEX_AI_STEPS = {
+    # SQL: the export's contract check and the feature query (BigQuery on gcp, DuckDB locally),
+    # whose result reaches pandas: memory. The generator (synthetic data only) runs before it.
+    "extract-features": ("data_generation", "feature_extraction"),
+    "train": ("feature_engineering", "model_training"),  # CPU: LightGBM threads, Optuna
+    # Test-split metrics, plots and SHAP values (CPU threads), the oracle comparison.
+    "evaluate-and-explain": ("model_evaluation", "model_explanation", "oracle_benchmark"),
+    "register": ("model_registry",),  # MLflow only: the gate, packaging, the champion alias
+    "score-and-monitor": ("batch_scoring", "drift_monitoring"),  # the champion, drift tables
+    # The weekly schedule's one step: the newest date's query, scores, realized performance.
+    "weekly": ("inference", "performance_monitoring"),
+}
+
+
+def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
+    """Tag each folder pipeline with its step, so every composition of them carries it."""
+    step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
+    if missing := sorted(set(pipelines) - set(step_of)):
+        raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
+    nodes = {node.name for pipeline in pipelines.values() for node in pipeline.nodes}
+    if clash := sorted(set(VERTEX_AI_STEPS) & nodes):
+        # TagNodeGrouper replaces a node's group by the step, then deletes the node's own name.
+        raise ValueError(f"Vertex AI steps {clash} are named as a node: TagNodeGrouper drops them")
+    return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
+
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
@@ -43,9 +71,12 @@ def register_pipelines() -> dict[str, Pipeline]:
     and monitors realized performance; ``__default__`` adds the generator and the oracle
     benchmark that only synthetic data can have, and runs one ``weekly`` round at the end.
     """
-    pipelines = {
-        module.__name__.rsplit(".", 1)[-1]: module.create_pipeline() for module in FOLDER_PIPELINES
-    }
+    pipelines = tag_vertex_ai_steps(
+        {
+            module.__name__.rsplit(".", 1)[-1]: module.create_pipeline()
+            for module in FOLDER_PIPELINES
+        }
+    )
     training = (
         pipelines["feature_engineering"]
         + pipelines["model_training"]

@@ -42,6 +42,10 @@ def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
     step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
     if missing := sorted(set(pipelines) - set(step_of)):
         raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
+    nodes = {node.name for pipeline in pipelines.values() for node in pipeline.nodes}
+    if clash := sorted(set(VERTEX_AI_STEPS) & nodes):
+        # TagNodeGrouper replaces a node's group by the step, then deletes the node's own name.
+        raise ValueError(f"Vertex AI steps {clash} are named as a node: TagNodeGrouper drops them")
     return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
 
 
