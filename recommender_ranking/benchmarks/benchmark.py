@@ -32,6 +32,8 @@ from monitor import run_monitored
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
+# The gate's margin over the strongest single source (conf/base/parameters_model_registry.yml).
+MIN_RATIO_TO_BEST_SOURCE = 1.05
 
 
 def copy_project(workdir: Path, git_ref: str | None = None) -> Path:
@@ -92,14 +94,17 @@ def default_run(checks: dict[str, bool]) -> None:
     print(f"\ndefault run: {transactions:,} transactions, {seconds:.0f} s, peak {peak_gb:.2f} GB")
     columns = ["map_at_12_buyers", "map_at_12_all_customers", "recall_at_12"]
     print(overall[columns].round(4).to_string())
-    print("\ncandidate recall on the test week (per source and union):")
+    print("\ncandidate recall on the validation week (per source and union):")
     print(recall.round(4).to_string(index=False))
     ranker = overall.loc["ranker", "map_at_12_buyers"]
-    baseline = overall.loc["baseline:popularity", "map_at_12_buyers"]
-    union = recall.loc[recall["source"].isin(["union", "all"]), "recall"]
-    checks[f"ranker MAP@12 >= 1.3 x popularity ({ranker:.4f} vs {baseline:.4f})"] = (
-        ranker >= 1.3 * baseline
+    sources = overall.loc[
+        overall.index.str.startswith(("source:", "baseline:")), "map_at_12_buyers"
+    ]
+    best, margin = sources.idxmax(), MIN_RATIO_TO_BEST_SOURCE
+    checks[f"ranker MAP@12 >= {margin} x {best} ({ranker:.4f} vs {sources[best]:.4f})"] = (
+        ranker >= margin * sources[best]
     )
+    union = recall.loc[recall["source"].isin(["union", "all"]), "recall"]
     if len(union):
         checks[f"candidate union recall >= 60% ({union.iloc[0]:.1%})"] = union.iloc[0] >= 0.6
     checks[f"default kedro run under 600 s ({seconds:.0f} s)"] = seconds < 600
