@@ -86,6 +86,15 @@ def test_neighbours_are_searched_among_articles_sold_in_the_active_days():
     assert empty.empty and list(empty.columns) == list(result.columns)
 
 
+def test_neighbours_wait_for_an_articles_first_sale_even_without_active_days():
+    seeds = source([(1, "u", "a", 1)])
+    # b first sells on the cutoff day: not on sale for the week yet
+    sold = pd.concat([sales(["a", "c", "d"], "2019-01-01"), sales(["b"], "2020-09-16")])
+    params = {**NEIGHBOURS, "active_days": None}
+    result = nearest_neighbour_candidates(EMBEDDINGS, seeds, sold, weeks_with_cutoff(), params)
+    assert result["article_id"].tolist() == ["c", "d"]
+
+
 def test_union_keeps_each_source_rank_and_serves_unserved_customers_from_popularity(caplog):
     popularity = source([(1, "u", "p1", 1), (1, "u", "p2", 2), (1, "u", "p3", 3)])
     repurchase = source([(1, "u", "p2", 1), (1, "u", "r1", 2)])

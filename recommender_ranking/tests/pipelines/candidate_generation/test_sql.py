@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.ranking import hm_data
 from tests.ranking.hm_data import QUERY_PARAMETERS, make_synthetic, run_sql, write_tables
 
 P = QUERY_PARAMETERS
@@ -282,3 +283,21 @@ def test_taste_candidates_match_pandas(world, top_n):
         sort(result[columns], keys), sort(expected[columns], keys), check_dtype=False
     )
     assert len(expected) > 40
+
+
+def test_a_variant_is_proposed_only_from_its_first_sale_before_the_cutoff(tmp_path):
+    """Articles 6 and 7 share a product; 7 first sells 9 days before the end. In the validation
+    week (cutoff 13 days before the end) a buyer of 6 must not get 7, nor a pair feature row for
+    it; in the test week (cutoff 6 days before) he gets it. Same for 2 and 3 (3 first sells in
+    the test week)."""
+    tables = write_tables(tmp_path)
+    customer_2 = hm_data.customer_id(2)
+    article_6, article_7, article_3 = (hm_data.article_id(i) for i in (6, 7, 3))
+    for query in ("candidates_same_product", "customer_article_features"):
+        pairs = set(
+            run_sql(query, tables)[["week", "customer_id", "article_id"]].itertuples(index=False)
+        )
+        assert (2, customer_2, article_6) in pairs, query
+        assert (2, customer_2, article_7) not in pairs, query  # not on sale yet
+        assert (1, customer_2, article_7) in pairs, query
+        assert not {pair for pair in pairs if pair[2] == article_3 and pair[0] >= 2}, query

@@ -183,8 +183,9 @@ def nearest_neighbour_candidates(
     The seeds are the customer's recent purchases (the repurchase source, best
     ``n_seed_articles``). For each week, a faiss index (exact ``IndexFlatIP``, or HNSW when
     ``index: hnsw``) holds the articles sold in the ``active_days`` before the week's cutoff
-    (null: every article), and is searched once for ``neighbours_per_seed`` neighbours of
-    every distinct seed; a candidate's score is its best similarity to any seed.
+    (null: every article first sold before it), and is searched once for
+    ``neighbours_per_seed`` neighbours of every distinct seed; a candidate's score is its best
+    similarity to any seed.
 
     ``cache`` (a dict kept by the caller across chunks of customers of the same weeks) keeps
     the vectors, each week's index and the neighbours already found: each distinct seed is
@@ -233,12 +234,12 @@ def _week_neighbours(
     """One week's (customer, article, best similarity) from the neighbours of its seeds."""
     seed_articles = np.sort(seeds["article_id"].unique())
     if "index" not in cache:
-        pool = vectors
+        # On sale: first sold before the cutoff (variants launch at other dates), and with
+        # ``active_days`` sold within them.
+        sold = transactions["t_dat"] < cutoff
         if params.get("active_days"):
-            recent = transactions["t_dat"].between(
-                cutoff - pd.Timedelta(days=params["active_days"]), cutoff, inclusive="left"
-            )
-            pool = vectors[vectors.index.isin(transactions.loc[recent, "article_id"])]
+            sold &= transactions["t_dat"] >= cutoff - pd.Timedelta(days=params["active_days"])
+        pool = vectors[vectors.index.isin(transactions.loc[sold, "article_id"])]
         index = _faiss_index(vectors.shape[1], params)
         index.add(np.ascontiguousarray(pool.to_numpy()))
         cache.update(index=index, pool=pool.index.to_numpy(), found=[], searched=set())
