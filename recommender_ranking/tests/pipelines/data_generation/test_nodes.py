@@ -181,6 +181,7 @@ def test_scale_is_a_fraction_of_the_real_competition(tiny_generation_params):
         ({"n_articles": 100}, f"at least {n_cells()} articles"),
         ({"scale": 2}, r"scale must be in \(0, 1\]"),
         ({"n_customers": 0}, "n_customers must be a positive integer"),
+        ({"late_variant_share": 1.5}, r"late_variant_share must be in \[0, 1\]"),
     ],
 )
 def test_bad_parameters_name_the_parameter(tiny_generation_params, change, message):

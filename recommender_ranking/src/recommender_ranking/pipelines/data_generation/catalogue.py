@@ -50,7 +50,13 @@ def hex_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.frombuffer(rng.bytes(32 * n).hex().encode(), dtype="S64").astype(str)
 
 
-def build_articles(rng: np.random.Generator, n_articles: int, n_weeks: int) -> pd.DataFrame:
+def build_articles(
+    rng: np.random.Generator,
+    n_articles: int,
+    n_weeks: int,
+    late_variant_share: float = 0.0,
+    max_variant_delay_weeks: int = 8,
+) -> pd.DataFrame:
     """Articles with hidden columns (``_``-prefixed: group, colour, tier, price, launch week,
     pattern) that the simulation uses and the written CSV drops."""
     cells = n_cells()
@@ -146,12 +152,22 @@ def build_articles(rng: np.random.Generator, n_articles: int, n_weeks: int) -> p
             "_colour": colour,
             "_tier": tier,
             "_price": price,
-            "_launch_week": product_launch[owner],
+            "_launch_week": product_launch[owner]
+            + _variant_delays(rng, owner, variant, late_variant_share, max_variant_delay_weeks),
             "_product": owner,
             "_pattern": [row[2] for row in appearance_rows],
         }
     )
     return articles
+
+
+def _variant_delays(rng, owner, variant, share: float, max_weeks: int) -> np.ndarray:
+    """Weeks after its product's launch that each variant launches: ``share`` of the variants
+    after the first launch 1..``max_weeks`` weeks later, as colour variants do in the real
+    data. Non-decreasing within a product, so its launched variants are its first articles."""
+    late = (variant > 0) & (rng.random(len(variant)) < share)
+    delay = np.where(late, rng.integers(1, max(max_weeks, 1) + 1, len(variant)), 0)
+    return pd.Series(delay).groupby(owner).cummax().to_numpy()
 
 
 def _descriptions(rng, type_name, colour_rows, appearance_rows) -> pd.Series:

@@ -43,6 +43,11 @@ def generation_sizes(params: dict[str, Any]) -> dict[str, Any]:
     for key in ("n_customers", "n_articles", "n_weeks"):
         if int(sizes[key]) < 1 or int(sizes[key]) != sizes[key]:
             raise ValueError(f"data_generation.{key} must be a positive integer; got {sizes[key]}")
+    if not 0 <= float(params.get("late_variant_share", 0.0)) <= 1:
+        raise ValueError(
+            "data_generation.late_variant_share must be in [0, 1]; "
+            f"got {params['late_variant_share']}"
+        )
     if sizes["n_weeks"] < 3:
         raise ValueError(
             f"data_generation.n_weeks must be at least 3 (training, validation and test weeks); "
@@ -65,7 +70,13 @@ def generate_hm_data(params: dict[str, Any]):
     rng = np.random.default_rng(params["seed"])
     end_date = pd.Timestamp(params["end_date"])
     start_date = end_date - pd.Timedelta(days=7 * n_weeks - 1)
-    articles = build_articles(rng, int(sizes["n_articles"]), n_weeks)
+    articles = build_articles(
+        rng,
+        int(sizes["n_articles"]),
+        n_weeks,
+        late_variant_share=float(params.get("late_variant_share", 0.0)),
+        max_variant_delay_weeks=int(params.get("max_variant_delay_weeks", 8)),
+    )
     customers = build_customers(rng, int(sizes["n_customers"]))
     market = build_market(
         rng,

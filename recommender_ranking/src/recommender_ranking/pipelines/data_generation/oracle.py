@@ -13,7 +13,13 @@ articles would be 1.37 M x 105 k = 144 G probabilities;
 import numpy as np
 import pandas as pd
 
-from .simulation import Market, cell_popularity, effective_mix, weekly_tastes
+from .simulation import (
+    Market,
+    cell_popularity,
+    effective_mix,
+    launched_variants,
+    weekly_tastes,
+)
 
 
 def oracle_recommendations(
@@ -89,8 +95,7 @@ def _top_k(market, week, n_weeks, members, row, hist_article, shortlist, k):
         )
 
     weight = 1.0 / np.maximum(n_hist[row], 1)
-    first = np.searchsorted(market.product, market.product[hist_article], "left")
-    size = np.searchsorted(market.product, market.product[hist_article], "right") - first
+    first, size = launched_variants(market, week, hist_article)
     variant_article = np.repeat(first, size) + (
         np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
     )

@@ -160,9 +160,7 @@ def simulate_week(rng, market: Market, week: int, n_weeks: int, history: pd.Data
     picked = start[past] + (rng.random(past.sum()) * n_hist[past]).astype(np.int64)
     article[past] = history["article"].to_numpy()[picked]
     variant = source == 2
-    chosen = article[variant]
-    first = np.searchsorted(market.product, market.product[chosen], "left")
-    size = np.searchsorted(market.product, market.product[chosen], "right") - first
+    first, size = launched_variants(market, week, article[variant])
     article[variant] = first + (rng.random(variant.sum()) * size).astype(np.int64)
 
     taste = source == 3
@@ -210,6 +208,17 @@ def _categorical(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndar
     )
 
 
+def launched_variants(market: Market, week: int, articles: np.ndarray):
+    """First article and number of launched variants of each article's product in ``week``.
+
+    A product's articles are contiguous and launch in order (catalogue.py), so the launched
+    ones are the first ``size`` of them; popularity is 0 before an article's launch."""
+    first = np.searchsorted(market.product, market.product[articles], "left")
+    last = np.searchsorted(market.product, market.product[articles], "right")
+    on_sale = np.concatenate([[0], np.cumsum(market.popularity[:, week] > 0)])
+    return first, on_sale[last] - on_sale[first]
+
+
 def purchase_probabilities(
     market: Market, week: int, n_weeks: int, customers: np.ndarray, history: pd.DataFrame
 ) -> np.ndarray:
@@ -229,9 +238,8 @@ def purchase_probabilities(
     hist_article = in_window["article"].to_numpy()
     weight = 1.0 / np.maximum(n_hist[row], 1)
     np.add.at(choice, (row, hist_article), mix[row, 1] * weight)
-    # Variant: each past purchase spreads its weight over the articles of its product.
-    first = np.searchsorted(market.product, market.product[hist_article], "left")
-    size = np.searchsorted(market.product, market.product[hist_article], "right") - first
+    # Variant: each past purchase spreads its weight over the launched articles of its product.
+    first, size = launched_variants(market, week, hist_article)
     spread_row = np.repeat(row, size)
     spread_article = np.repeat(first, size) + (
         np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
