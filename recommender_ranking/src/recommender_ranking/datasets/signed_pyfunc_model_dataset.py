@@ -19,10 +19,11 @@ from mlflow.models import infer_signature
 
 
 class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
-    """``save({"python_model": PythonModel, "input_example": DataFrame})`` logs the model to
-    the active run with the example and the signature inferred from it (input columns and
-    the predictions on the example), then registers it as a new version of
-    ``registered_model_name``. Load the model through the registry (by alias), not from here.
+    """``save({"python_model": PythonModel, "input_example": DataFrame, "metadata": dict})``
+    (metadata optional) logs the model to the active run with the example and the signature
+    inferred from it (input columns and the predictions on the example), then registers it as a
+    new version of ``registered_model_name``. Load the model through the registry (by alias),
+    not from here.
 
     Example catalog entry::
 
@@ -90,6 +91,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
             python_model=model,
             input_example=example,
             signature=signature,
+            metadata=data.get("metadata"),
             registered_model_name=self._registered_model_name,
             **requirements,
             **self._log_model_args,

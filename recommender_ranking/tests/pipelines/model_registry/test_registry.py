@@ -22,6 +22,9 @@ from tests.pipelines.model_training.test_nodes import planted_table
 
 NAME = "ranker_under_test"
 PARAMS = {"k": 12, "test_week": 1}
+WEEK_CALENDAR = pd.DataFrame(
+    {"week": range(5), "cutoff": pd.date_range(end="2020-09-23", periods=5, freq="7D")[::-1]}
+)
 GATE = {"min_ratio_to_best_source": 1.0, "champion_tolerance": 0.0}
 SERVING_ROOTS = yaml.safe_load((BLUEPRINT / "conf/base/catalog_model_registry.yml").read_text())[
     "ranking_model"
@@ -52,7 +55,7 @@ def fit(table: pd.DataFrame, columns: list[str]) -> lgb.LGBMRanker:
     return model.fit(train[columns], train["purchased"], group=query_groups(train))
 
 
-def card_for(model, columns, table, ranker_map, baseline_map):
+def card_for(model, columns, table, ranker_map, baseline_map, params=PARAMS):
     evaluation = pd.DataFrame(
         {
             "recommender": ["ranker", "baseline:popularity"],
@@ -62,15 +65,15 @@ def card_for(model, columns, table, ranker_map, baseline_map):
         }
     )
     hyperparameters = {"feature_columns": columns}
-    return package_model(model, hyperparameters, table, evaluation, PARAMS)
+    return package_model(model, hyperparameters, table, evaluation, WEEK_CALENDAR, params)
 
 
-def run_registry(table, model, columns, ranker_map, baseline_map=0.1):
+def run_registry(table, model, columns, ranker_map, baseline_map=0.1, params=PARAMS):
     """One training run's registry steps, as the pipeline runs them, inside an MLflow run."""
     champion = MlflowModelAliasDataset(model_name=NAME, alias="champion", missing_ok=True)
     purchases = table.loc[table["purchased"] == 1, ["week", "customer_id", "article_id"]]
     with mlflow.start_run():
-        packaged, card = card_for(model, columns, table, ranker_map, baseline_map)
+        packaged, card = card_for(model, columns, table, ranker_map, baseline_map, params)
         SignedPyfuncModelDataset(
             name="ranking_model",
             registered_model_name=NAME,
@@ -78,7 +81,7 @@ def run_registry(table, model, columns, ranker_map, baseline_map=0.1):
             lock_file=str(BLUEPRINT / "requirements.lock"),
             log_model_args={"code_paths": [str(BLUEPRINT / "src/recommender_ranking")]},
         ).save(packaged)
-        score = score_current_champion(champion.load(), table, purchases, PARAMS)
+        score = score_current_champion(champion.load(), table, purchases, WEEK_CALENDAR, params)
         decision, _ = decide_promotion(card, score, GATE)
         MlflowModelAliasDataset(model_name=NAME, alias="champion").save(decision)
     return decision
@@ -121,6 +124,36 @@ def test_promotion_by_alias_gate_against_champion_and_recommendations(tracking):
     first_customer = table[(table["week"] == 0) & (table["customer_id"] == "c000")]
     scores = champion.model.predict(first_customer[["signal", "noise"]])["score"].to_numpy()
     assert ids.iloc[0][0] == first_customer["article_id"].to_numpy()[np.argmax(scores)]
+
+
+def test_a_champion_refit_on_the_test_week_is_not_compared_on_it(tracking):
+    """A champion refit on the latest weeks trained on this run's test week (a re-run on the
+    same data): its score there says nothing, so the gate does not compare with it."""
+    table = ranking_features()
+    refit = {**PARAMS, "refit_weeks": 4}
+    first = run_registry(
+        table, fit(table, ["signal", "noise"]), ["signal", "noise"], 0.5, 0.1, refit
+    )
+    assert first["promote"]
+    champion = MlflowModelAliasDataset(model_name=NAME, alias="champion").load()
+    assert champion.model.metadata.metadata == {"trained_before": "2020-09-23"}  # week 0's cutoff
+    second = run_registry(table, fit(table, ["noise"]), ["noise"], 0.2, 0.1, refit)
+    assert second["champion"]["map_at_k"] is None
+    assert second["champion"]["reason"] == "trained on the test week (data before 2020-09-23)"
+    assert "not_worse_than_champion" not in second["checks"]
+
+
+def test_gate_judges_the_refit_by_its_back_test_when_there_is_one():
+    card = {
+        "metric": "m",
+        "test_metrics": {
+            "ranker": {"m": 0.3},
+            "ranker:refit": {"m": 0.09},
+            "baseline:popularity": {"m": 0.1},
+        },
+    }
+    decision, _ = decide_promotion(card, {"version": None, "map_at_k": None}, GATE)
+    assert decision["failed_checks"] == ["ratio_to_best_source"] and decision["m"] == 0.09
 
 
 def test_gate_refuses_a_ranker_below_the_baseline():

@@ -30,17 +30,22 @@ BASELINE = "popularity"
 
 def score_test_week(
     ranker: lgb.LGBMRanker,
+    backtest_ranker: lgb.LGBMRanker,
     ranking_features: pd.DataFrame,
     ranker_hyperparameters: dict[str, Any],
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """The ranker's score for every candidate of the test week."""
+    """The ranker's score for every candidate of the test week (``score``), and the score of
+    the same ranker refit one week back (``score_refit``, model_training/refit.py)."""
     test = ranking_features[ranking_features["week"] == params["test_week"]]
     columns = ranker_hyperparameters["feature_columns"]
     require_columns(test, columns, "ranking_features (test week)")
     kept = ["week", "customer_id", "article_id", "has_history"]
     kept += [c for c in test.columns if c.startswith("rank_")]
-    return test[kept].assign(score=ranker.predict(test[columns]))
+    scores = test[kept].assign(score=ranker.predict(test[columns]))
+    if params.get("refit_weeks"):
+        scores["score_refit"] = backtest_ranker.predict(test[columns])
+    return scores
 
 
 def _recommendations(
@@ -56,6 +61,10 @@ def _recommendations(
         )
     recommenders[f"baseline:{BASELINE}"] = recommenders.pop(f"source:{BASELINE}")
     recommenders["ranker"] = rank_by_score(test_scores, k)
+    if "score_refit" in test_scores:  # the back-test of the refit: what scores week 0
+        recommenders["ranker:refit"] = rank_by_score(
+            test_scores.assign(score=test_scores["score_refit"]), k
+        )
     require_columns(oracle_recommendations, ["customer_id", "article_id", "rank"], "oracle")
     if len(oracle_recommendations):  # empty on real data: no oracle file
         recommenders["oracle"] = oracle_recommendations.assign(week=week)

@@ -12,6 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=score_test_week,
                 inputs=[
                     "ranker",
+                    "backtest_ranker",
                     "ranking_features",
                     "ranker_hyperparameters",
                     "params:model_evaluation",

@@ -1,7 +1,10 @@
 """The ranker as one MLflow pyfunc model, and the quality gate that moves the alias.
 
-The gate compares the new model with the current champion on this run's test week (both
-score the same candidate rows), so a champion trained on other data is judged on today's.
+The registered model is the ranker refit on the latest labelled weeks (model_training/refit.py);
+the gate judges it by its back-test ("ranker:refit": the same refit one week back, scored on the
+test week). It compares with the current champion on this run's test week (both score the same
+candidate rows), so a champion trained on other data is judged on today's; a champion trained
+on the test week itself (``trained_before`` in its MLflow metadata) is not compared.
 """
 
 import logging
@@ -19,14 +22,29 @@ logger = logging.getLogger(__name__)
 INPUT_EXAMPLE_ROWS = 5
 
 
+def shipped_ranker(metrics: dict[str, Any]) -> str:
+    """The evaluation row of the registered model: the refit's back-test when there is one."""
+    return "ranker:refit" if "ranker:refit" in metrics else "ranker"
+
+
+def trained_before(week_calendar: pd.DataFrame, params: dict[str, Any]) -> str:
+    """The first day the registered model never trained on: week 0's cutoff after a refit
+    (the test week trained it), else the test week's."""
+    week = params["test_week"] - 1 if params.get("refit_weeks") else params["test_week"]
+    cutoffs = week_calendar.set_index("week")["cutoff"]
+    return str(pd.Timestamp(cutoffs[week]).date())
+
+
 def package_model(
     ranker: lgb.LGBMRanker,
     ranker_hyperparameters: dict[str, Any],
     ranking_features: pd.DataFrame,
     evaluation_table: pd.DataFrame,
+    week_calendar: pd.DataFrame,
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The pyfunc model with an input example (its signature), and the model card."""
+    """The pyfunc model (``ranker``: the refit one) with an input example (its signature) and
+    its MLflow metadata, and the model card."""
     columns = ranker_hyperparameters["feature_columns"]
     test = ranking_features[ranking_features["week"] == params["test_week"]]
     input_example = test[columns].head(INPUT_EXAMPLE_ROWS).astype("float64")
@@ -41,21 +59,45 @@ def package_model(
             for name, row in overall.drop(columns="buyers").to_dict("index").items()
         },
         "metric": metric,
+        "refit_weeks": int(params.get("refit_weeks") or 0),
+        "trained_before": trained_before(week_calendar, params),
     }
     model = RankingModel(ranker, columns)
-    return {"python_model": model, "input_example": input_example}, model_card
+    metadata = {"trained_before": model_card["trained_before"]}
+    return {"python_model": model, "input_example": input_example, "metadata": metadata}, (
+        model_card
+    )
 
 
 def score_current_champion(
     current_champion: RegisteredModel | None,
     ranking_features: pd.DataFrame,
     week_purchases: pd.DataFrame,
+    week_calendar: pd.DataFrame,
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """MAP@k of the current champion on this run's test week (None when there is none or it
-    cannot score these rows, e.g. it needs a feature this run no longer builds)."""
+    """MAP@k of the current champion on this run's test week (None when there is none, when it
+    trained on that week, or when it cannot score these rows, e.g. it needs a feature this run
+    no longer builds)."""
     if current_champion is None:
         return {"version": None, "map_at_k": None, "reason": "no champion yet"}
+    seen_until = (current_champion.model.metadata.metadata or {}).get("trained_before")
+    test_start = str(
+        pd.Timestamp(week_calendar.set_index("week")["cutoff"][params["test_week"]]).date()
+    )
+    if seen_until and seen_until > test_start:
+        logger.warning(
+            "Champion v%s trained on data until %s, after this run's test week starts (%s): "
+            "not compared",
+            current_champion.version,
+            seen_until,
+            test_start,
+        )
+        return {
+            "version": current_champion.version,
+            "map_at_k": None,
+            "reason": f"trained on the test week (data before {seen_until})",
+        }
     test = ranking_features[ranking_features["week"] == params["test_week"]]
     columns = current_champion.model.metadata.get_input_schema().input_names()
     missing = sorted(set(columns) - set(test.columns))
@@ -93,7 +135,7 @@ def decide_promotion(
     """
     metric = model_card["metric"]
     metrics = model_card["test_metrics"]
-    ranker = metrics["ranker"][metric]
+    ranker = metrics[shipped_ranker(metrics)][metric]
     best_source, best = strongest_source(metrics, metric)
     ratio = ranker / best if best else float("inf")
     checks = {

@@ -11,10 +11,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=package_model,
                 inputs=[
-                    "ranker",
+                    "refit_ranker",
                     "ranker_hyperparameters",
                     "ranking_features",
                     "evaluation_table",
+                    "week_calendar",
                     "params:model_registry",
                 ],
                 outputs=["ranking_model", "model_card"],
@@ -26,6 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "current_champion",
                     "ranking_features",
                     "week_purchases",
+                    "week_calendar",
                     "params:model_registry",
                 ],
                 outputs="champion_score",

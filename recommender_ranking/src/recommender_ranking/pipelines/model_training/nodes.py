@@ -40,16 +40,9 @@ def feature_columns(feature_selection: dict[str, Any], use_dfs: bool) -> list[st
 def _split(
     ranking_features: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    train = ranking_features[ranking_features["week"] >= params["first_training_week"]]
-    if params["drop_queries_without_positive"]:
-        positives = train.groupby(QUERY)[LABEL].transform("max")
-        train = train[positives > 0]
-    train = sample_queries(train, params.get("max_train_rows"), params["seed"], "training")
-    share = params.get("negative_sample_share", 1.0)
-    if share < 1.0:  # keep every purchase and a seeded share of the other rows, order kept
-        keep = np.random.default_rng(params["seed"]).random(len(train)) < share
-        train = train[keep | (train[LABEL] > 0).to_numpy()]
-        logger.info("Training rows after negative downsampling (share %.2f): %d", share, len(train))
+    train = training_rows(
+        ranking_features[ranking_features["week"] >= params["first_training_week"]], params
+    )
     validation = ranking_features[ranking_features["week"] == params["validation_week"]]
     validation = sample_queries(
         validation, params.get("max_validation_rows"), params["seed"], "validation"
@@ -60,6 +53,20 @@ def _split(
             f"with a purchase) or no validation rows (week {params['validation_week']})"
         )
     return train, validation
+
+
+def training_rows(rows: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """The rows a fit learns from: queries with a purchase, a bounded sample of queries, and
+    a seeded share of the non-purchased rows (every purchase kept, order kept)."""
+    if params["drop_queries_without_positive"]:
+        rows = rows[rows.groupby(QUERY)[LABEL].transform("max") > 0]
+    rows = sample_queries(rows, params.get("max_train_rows"), params["seed"], "training")
+    share = params.get("negative_sample_share", 1.0)
+    if share < 1.0:
+        keep = np.random.default_rng(params["seed"]).random(len(rows)) < share
+        rows = rows[keep | (rows[LABEL] > 0).to_numpy()]
+        logger.info("Training rows after negative downsampling (share %.2f): %d", share, len(rows))
+    return rows
 
 
 def sample_queries(rows: pd.DataFrame, max_rows: int | None, seed: int, name: str) -> pd.DataFrame:
