@@ -110,5 +110,5 @@ def test_the_compiled_vertex_pipeline_takes_the_anchor_as_a_run_time_parameter(
     )
     assert "anchor_date" in spec["root"]["inputDefinitions"]["parameters"]
     executors = spec["deploymentSpec"]["executors"]
-    query_step = " ".join(executors["exec-build-model-input-table"]["container"]["args"])
+    query_step = " ".join(executors["exec-extract-features"]["container"]["args"])  # its step
     assert "--params anchor_date=" in query_step
