@@ -61,6 +61,10 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
     return completed
 
 
+# About 200 test-week buyers in the tiny run: MAP@12's standard error (about 0.03) dwarfs the
+# gate's 5% margin, which the benchmark holds on the default data; here the ranker must at
+# least match the strongest single source.
+TINY_GATE_RATIO = 1.0
 # Small enough for a test on 2 busy cores, big enough that every week has buyers.
 TINY_PARAMS = ",".join(
     [
@@ -72,6 +76,7 @@ TINY_PARAMS = ",".join(
         # The model side's own tiny settings (Optuna trials and boosting rounds).
         "model_training.n_trials=1",
         "model_training.fixed.n_estimators=20",
+        f"model_registry.quality_gate.min_ratio_to_best_source={TINY_GATE_RATIO}",
     ]
 )
 

@@ -187,3 +187,18 @@ def test_scale_is_a_fraction_of_the_real_competition(tiny_generation_params):
 def test_bad_parameters_name_the_parameter(tiny_generation_params, change, message):
     with pytest.raises(ValueError, match=message):
         generate_hm_data({**tiny_generation_params, **change})
+
+
+def test_buyers_of_a_week_buy_a_basket_on_one_day(generated, tiny_generation_params):
+    """Few customers shop in a week, and those who do buy ``items_per_basket`` items on average,
+    all on one day (the co-purchase structure of the real data)."""
+    _, customers, transactions, _, _ = generated
+    days = pd.to_datetime(transactions["t_dat"])
+    week = (pd.Timestamp(tiny_generation_params["end_date"]) - days).dt.days // 7
+    baskets = transactions.assign(week=week, day=days).groupby(["week", "customer_id"])
+    assert (baskets["day"].min() == baskets["day"].max()).all()
+    items = baskets.size()
+    assert items.mean() == pytest.approx(tiny_generation_params["items_per_basket"], rel=0.1)
+    assert (items > 1).mean() > 0.7
+    buyers_per_week = items.groupby("week").size().mean()
+    assert buyers_per_week < 0.6 * len(customers)

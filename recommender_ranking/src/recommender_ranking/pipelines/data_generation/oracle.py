@@ -15,6 +15,7 @@ import pandas as pd
 
 from .simulation import (
     Market,
+    buy_probability,
     cell_popularity,
     effective_mix,
     launched_variants,
@@ -60,7 +61,7 @@ def oracle_recommendations(
             shortlist,
             k,
         )
-        probability = -np.expm1(-(market.rate * market.season[week])[members[rows]] * score)
+        probability = buy_probability(market, week, members[rows], score)
         frames.append(
             pd.DataFrame(
                 {

@@ -1,6 +1,8 @@
 """Weekly purchases from a known formula, and each customer's exact probabilities.
 
-Customer c buys N ~ Poisson(rate_c * season_w) items in week w; each item is drawn from a
+Customer c shops in week w with probability s_w(c) = 1 - exp(-rate_c * season_w / b) and then
+buys a basket of N = 1 + Poisson(b - 1) items on one day (``items_per_basket`` b: few customers
+buy in a week, those who do buy several, as in the real data); each item is drawn from a
 mixture whose weights are the customer's own (``mix``):
 
 - trend:      article a with probability pop_w(a) / sum(pop_w)          (popularity walks)
@@ -9,8 +11,8 @@ mixture whose weights are the customer's own (``mix``):
 - taste:      a cell (product group, colour, price tier) from the customer's drifting
               tastes, then an article of that cell with probability proportional to pop_w
 
-So the number of times a is bought is Poisson(rate_c * season_w * p_w(a | c)) and
-P(buys a) = 1 - exp(-rate_c * season_w * p_w(a | c)): the oracle's exact probability.
+So P(buys a) = s_w(c) * (1 - (1 - p) * exp(-(b - 1) * p)) with p = p_w(a | c): the oracle's
+exact probability (``buy_probability``).
 Customers without purchases in the window put the repurchase and variant weight on taste.
 """
 
@@ -35,6 +37,7 @@ class Market:
     tier_taste: np.ndarray  # customers x tiers
     mix: np.ndarray  # customers x 4 (MIX)
     rate: np.ndarray  # expected items per week, customers
+    basket_extra: float  # items of a basket beyond the first (Poisson mean)
     online_share: np.ndarray  # customers
     season: np.ndarray  # weeks
     group_season: np.ndarray  # weeks x groups
@@ -89,6 +92,7 @@ def build_market(rng, articles, customers, n_weeks, first_week_of_year, params) 
             rng, np.tile(np.array([params["mix"][name] for name in MIX], float), (n_customers, 1))
         ),
         rate=rng.gamma(shape, mean_rate / shape, n_customers),
+        basket_extra=float(params.get("items_per_basket", 1.0)) - 1.0,
         online_share=rng.beta(2.0, 1.2, n_customers),
         season=season,
         group_season=group_season,
@@ -141,8 +145,10 @@ def simulate_week(rng, market: Market, week: int, n_weeks: int, history: pd.Data
 
     ``history`` holds the purchases (customer, article) of the last ``window`` weeks.
     """
-    counts = rng.poisson(market.rate * market.season[week])
-    buyers = np.repeat(np.arange(len(counts)), counts)
+    shoppers = np.flatnonzero(rng.random(len(market.rate)) < shop_probability(market, week))
+    counts = 1 + rng.poisson(market.basket_extra, len(shoppers))
+    buyers = np.repeat(shoppers, counts)
+    basket_day = np.repeat(rng.integers(0, 7, len(shoppers)), counts)
     n_items = len(buyers)
     history = history.sort_values("customer", kind="stable")
     hist_customers = history["customer"].to_numpy()
@@ -186,7 +192,7 @@ def simulate_week(rng, market: Market, week: int, n_weeks: int, history: pd.Data
         {
             "customer": buyers,
             "article": article,
-            "day": rng.integers(0, 7, n_items),
+            "day": basket_day,
             "channel": np.where(rng.random(n_items) < market.online_share[buyers], 2, 1),
             "price": np.round(market.price[article] * discount, 6),
         }
@@ -206,6 +212,20 @@ def _categorical(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndar
         (rng.random((len(probabilities), 1)) * cumulative[:, -1:] > cumulative).sum(1),
         probabilities.shape[1] - 1,
     )
+
+
+def shop_probability(market: Market, week: int, customers=slice(None)) -> np.ndarray:
+    """P(the customer shops in ``week``): a basket of b items on average, rate_c items a week."""
+    basket = market.basket_extra + 1.0
+    return -np.expm1(-market.rate[customers] * market.season[week] / basket)
+
+
+def buy_probability(market: Market, week: int, customers, choice: np.ndarray) -> np.ndarray:
+    """P(the customer buys the article at least once in ``week``) from its choice probability
+    ``choice`` (one draw): the basket's draws are independent, so none is the article with
+    probability (1 - choice) * exp(-(b - 1) * choice) given a basket."""
+    no_draw = (1.0 - choice) * np.exp(-market.basket_extra * choice)
+    return shop_probability(market, week, customers) * (1.0 - no_draw)
 
 
 def launched_variants(market: Market, week: int, articles: np.ndarray):
@@ -246,5 +266,4 @@ def purchase_probabilities(
     )
     spread_weight = np.repeat(mix[row, 2] * weight / size, size)
     np.add.at(choice, (spread_row, spread_article), spread_weight)
-    expected = (market.rate[customers] * market.season[week])[:, None] * choice
-    return -np.expm1(-expected)
+    return buy_probability(market, week, customers[:, None], choice)
