@@ -65,6 +65,23 @@ def test_the_script_loads_each_file_with_its_schema_into_the_queried_dataset():
     script = (BLUEPRINT / "bigquery" / "load_kaggle_csvs.sh").read_text()
     assert "for table in articles customers transactions_train; do" in script
     assert '"$schemas/$table.json"' in script and "--skip_leading_rows=1" in script
+    assert re.search(r"BQ_DATASET:-hm_personalized_fashion\}", script)
+
+
+def test_the_sql_reads_the_prepared_tables_the_link_script_makes():
+    """On BigQuery the queries read external tables over data_preparation's Parquet files (the
+    validated, sampled, windowed tables DuckDB reads locally), not the raw Kaggle load."""
+    script = (BLUEPRINT / "bigquery" / "link_prepared_tables.sh").read_text()
+    globals_ = yaml.safe_load((BLUEPRINT / "conf" / "gcp" / "globals.yml").read_text())
+    dataset = globals_["gcp"]["bigquery_dataset"]
+    assert re.search(rf"BQ_DATASET:-{dataset}\}}", script) and dataset != "hm_personalized_fashion"
     sql_catalog = yaml.safe_load((BLUEPRINT / "conf" / "gcp" / "catalog_sql.yml").read_text())
-    dataset = sql_catalog["_bigquery_job"]["query"]["defaultDataset"]["datasetId"]
-    assert re.search(rf"BQ_DATASET:-{dataset}\}}", script)
+    job = sql_catalog["_bigquery_job"]["query"]["defaultDataset"]["datasetId"]
+    assert job == "${globals:gcp.bigquery_dataset}"
+    (pairs,) = re.findall(r"for pair in ([^;]+); do", script)
+    linked = dict(pair.split(":") for pair in pairs.split())
+    sql_schema = json.loads((BLUEPRINT / "zetasql" / "hm_bigquery_schema.json").read_text())
+    assert set(linked) == {"transactions_train", "customers", "articles"} <= set(sql_schema)
+    prepared = (BLUEPRINT / "conf" / "base" / "catalog_data_preparation.yml").read_text()
+    for file in linked.values():
+        assert f"${{globals:data_root}}/02_intermediate/{file}.parquet" in prepared, file
