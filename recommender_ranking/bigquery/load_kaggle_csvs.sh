@@ -2,8 +2,8 @@
 # Load the three Kaggle CSVs into BigQuery as they are (to explore or check the raw files
 # there; the pipeline's SQL reads the prepared tables instead: bigquery/link_prepared_tables.sh),
 # with the explicit schemas of bigquery/schema/ (never autodetect: it reads article_id as INT64
-# and drops its leading zero, t_dat could come out as a string). The schema files list the columns in the
-# files' order, because a CSV load maps columns by position.
+# and drops its leading zero, t_dat could come out as a string). The schema files list the
+# columns in the files' order, because a CSV load maps columns by position.
 #
 #   GCP_PROJECT_ID=my-project bigquery/load_kaggle_csvs.sh [gs://folder-holding-the-csvs]
 #
