@@ -1,9 +1,10 @@
 # Monorepo of standalone Kedro blueprints. Each blueprint has its own Makefile, lock file and
 # .venv; this file only finds the blueprints and runs the same target in each of them.
 #
-#   make run     install and run every blueprint end to end on its local data
-#   make test    install, lint and test every blueprint
-#   make help    targets and the blueprints found
+#   make run       install and run every blueprint end to end on its local data
+#   make test      the kit check, then install, lint and test every blueprint
+#   make sync-kit  copy the shared files of kit/ into every blueprint (kit/sync.py)
+#   make help      targets and the blueprints found
 #
 # A blueprint is any top-level folder whose pyproject.toml has a [tool.kedro] table: adding one
 # needs no edit here. Restrict with BLUEPRINTS, e.g. make test BLUEPRINTS="ga4-mlops".
@@ -33,7 +34,7 @@ for bp in "$${failed[@]}"; do echo "  FAILED: $$bp   (details above; rerun alone
 [ "$${#failed[@]}" -eq 0 ] || { echo "make $(1): $${#failed[@]} of $(words $(SELECTED)) blueprint(s) failed: $${failed[*]}" >&2; exit 1; }
 endef
 
-.PHONY: help run test install lint hooks clean check
+.PHONY: help run test install lint hooks clean check kit-check sync-kit
 
 help: ## Show this help
 	@echo "make <target> [BLUEPRINTS=\"name ...\"] [PYTHON=/path/to/python3.11]"
@@ -64,8 +65,15 @@ check:
 run: check ## Install and run every blueprint end to end (kedro run --env=local), then where the results are
 	@$(call FOR_EACH_BLUEPRINT,run)
 
-test: check ## Install, lint and test every blueprint (what CI runs)
+test: check kit-check ## The kit check, then install, lint and test every blueprint (what CI runs)
 	@$(call FOR_EACH_BLUEPRINT,test)
+
+kit-check: ## Fail naming every blueprint copy that differs from its source in kit/
+	@cd kit && PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" -m unittest -q test_sync
+	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/sync.py check
+
+sync-kit: ## Write kit/files into every blueprint (edit shared files in kit/, then run this)
+	@"$(PYTHON)" kit/sync.py sync
 
 install: check ## Create or update every blueprint's .venv from its requirements.lock
 	@$(call FOR_EACH_BLUEPRINT,install)

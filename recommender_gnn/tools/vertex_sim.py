@@ -12,7 +12,8 @@ DuckDB entries of the same names, reading the files the pipeline wrote to that f
 
 Before running anything it stops when a dataset the catalog holds in memory is written by one
 step and read by another (kedro-vertexai persists only undeclared datasets). The same file is in
-every blueprint; it imports no blueprint code.
+every blueprint (its source: kit/files/tools/vertex_sim.py, make sync-kit); it imports no
+blueprint code.
 
     .venv/bin/python tools/vertex_sim.py [--pipeline NAME] [--work DIR] [--check-only]
 """
