@@ -13,7 +13,8 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import list_artifact_files
 
-DATASET = "ga4_mlops.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"
+PACKAGE = "ga4_mlops"
+DATASET = f"{PACKAGE}.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"
 FIRST, SECOND = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 
 

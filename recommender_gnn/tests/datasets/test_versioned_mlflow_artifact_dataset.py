@@ -13,9 +13,8 @@ from mlflow.tracking import MlflowClient
 
 from tests.conftest import list_artifact_files
 
-DATASET = (
-    "recommender_gnn.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"
-)
+PACKAGE = "recommender_gnn"
+DATASET = f"{PACKAGE}.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"
 FIRST, SECOND = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 
 

@@ -14,7 +14,8 @@ Example catalog entry (``versioned: true`` on the outer entry: the catalog then 
 ``Version``, with any ``--load-versions``, and the wrapped dataset is built with it)::
 
     evaluation_metrics:
-      type: ga4_mlops.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset
+      type: >-
+        ga4_mlops.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset
       versioned: true
       artifact_path: evaluation   # optional folder inside the run's artifacts
       dataset:
