@@ -129,6 +129,14 @@ def test_scoring_without_a_champion_fails_naming_the_registry(tiny_project, tmp_
     shutil.copytree(
         tiny_project / "data" / "01_raw", project / "data" / "01_raw", dirs_exist_ok=True
     )
+    # What training wrote to disk, so that only the registry's champion is missing (without
+    # them the run stops earlier, naming them: tests/test_new_user_errors.py).
+    for written in ("05_model_input/train_set.parquet", "07_model_output/test_predictions.parquet"):
+        source, target = tiny_project / "data" / written, project / "data" / written
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
     failed = run_kedro(project, "run", "--env=local", "--pipeline=inference", check=False)
     assert failed.returncode != 0
     message = one_line(failed.stderr)

@@ -17,10 +17,12 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "passive"
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
-from ga4_mlops.hooks import PatternDatasetsHook
+from ga4_mlops.hooks import KnownEnvironmentHook, MissingInputsHook, PatternDatasetsHook
 
-# Pattern datasets exist before the run: kedro-vertexai's runner pickles the others (hooks.py).
-HOOKS = (PatternDatasetsHook(),)
+# An unknown --env stops the run with the environments that exist; pattern datasets exist
+# before the run (kedro-vertexai's runner pickles the others); a missing input that another
+# pipeline writes is named with that pipeline before any node runs (hooks.py).
+HOOKS = (KnownEnvironmentHook(), PatternDatasetsHook(), MissingInputsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

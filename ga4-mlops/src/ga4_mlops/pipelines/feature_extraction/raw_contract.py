@@ -6,16 +6,26 @@ table that looks fine and is wrong. So every field the query reads is checked, w
 in every file (or every BigQuery daily table) before the query runs; a missing column or
 nested field, or a wrong type, fails with the file, the field and the expected type.
 
+The daily files themselves are checked too, from their footers (local Parquet export only:
+BigQuery names its daily tables itself): a file with no rows leaves that day's buyers without
+their label, a day held by two files (a copy ``events_20210101 (1).parquet``, or a re-export
+under another name) counts every event twice, and a day missing between the first and the
+last one reads as a day nobody visited. Each fails with the files and days to fix.
+
 Types are BigQuery's names; Parquet extracts of the export (``bq extract``) carry the Arrow
 equivalents, mapped below. Fields the query does not read are not checked: exports differ in
 them across GA4 versions (``is_active_user``, ``collected_traffic_source``...).
 """
 
 import logging
+from collections import defaultdict
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+
+from ga4_mlops.datasets.parquet_schemas_dataset import ParquetFooter
 
 logger = logging.getLogger(__name__)
 
@@ -93,17 +103,71 @@ def bigquery_field_types(column_field_paths: pd.DataFrame) -> dict[str, dict[str
     return tables
 
 
-def check_raw_export(schemas: dict[str, pa.Schema] | pd.DataFrame) -> dict[str, Any]:
+def _day(event_date: str) -> date:
+    return date(int(event_date[:4]), int(event_date[4:6]), int(event_date[6:8]))
+
+
+def _check_daily_files(footers: dict[str, ParquetFooter]) -> tuple[str | None, str | None]:
+    """One day's events per file, every day in one file only, no day missing in between."""
+    empty = [name for name, footer in footers.items() if footer.num_rows == 0]
+    if empty:
+        raise ValueError(
+            f"{DATASET}: day file(s) {empty} hold no events (0 rows): a day file must hold "
+            "that day's events, or that day's users lose their features and labels. "
+            "Re-export the day(s)"
+        )
+    files_of_day: dict[str, list[str]] = defaultdict(list)
+    several = []
+    for name, footer in sorted(footers.items()):
+        if footer.event_dates is None:  # no event_date column: the schema check named it
+            continue
+        first, last = footer.event_dates
+        if first != last:
+            several.append(f"{name} ({first} to {last})")
+        files_of_day[first].append(name)
+    if several:
+        raise ValueError(
+            f"{DATASET}: file(s) hold events of several days (event_date): "
+            f"{'; '.join(several)}. Each events_YYYYMMDD.parquet holds one day's events"
+        )
+    shared = [f"{day} in {names}" for day, names in sorted(files_of_day.items()) if len(names) > 1]
+    if shared:
+        raise ValueError(
+            f"{DATASET}: the same day's events are in more than one file, so they would be "
+            f"counted twice: {'; '.join(shared)}. Keep one file per day (a copy such as "
+            "'events_YYYYMMDD (1).parquet' is read too: remove it)"
+        )
+    if not files_of_day:  # every event_date NULL: the query's own checks name it
+        return None, None
+    first_day, last_day = _day(min(files_of_day)), _day(max(files_of_day))
+    missing = [
+        (first_day + timedelta(days=offset)).strftime("%Y%m%d")
+        for offset in range((last_day - first_day).days + 1)
+        if (first_day + timedelta(days=offset)).strftime("%Y%m%d") not in files_of_day
+    ]
+    if missing:
+        shown = ", ".join(missing[:10]) + (
+            f" (and {len(missing) - 10} more)" if len(missing) > 10 else ""
+        )
+        raise ValueError(
+            f"{DATASET}: no day file holds the events of {len(missing)} day(s) between "
+            f"{min(files_of_day)} and {max(files_of_day)}: {shown}. Add their "
+            "events_YYYYMMDD.parquet files: a missing day reads as a day nobody visited"
+        )
+    return min(files_of_day), max(files_of_day)
+
+
+def check_raw_export(exported: dict[str, ParquetFooter] | pd.DataFrame) -> dict[str, Any]:
     """Fail on the first tables that break the contract; report what was checked.
 
     Args:
-        schemas: ``{file name: Arrow schema}`` of the daily files (local), or BigQuery's
+        exported: ``{file name: ParquetFooter}`` of the daily files (local), or BigQuery's
             ``INFORMATION_SCHEMA.COLUMN_FIELD_PATHS`` rows of the daily tables (gcp).
     """
     tables = (
-        bigquery_field_types(schemas)
-        if isinstance(schemas, pd.DataFrame)
-        else {name: arrow_field_types(schema) for name, schema in schemas.items()}
+        bigquery_field_types(exported)
+        if isinstance(exported, pd.DataFrame)
+        else {name: arrow_field_types(footer.schema) for name, footer in exported.items()}
     )
     if not tables:
         raise ValueError(f"{DATASET} found no daily export table: the feature query has no input")
@@ -122,10 +186,14 @@ def check_raw_export(schemas: dict[str, pa.Schema] | pd.DataFrame) -> dict[str, 
             f"{DATASET}: {len(problems)} field(s) break the GA4 export schema the feature "
             f"query reads: {shown}{more}"
         )
-    logger.info("GA4 export contract: %d daily tables checked, all conform", len(tables))
-    return {
+    report: dict[str, Any] = {
         "tables_checked": len(tables),
         "first_table": min(tables),
         "last_table": max(tables),
         "fields": dict(GA4_QUERY_FIELDS),
     }
+    if not isinstance(exported, pd.DataFrame):
+        report["first_day"], report["last_day"] = _check_daily_files(exported)
+        report["rows"] = sum(footer.num_rows for footer in exported.values())
+    logger.info("GA4 export contract: %d daily tables checked, all conform", len(tables))
+    return report
