@@ -51,7 +51,9 @@ def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
 
 def _folder_pipelines() -> dict[str, Pipeline]:
     return {
-        name: importlib.import_module(f"recommender_gnn.pipelines.{name}").create_pipeline()
+        name: importlib.import_module(
+            f"recommender_gnn.pipelines.{name}.pipeline"
+        ).create_pipeline()
         for name in FOLDER_PIPELINES
     }
 
