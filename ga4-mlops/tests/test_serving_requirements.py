@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ga4_mlops.datasets.signed_pyfunc_model_dataset import serving_requirements
+from ga4_mlops.serving_requirements import serving_requirements
 from tests.conftest import BLUEPRINT, registered_model
 
 # Packages a scoring environment must not install: the pipeline framework, tuning and

@@ -12,7 +12,7 @@ import mlflow
 import pytest
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
-from recommender_ranking.datasets.signed_pyfunc_model_dataset import serving_requirements
+from recommender_ranking.serving_requirements import serving_requirements
 from tests.conftest import BLUEPRINT
 from tests.pipelines.model_registry.test_registry import (
     NAME,
