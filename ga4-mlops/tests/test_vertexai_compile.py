@@ -82,10 +82,12 @@ def test_every_folder_pipeline_has_a_vertex_ai_step():
     from kedro.pipeline import Node, Pipeline
 
     with pytest.raises(ValueError, match=r"\['new_folder'\] have no Vertex AI step"):
-        tag_vertex_ai_steps({"inference": Pipeline([]), "new_folder": Pipeline([])})
+        tag_vertex_ai_steps(
+            {"inference": Pipeline([]), "new_folder": Pipeline([])}, VERTEX_AI_STEPS
+        )
     named_as_a_step = Pipeline([Node(len, "a", "b", name="register")])
     with pytest.raises(ValueError, match=r"\['register'\] are named as a node"):
-        tag_vertex_ai_steps({"inference": named_as_a_step})
+        tag_vertex_ai_steps({"inference": named_as_a_step}, VERTEX_AI_STEPS)
     default = register_pipelines()["__default__"]
     (tuning,) = [node for node in default.nodes if node.name == "tune_hyperparameters"]
     assert "group.train" in tuning.tags

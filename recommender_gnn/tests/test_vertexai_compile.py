@@ -60,9 +60,11 @@ def test_every_folder_pipeline_has_a_vertex_ai_step():
     from kedro.pipeline import Node, Pipeline
 
     with pytest.raises(ValueError, match=r"\['new_folder'\] have no Vertex AI step"):
-        tag_vertex_ai_steps({"baselines": Pipeline([]), "new_folder": Pipeline([])})
+        tag_vertex_ai_steps(
+            {"baselines": Pipeline([]), "new_folder": Pipeline([])}, VERTEX_AI_STEPS
+        )
     named_as_a_step = Pipeline([Node(len, "a", "b", name="evaluate")])
     with pytest.raises(ValueError, match=r"\['evaluate'\] are named as a node"):
-        tag_vertex_ai_steps({"baselines": named_as_a_step})
+        tag_vertex_ai_steps({"baselines": named_as_a_step}, VERTEX_AI_STEPS)
     gnn_nodes = [node for node in pipelines["__default__"].nodes if "gnn_training" in node.tags]
     assert gnn_nodes and all("group.train-gnn" in node.tags for node in gnn_nodes)

@@ -54,9 +54,9 @@ def test_every_folder_pipeline_has_a_vertex_ai_step():
     from kedro.pipeline import Node, Pipeline
 
     with pytest.raises(ValueError, match=r"\['new_folder'\] have no Vertex AI step"):
-        tag_vertex_ai_steps({"eda": Pipeline([]), "new_folder": Pipeline([])})
+        tag_vertex_ai_steps({"eda": Pipeline([]), "new_folder": Pipeline([])}, VERTEX_AI_STEPS)
     named_as_a_step = Pipeline([Node(len, "a", "b", name="embed")])
     with pytest.raises(ValueError, match=r"\['embed'\] are named as a node"):
-        tag_vertex_ai_steps({"eda": named_as_a_step})
+        tag_vertex_ai_steps({"eda": named_as_a_step}, VERTEX_AI_STEPS)
     gpu_nodes = [node for node in pipelines["__default__"].nodes if "gpu" in node.tags]
     assert gpu_nodes and all("group.embed" in node.tags for node in gpu_nodes)

@@ -16,6 +16,7 @@ from ga4_mlops.pipelines import (
     oracle_benchmark,
     performance_monitoring,
 )
+from ga4_mlops.vertex_ai_steps import tag_vertex_ai_steps
 
 # Imported by name, not with find_pipelines(): since Kedro 1.7, `kedro run --pipeline=X` makes
 # find_pipelines() import only the folder X, and the compositions below need every folder.
@@ -51,18 +52,6 @@ VERTEX_AI_STEPS = {
 }
 
 
-def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
-    """Tag each folder pipeline with its step, so every composition of them carries it."""
-    step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
-    if missing := sorted(set(pipelines) - set(step_of)):
-        raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
-    nodes = {node.name for pipeline in pipelines.values() for node in pipeline.nodes}
-    if clash := sorted(set(VERTEX_AI_STEPS) & nodes):
-        # TagNodeGrouper replaces a node's group by the step, then deletes the node's own name.
-        raise ValueError(f"Vertex AI steps {clash} are named as a node: TagNodeGrouper drops them")
-    return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
-
-
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
@@ -75,7 +64,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         {
             module.__name__.rsplit(".", 1)[-1]: module.create_pipeline()
             for module in FOLDER_PIPELINES
-        }
+        },
+        VERTEX_AI_STEPS,
     )
     training = (
         pipelines["feature_engineering"]

@@ -9,6 +9,8 @@ import importlib
 
 from kedro.pipeline import Pipeline
 
+from recommender_gnn.vertex_ai_steps import tag_vertex_ai_steps
+
 FOLDER_PIPELINES = (
     "data_generation",
     "data_preparation",
@@ -37,18 +39,6 @@ VERTEX_AI_STEPS = {
 }
 
 
-def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
-    """Tag each folder pipeline with its step, so every composition of them carries it."""
-    step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
-    if missing := sorted(set(pipelines) - set(step_of)):
-        raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
-    nodes = {node.name for pipeline in pipelines.values() for node in pipeline.nodes}
-    if clash := sorted(set(VERTEX_AI_STEPS) & nodes):
-        # TagNodeGrouper replaces a node's group by the step, then deletes the node's own name.
-        raise ValueError(f"Vertex AI steps {clash} are named as a node: TagNodeGrouper drops them")
-    return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
-
-
 def _folder_pipelines() -> dict[str, Pipeline]:
     return {
         name: importlib.import_module(
@@ -65,7 +55,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
     ``--env=gcp``); ``__default__`` puts the generator in front of it.
     """
-    pipelines = tag_vertex_ai_steps(_folder_pipelines())
+    pipelines = tag_vertex_ai_steps(_folder_pipelines(), VERTEX_AI_STEPS)
     models = (
         pipelines["baselines"]
         + pipelines["model_training"]

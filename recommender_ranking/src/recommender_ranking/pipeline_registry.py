@@ -10,6 +10,8 @@ import importlib
 
 from kedro.pipeline import Pipeline
 
+from recommender_ranking.vertex_ai_steps import tag_vertex_ai_steps
+
 DATA_SIDE = ("data_preparation", "eda", "embeddings")
 TRAINING = (
     "candidate_generation",
@@ -36,18 +38,6 @@ VERTEX_AI_STEPS = {
 }
 
 
-def tag_vertex_ai_steps(pipelines: dict[str, Pipeline]) -> dict[str, Pipeline]:
-    """Tag each folder pipeline with its step, so every composition of them carries it."""
-    step_of = {folder: step for step, folders in VERTEX_AI_STEPS.items() for folder in folders}
-    if missing := sorted(set(pipelines) - set(step_of)):
-        raise ValueError(f"pipeline folders {missing} have no Vertex AI step in VERTEX_AI_STEPS")
-    nodes = {node.name for pipeline in pipelines.values() for node in pipeline.nodes}
-    if clash := sorted(set(VERTEX_AI_STEPS) & nodes):
-        # TagNodeGrouper replaces a node's group by the step, then deletes the node's own name.
-        raise ValueError(f"Vertex AI steps {clash} are named as a node: TagNodeGrouper drops them")
-    return {name: pipeline.tag(f"group.{step_of[name]}") for name, pipeline in pipelines.items()}
-
-
 def _folder_pipeline(name: str) -> Pipeline:
     return importlib.import_module(f"recommender_ranking.pipelines.{name}").create_pipeline()
 
@@ -59,7 +49,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     for real data (the Kaggle files in data/01_raw, or gs:// with ``--env=gcp``);
     ``__default__`` adds the generator, which only synthetic data has.
     """
-    pipelines = tag_vertex_ai_steps({name: _folder_pipeline(name) for name in FOLDERS})
+    pipelines = tag_vertex_ai_steps(
+        {name: _folder_pipeline(name) for name in FOLDERS}, VERTEX_AI_STEPS
+    )
     training = sum((pipelines[name] for name in TRAINING), Pipeline([]))
     inference = sum((pipelines[name] for name in INFERENCE), Pipeline([]))
     end_to_end = sum((pipelines[name] for name in DATA_SIDE), Pipeline([])) + training + inference
