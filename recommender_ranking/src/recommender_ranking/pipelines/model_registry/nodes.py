@@ -27,12 +27,16 @@ def shipped_ranker(metrics: dict[str, Any]) -> str:
     return "ranker:refit" if "ranker:refit" in metrics else "ranker"
 
 
+def week_start(week_calendar: pd.DataFrame, week: int) -> str:
+    """The first day of ``week`` (its cutoff), as YYYY-MM-DD."""
+    return str(pd.Timestamp(week_calendar.set_index("week")["cutoff"][week]).date())
+
+
 def trained_before(week_calendar: pd.DataFrame, params: dict[str, Any]) -> str:
     """The first day the registered model never trained on: week 0's cutoff after a refit
     (the test week trained it), else the test week's."""
     week = params["test_week"] - 1 if params.get("refit_weeks") else params["test_week"]
-    cutoffs = week_calendar.set_index("week")["cutoff"]
-    return str(pd.Timestamp(cutoffs[week]).date())
+    return week_start(week_calendar, week)
 
 
 def package_model(
@@ -82,9 +86,7 @@ def score_current_champion(
     if current_champion is None:
         return {"version": None, "map_at_k": None, "reason": "no champion yet"}
     seen_until = (current_champion.model.metadata.metadata or {}).get("trained_before")
-    test_start = str(
-        pd.Timestamp(week_calendar.set_index("week")["cutoff"][params["test_week"]]).date()
-    )
+    test_start = week_start(week_calendar, params["test_week"])
     if seen_until and seen_until > test_start:
         logger.warning(
             "Champion v%s trained on data until %s, after this run's test week starts (%s): "
