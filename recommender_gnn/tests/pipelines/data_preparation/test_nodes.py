@@ -180,3 +180,23 @@ def test_hm_ids_read_as_numbers_and_bad_dates_are_rejected():
         transactions_to_interactions(HM.assign(t_dat=["2020-09-01", "2020-13-01", "2020-08-01"]))
     with pytest.raises(ValueError, match=r"hm_transactions lacks column\(s\) \['price'\]"):
         transactions_to_interactions(HM.drop(columns="price"))
+
+
+def test_a_validation_sample_keeps_whole_sessions_and_leaves_the_rest_out_of_training():
+    rows = []
+    for session in range(200):  # 30 days of sessions with 4 events each
+        start = session * DAY * 30 // 200
+        rows += [(session, session % 11, start + k, k % 2) for k in range(4)]
+    interactions = pd.DataFrame(rows, columns=["session", "item", "ts", "type"])
+    session_map = pd.DataFrame({"session": range(200), "source": "train"})
+    params = {"valid_days": 7, "max_valid_sessions": None}
+    train, full, _ = split_validation(interactions, session_map, params, 1)
+    assert full["session"].nunique() > 20
+    train_sampled, valid, labels = split_validation(
+        interactions, session_map, {**params, "max_valid_sessions": 20}, 1
+    )
+    assert valid["session"].nunique() == 20
+    assert set(labels["session"]) <= set(valid["session"]) <= set(full["session"])
+    pd.testing.assert_frame_equal(train_sampled, train)  # the unsampled sessions do not train
+    again = split_validation(interactions, session_map, {**params, "max_valid_sessions": 20}, 1)
+    pd.testing.assert_frame_equal(again[1], valid)
