@@ -13,6 +13,7 @@ from ga4_mlops.pipelines.data_generation.nodes import generate_ga4_events, oracl
 from ga4_mlops.pipelines.drift_monitoring.nodes import compute_drift_report, summarise_drift
 from ga4_mlops.pipelines.performance_monitoring.nodes import compute_realized_performance
 from tests.conftest import BLUEPRINT
+from tests.datasets.ga4_events import CATALOG_OPTIONS
 
 CONF = BLUEPRINT / "conf" / "base"
 TRAIN = ["2020-11-29", "2020-12-06", "2020-12-13", "2020-12-20", "2020-12-27"]
@@ -54,6 +55,7 @@ def snapshot_features(tmp_path_factory, name: str, **drift) -> tuple[pd.DataFram
             "sample_fraction": 1.0,
             "sample_seed": 42,
         },
+        **CATALOG_OPTIONS,
     ).load()
     features["snapshot_date"] = pd.to_datetime(features["snapshot_date"])
     features["oracle"] = oracle_probabilities(truth, features, 7, "purchase").to_numpy()

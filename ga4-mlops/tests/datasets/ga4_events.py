@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ga4_mlops.datasets.duckdb_query_dataset import DuckDBQueryDataset
+from ga4_mlops.datasets.ga4_sql_rewrites import LATERAL_UNNEST
 from ga4_mlops.pipelines.data_generation.schema import GA4_EVENT_SCHEMA
 
 
@@ -139,6 +140,8 @@ def day_range(first: str, last: str) -> list[str]:
 
 
 SQL_FILE = Path(__file__).resolve().parents[2] / "src" / "ga4_mlops" / "sql" / "user_features.sql"
+# The options conf/local/catalog.yml gives the feature query's DuckDBQueryDataset.
+CATALOG_OPTIONS: dict[str, Any] = {"sql_rewrites": [LATERAL_UNNEST], "categorical_strings": False}
 QUERY_PARAMETERS: dict[str, Any] = {
     "start_date": "2021-01-01",
     "end_date": "2021-01-31",
@@ -160,4 +163,5 @@ def run_feature_query(
         filepath=str(SQL_FILE),
         tables={"events_*": str(folder / "events_*.parquet")},
         query_parameters={**QUERY_PARAMETERS, **parameters},
+        **CATALOG_OPTIONS,
     ).load()

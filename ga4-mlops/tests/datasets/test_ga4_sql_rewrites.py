@@ -1,4 +1,5 @@
-"""The UNNEST rewrites keep results: each query runs with and without them on DuckDB."""
+"""GA4's lateral UNNEST rewrite (ga4_sql_rewrites.py) keeps results: each query runs with and
+without it on DuckDB. The kit's key-lookup rewrite: tests/datasets/test_duckdb_query_dataset.py."""
 
 import pandas as pd
 import pyarrow as pa
@@ -6,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ga4_mlops.datasets.duckdb_query_dataset import DuckDBQueryDataset
+from ga4_mlops.datasets.ga4_sql_rewrites import LATERAL_UNNEST
 
 ITEMS = pa.list_(pa.struct([("item_id", pa.string()), ("price", pa.float64())]))
 
@@ -35,8 +37,9 @@ def run_both(folder, sql: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     query = folder / "query.sql"
     query.write_text(sql)
     tables = {"events_*": str(folder / "events_*.parquet")}
-    rewritten = DuckDBQueryDataset(filepath=str(query), tables=tables)
-    plain = DuckDBQueryDataset(filepath=str(query), tables=tables, rewrite_unnests=False)
+    options = {"filepath": str(query), "tables": tables, "categorical_strings": False}
+    rewritten = DuckDBQueryDataset(**options, sql_rewrites=[LATERAL_UNNEST])
+    plain = DuckDBQueryDataset(**options)
     return rewritten.load(), plain.load(), rewritten.transpile()[0]
 
 

@@ -169,7 +169,10 @@ def run_sql(name: str, tables: dict[str, str], **overrides) -> pd.DataFrame:
     if name not in {"week_calendar", "customer_weeks"}:
         tables["customer_weeks"] = _table_of("customer_weeks", tables, parameters)
     return DuckDBQueryDataset(
-        filepath=str(SQL_DIR / f"{name}.sql"), tables=tables, query_parameters=parameters
+        filepath=str(SQL_DIR / f"{name}.sql"),
+        tables=tables,
+        query_parameters=parameters,
+        categorical_strings=False,  # as conf/local/catalog_sql.yml
     ).load()
 
 

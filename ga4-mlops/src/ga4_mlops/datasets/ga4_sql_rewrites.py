@@ -1,75 +1,16 @@
-"""sqlglot rewrites that give DuckDB a faster plan for two GA4 idioms of BigQuery SQL.
+"""A sqlglot rewrite that gives DuckDB a faster plan for a GA4 idiom of BigQuery SQL.
 
-Both keep the result: tests/datasets/test_sql_rewrites.py runs each query with and without
-its rewrite. DuckDB plans a correlated subquery or a lateral ``UNNEST`` as a duplicate-
-eliminating join over every column of the outer rows; on the GA4 export (a nested list per
-event) that join was most of the feature query's time.
+``DuckDBQueryDataset`` (the kit's, duckdb_query_dataset.py) applies it when a catalog entry
+names it in ``sql_rewrites`` (conf/local/catalog*.yml); the generic key-lookup rewrite is the
+kit's own (duckdb_sql_rewrites.py, ``rewrite_unnest_lookups``). It keeps the result:
+tests/datasets/test_ga4_sql_rewrites.py runs each query with and without it. DuckDB plans a
+lateral ``UNNEST`` as a duplicate-eliminating join over every column of the outer rows; on the
+GA4 export (a nested list per event) that join was most of the feature query's time.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
-
-# Aggregates a key lookup subquery may wrap, and DuckDB's list_aggregate name for each.
-_LIST_AGGREGATES: dict[type[exp.Expression], str] = {
-    exp.Max: "max",
-    exp.Min: "min",
-    exp.Sum: "sum",
-    exp.AnyValue: "any_value",
-}
-
-
-def unnest_lookup_as_list_lambda(node: exp.Expression) -> exp.Expression:
-    """``(SELECT [AGG](f(x)) FROM UNNEST(list) AS x [WHERE p(x)])`` -> list lambdas.
-
-    Only that exact shape is rewritten (one selected expression, one UNNEST, no joins,
-    grouping, ordering or limit); anything else is left to the plain transpilation.
-    Without an aggregate, BigQuery requires at most one match: the first one is taken.
-    """
-    select = node.this if isinstance(node, exp.Subquery) else None
-    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
-        return node
-    modifiers = ("joins", "laterals", "group", "having", "order", "limit", "offset", "distinct")
-    if any(select.args.get(key) for key in (*modifiers, "qualify", "windows", "with")):
-        return node
-    source = select.args.get("from_") or select.args.get("from")
-    unnest = source.this if source else None
-    if not isinstance(unnest, exp.Unnest) or len(unnest.expressions) != 1:
-        return node
-    alias = unnest.args.get("alias")
-    element_names = [column.name for column in alias.columns] if alias else []
-    if unnest.args.get("offset") or len(element_names) != 1:
-        return node
-    body = select.expressions[0].unalias()
-    aggregate = _LIST_AGGREGATES.get(type(body))
-    if aggregate:
-        body = body.this
-    if body.find(exp.AggFunc, exp.Select):
-        return node
-    values: exp.Expression = unnest.expressions[0].copy()
-    where = select.args.get("where")
-    if where is not None:
-        values = exp.Anonymous(
-            this="list_filter",
-            expressions=[
-                values,
-                exp.Lambda(
-                    this=where.this.copy(), expressions=[exp.to_identifier(element_names[0])]
-                ),
-            ],
-        )
-    values = exp.Anonymous(
-        this="list_transform",
-        expressions=[
-            values,
-            exp.Lambda(this=body.copy(), expressions=[exp.to_identifier(element_names[0])]),
-        ],
-    )
-    if aggregate:
-        return exp.Anonymous(
-            this="list_aggregate", expressions=[values, exp.Literal.string(aggregate)]
-        )
-    return exp.Anonymous(this="list_extract", expressions=[values, exp.Literal.number(1)])
 
 
 def lateral_unnest_as_select_list_unnest(node: exp.Expression) -> exp.Expression:
@@ -122,3 +63,7 @@ def lateral_unnest_as_select_list_unnest(node: exp.Expression) -> exp.Expression
         ),
     )
     return node
+
+
+# The import path catalog entries and tests give DuckDBQueryDataset's sql_rewrites.
+LATERAL_UNNEST = f"{__name__}.{lateral_unnest_as_select_list_unnest.__name__}"

@@ -186,10 +186,10 @@ class _SplitResult:
         if not self._split:
             if self._shared is None:
                 job = dataset._run(self._client, f"SELECT * FROM {result}", "reading the result")
-                self._shared = _normalise_types(job.to_arrow())
+                self._shared = _normalise_types(job.to_arrow(), categorical_strings=False)
             return self._shared.copy()
         config = dataset.job_config(
             query_parameters=[bigquery.ScalarQueryParameter("part", "STRING", name)]
         )
         job = dataset._run(self._client, part_query(result), f"reading chunk {name}", config)
-        return _normalise_types(job.to_arrow())
+        return _normalise_types(job.to_arrow(), categorical_strings=False)

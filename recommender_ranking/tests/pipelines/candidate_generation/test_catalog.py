@@ -57,6 +57,7 @@ def test_week_zero_runs_the_same_queries_chunk_by_chunk():
     local, _ = catalog("local")
     chunked, labelled = local["recommendation_sql_{query}"], local["sql_{query}"]
     assert chunked["partition_table"] == "customer_weeks"
+    assert chunked["categorical_strings"] is False  # as the tests' DuckDBQueryDataset
     assert chunked["partition_key"] == ["week", "customer_id"]  # one run, split by chunk
     assert chunked["result_directory"].endswith("recommendation_sql/{query}")
     assert chunked["tables"]["customer_weeks"].endswith("recommendation_customers/*.parquet")
@@ -113,7 +114,9 @@ def test_the_bigquery_only_error_of_the_zetasql_check_runs_on_duckdb(tmp_path):
     from tests.ranking.hm_data import write_tables
 
     broken = SQL_DIR.parents[2] / "zetasql" / "must_fail" / "duckdb_only_function.sql"
-    result = DuckDBQueryDataset(filepath=str(broken), tables=write_tables(tmp_path)).load()
+    result = DuckDBQueryDataset(
+        filepath=str(broken), tables=write_tables(tmp_path), categorical_strings=False
+    ).load()
     assert len(result) > 0 and result["month"].str.fullmatch(r"\d{4}-\d{2}").all()
 
 
@@ -132,6 +135,7 @@ def test_a_partitioned_query_runs_once_per_file_of_its_partition_table(tmp_path)
         tables={**tables, "customer_weeks": str(chunks / "*.parquet")},
         query_parameters=QUERY_PARAMETERS,
         partition_table="customer_weeks",
+        categorical_strings=False,
     )
     loaders = dataset.load()
     assert sorted(loaders) == ["chunk_00000", "chunk_00001"]
@@ -167,6 +171,7 @@ def test_a_split_query_runs_once_and_gives_each_file_what_a_run_per_file_gives(t
         "tables": {**tables, "customer_weeks": str(chunks / "*.parquet")},
         "query_parameters": QUERY_PARAMETERS,
         "partition_table": "customer_weeks",
+        "categorical_strings": False,
     }
     per_file = DuckDBQueryDataset(**common).load()
     result_directory = tmp_path / "split" / query
@@ -205,7 +210,9 @@ def test_query_results_arrive_as_plain_pandas_types(tmp_path):
         "SELECT SUM(sales_channel_id) AS total, MAX(IF(price > 1e9, 1, NULL)) AS never, "
         "MAX(CAST(t_dat AS DATE)) AS day FROM transactions_train"
     )
-    result = DuckDBQueryDataset(filepath=str(query), tables=write_tables(tmp_path)).load()
+    result = DuckDBQueryDataset(
+        filepath=str(query), tables=write_tables(tmp_path), categorical_strings=False
+    ).load()
     assert result.dtypes.astype(str).to_dict() == {
         "total": "float64",
         "never": "float64",
