@@ -7,6 +7,11 @@ test week only reported; runtime and per-node peak memory; determinism.
     python benchmarks/benchmark.py --setting no_refit       # test week without the refit
     python benchmarks/benchmark.py --runs 2                 # and a second, identical run
     python benchmarks/benchmark.py --params data_generation.otto.revisit_share=0.0
+    python benchmarks/benchmark.py --raw DIR --setting otto_size  # kept OTTO-size files
+
+``--raw DIR`` links the OTTO files in DIR (train.jsonl, test.jsonl, test_labels.jsonl and the
+generator's oracle_next_items.parquet) into the copy's data/01_raw and runs ``end_to_end``, the
+path of real files: generation is not timed (at OTTO's size it takes 51 minutes).
 
 Each run is a fresh copy of the project in a temporary folder (``kedro run --env=local``), so
 the figures include data generation and never touch this folder's data or registry. Per-node
@@ -39,7 +44,19 @@ SETTINGS = {
     "no_revisits": ["data_generation.otto.revisit_share=0.0"],
     # The test week predicted by the models fit before the validation week: what refit brings.
     "no_refit": ["data_preparation.refit=false"],
+    # OTTO's size on this machine's 2 CPU cores (README, "OTTO's size"): a validation sample,
+    # the GNN trained within a time budget on the most recent sessions, scoring the most
+    # frequent items (the Vertex AI GPU step scores them all).
+    "otto_size": [
+        "data_preparation.max_valid_sessions=200000",
+        "model_training.time_budget_seconds=60",
+        "model_training.max_train_sessions=300000",
+        "model_training.max_pairs_per_epoch=400000",
+        "model_training.candidate_items=50000",
+        "gnn_inference.candidate_items=50000",
+    ],
 }
+RAW_FILES = ("train.jsonl", "test.jsonl", "test_labels.jsonl", "oracle_next_items.parquet")
 BASELINES = ["popularity", "covisitation", "transitions", "sknn"]
 SHOWN = ["score", "score_ci_low", "score_ci_high", "recall_clicks", "recall_carts", "recall_orders"]
 
@@ -48,7 +65,7 @@ def _latest(dataset_folder: Path) -> Path:
     return sorted(dataset_folder.iterdir())[-1] / dataset_folder.name
 
 
-def run_once(workdir: Path, params: list[str]) -> dict:
+def run_once(workdir: Path, params: list[str], raw: Path | None = None) -> dict:
     project = workdir / "recommender_gnn"
     for name in ("pyproject.toml", "requirements.lock", "conf", "src"):
         source = BLUEPRINT / name
@@ -60,6 +77,11 @@ def run_once(workdir: Path, params: list[str]) -> dict:
             project.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, project / name)
     command = [sys.executable, "-m", "kedro", "run", "--env=local"]
+    if raw is not None:
+        (project / "data" / "01_raw").mkdir(parents=True)
+        for name in RAW_FILES:
+            (project / "data" / "01_raw" / name).symlink_to((raw / name).resolve())
+        command.append("--pipeline=end_to_end")
     if params:
         command += ["--params", ",".join(params)]
     profile = workdir / "nodes.csv"
@@ -106,6 +128,7 @@ def main() -> int:
     parser.add_argument("--params", nargs="*", default=[], help="extra key=value run params")
     parser.add_argument("--runs", type=int, default=1, help="identical runs (determinism check)")
     parser.add_argument("--out", type=Path, default=None, help="append results (JSON lines)")
+    parser.add_argument("--raw", type=Path, default=None, help="OTTO files to run end_to_end on")
     args = parser.parse_args()
 
     checks = {}
@@ -114,7 +137,7 @@ def main() -> int:
         results = []
         for index in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="recommender-gnn-benchmark-") as workdir:
-                results.append(run_once(Path(workdir), params))
+                results.append(run_once(Path(workdir), params, args.raw))
             last = results[-1]
             print(f"seed {seed} run {index + 1}: {last['seconds']:.1f} s, "
                   f"peak {last['peak_gb']:.2f} GB ({last['peak_node']})")  # fmt: skip
@@ -133,6 +156,7 @@ def main() -> int:
             with args.out.open("a") as out:
                 record = {
                     "seed": seed, "setting": args.setting, "params": params,
+                    "raw": str(args.raw) if args.raw else None,
                     "seconds": first["seconds"], "peak_gb": first["peak_gb"],
                     "validation": first["validation"].to_dict("records"),
                     "test": first["test"].to_dict("records"), "decision": first["decision"],
