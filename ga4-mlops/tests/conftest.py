@@ -88,6 +88,9 @@ def churn_splits() -> dict:
 BLUEPRINT = Path(__file__).resolve().parents[1]
 # What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
+# A small pipeline for the tests that run or compile it in the gcp environment
+# (test_gcp_environment.py, a kit copy).
+GCP_TEST_PIPELINE = "scoring"
 
 
 def registered_model(project: Path = BLUEPRINT, env: str = "local") -> dict:

@@ -119,9 +119,17 @@ def lock_pins() -> dict[str, str]:
 
 
 def makefile_variable(path: Path, name: str) -> str:
-    match = re.search(rf"^{name}\s*:?=\s*(\S+)\s*$", path.read_text(), re.MULTILINE)
+    """The value of a one-line ``NAME := value`` in a Makefile (or kit.mk)."""
+    match = re.search(rf"^{name}\s*:?=\s*(\S.*?)\s*$", path.read_text(), re.MULTILINE)
     assert match, f"{path}: no {name} := ... line"
     return match[1]
+
+
+PROJECT = tomllib.loads((BLUEPRINT / "pyproject.toml").read_text())["project"]
+# A blueprint that depends on torch installs its CPU build and also ships a CUDA image.
+USES_TORCH = any(
+    canonicalize_name(Requirement(line).name) == "torch" for line in PROJECT["dependencies"]
+)
 
 
 # --- Dockerfile -------------------------------------------------------------------------------
@@ -149,12 +157,21 @@ def test_dockerfile_runs_the_locked_project_as_a_non_root_user():
     assert len(from_lines) == 1
     assert re.fullmatch(r"FROM python:3\.11-slim(-\w+)?", from_lines[0]), from_lines[0]
     assert "USER 10001:10001" in instructions
-    assert "pip install --no-cache-dir --no-deps -r requirements.lock" in text
+    # --no-deps: the lock overrides kedro-vertexai's mlflow<3; torch from the CPU index.
+    if USES_TORCH:
+        assert re.search(
+            r"pip install --no-cache-dir --no-deps \\\s*--extra-index-url "
+            r"https://download\.pytorch\.org/whl/cpu -r requirements\.lock",
+            text,
+        )
+        assert "GPU image" in text, "the Dockerfile says how a GPU image differs"
+    else:
+        assert "pip install --no-cache-dir --no-deps -r requirements.lock" in text
     assert re.search(r"pip install --no-cache-dir --no-deps .*\.", text)
     assert instructions[-1] == 'CMD ["kedro", "run", "--env=local"]'
     pip_pin = re.search(r"pip install --no-cache-dir pip==(\S+)", text)
     assert pip_pin, "the Dockerfile pins pip like the Makefile does"
-    assert pip_pin[1] == makefile_variable(BLUEPRINT / "Makefile", "PIP_VERSION")
+    assert pip_pin[1] == makefile_variable(BLUEPRINT / "kit.mk", "PIP_VERSION")
 
 
 def test_dockerignore_lets_in_only_what_runs_and_never_credentials():
@@ -234,16 +251,33 @@ def gitlab_ci() -> dict:
 
 
 @pytest.fixture(scope="module")
-def blueprint_jobs(gitlab_ci) -> dict[str, dict]:
-    """This blueprint's jobs, by stage, with `extends` resolved."""
-    jobs: dict[str, dict] = {}
+def docker_jobs(gitlab_ci) -> list[dict]:
+    """This blueprint's image jobs (the CPU image, and the CUDA one with torch), `extends`
+    resolved."""
+    return [job for job in _blueprint_job_list(gitlab_ci) if job["stage"] == "docker"]
+
+
+def _blueprint_job_list(gitlab_ci) -> list[dict]:
+    jobs = []
     for name, job in gitlab_ci.items():
         if name.startswith(".") or not isinstance(job, dict) or "extends" not in job:
             continue
         resolved = _resolve(gitlab_ci, name)
         if resolved.get("variables", {}).get("BLUEPRINT") == BLUEPRINT.name:
-            assert resolved["stage"] not in jobs, f"two {resolved['stage']} jobs for the blueprint"
-            jobs[resolved["stage"]] = resolved
+            jobs.append(resolved)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def blueprint_jobs(gitlab_ci) -> dict[str, dict]:
+    """This blueprint's jobs, by stage, with `extends` resolved: one per stage, except the
+    docker stage (``docker_jobs``), which may build a CPU and a CUDA image."""
+    jobs: dict[str, dict] = {}
+    for resolved in _blueprint_job_list(gitlab_ci):
+        stage = resolved["stage"]
+        if stage != "docker":
+            assert stage not in jobs, f"two {stage} jobs for the blueprint"
+        jobs.setdefault(stage, resolved)
     return jobs
 
 
@@ -267,13 +301,21 @@ def test_gitlab_ci_has_every_job_for_this_blueprint_only_on_its_changes(gitlab_c
 
 
 @pytest.mark.skipif(not IN_MONOREPO, reason=NOT_IN_MONOREPO)
-def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(blueprint_jobs):
-    docker = blueprint_jobs["docker"]
-    conditions = " ".join(rule.get("if", "") for rule in docker["rules"])
-    assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions
-    script = " ".join(docker["script"])
-    assert "docker push" in script
-    assert "-docker.pkg.dev" in script
+def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(docker_jobs):
+    for docker in docker_jobs:
+        conditions = " ".join(rule.get("if", "") for rule in docker["rules"])
+        assert "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH" in conditions
+        script = " ".join(docker["script"])
+        assert "docker push" in script
+        assert "-docker.pkg.dev" in script
+    # The CPU image (CI, local) and, with torch, the CUDA one the gcp pipeline runs, under
+    # distinct names.
+    build_args = sorted(
+        job.get("variables", {}).get("DOCKER_BUILD_ARGS", "") for job in docker_jobs
+    )
+    assert build_args == (["", "--build-arg TORCH_VARIANT=cu128"] if USES_TORCH else [""])
+    suffixes = {job.get("variables", {}).get("IMAGE_SUFFIX", "") for job in docker_jobs}
+    assert suffixes == ({"", "-cuda"} if USES_TORCH else {""})
     text = (MONOREPO / ".gitlab-ci.yml").read_text()
     assert "PRIVATE KEY" not in text
     assert not re.search(r'"private_key"|password:\s*\S', text)
@@ -284,9 +326,8 @@ def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(bluepri
 
 def test_lock_pins_everything_exactly_and_covers_every_direct_dependency():
     pins = lock_pins()
-    project = tomllib.loads((BLUEPRINT / "pyproject.toml").read_text())["project"]
-    direct = list(project["dependencies"])
-    for extra in project.get("optional-dependencies", {}).values():
+    direct = list(PROJECT["dependencies"])
+    for extra in PROJECT.get("optional-dependencies", {}).values():
         direct += extra
     for line in direct:
         requirement = Requirement(line)
@@ -337,7 +378,10 @@ def _make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-INSTALL_INPUTS = ("Makefile", "requirements.lock", "pyproject.toml", "overrides.txt")
+# What `make install` reads: the Makefile with its kit.mk, and the files the lock is made from
+# (LOCK_INPUTS, set in the Makefile).
+LOCK_INPUTS = tuple(makefile_variable(BLUEPRINT / "Makefile", "LOCK_INPUTS").split())
+INSTALL_INPUTS = ("Makefile", "kit.mk", "requirements.lock", "pyproject.toml", *LOCK_INPUTS)
 
 
 def _copy_install_inputs(destination: Path) -> None:
@@ -350,11 +394,12 @@ def test_install_is_redone_only_when_the_lock_pyproject_or_overrides_change(tmp_
     stamp = tmp_path / ".venv" / ".installed-from-lock"
     stamp.parent.mkdir()
     stamp.touch()
-    inputs = ("requirements.lock", "pyproject.toml", "overrides.txt")
+    inputs = ("requirements.lock", "pyproject.toml", *LOCK_INPUTS)
     for name in inputs:
         os.utime(tmp_path / name, (1_000_000_000, 1_000_000_000))
 
     # `make -q` answers whether the target is up to date (0) or would be rebuilt (1).
+    assert "overrides.txt" in inputs
     assert _make("-q", "install", cwd=tmp_path).returncode == 0
     for name in inputs:
         os.utime(tmp_path / name, (4_000_000_000, 4_000_000_000))
@@ -370,10 +415,14 @@ def test_lock_records_the_hash_of_what_it_was_made_from(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
+# Any dependency line will do: the first one, as pyproject.toml writes it.
+FIRST_DEPENDENCY = f'"{PROJECT["dependencies"][0]}",'
+
+
 @pytest.mark.parametrize(
     ("name", "old", "new"),
     [
-        ("pyproject.toml", '"optuna==5.0.0",', '"optuna==5.0.0",\n    "requests-cache",'),
+        ("pyproject.toml", FIRST_DEPENDENCY, FIRST_DEPENDENCY + '\n    "requests-cache",'),
         ("overrides.txt", "mlflow>=3", "mlflow>=3\nprotobuf>=5"),
     ],
     ids=["dependency added", "override changed"],
@@ -388,6 +437,25 @@ def test_install_refuses_a_lock_made_before_a_change_and_says_make_lock(tmp_path
     assert "requirements.lock does not match pyproject.toml" in result.stderr
     assert "changed since the lock was made). Run: make lock" in result.stderr
     assert not (tmp_path / ".venv").exists(), "nothing is installed from a stale lock"
+
+
+def test_install_without_python_3_11_says_what_is_missing(tmp_path):
+    _copy_install_inputs(tmp_path)
+    result = _make("install", "PYTHON=python3.99", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "'python3.99' was not found" in result.stderr
+    assert "needs Python 3.11" in result.stderr
+    assert not (tmp_path / ".venv").exists()
+
+
+@pytest.mark.skipif(not IN_MONOREPO, reason=NOT_IN_MONOREPO)
+def test_top_level_make_finds_this_blueprint_and_rejects_unknown_ones():
+    listed = _make("help", cwd=MONOREPO)
+    assert listed.returncode == 0
+    assert BLUEPRINT.name in listed.stdout.splitlines()[-1]
+    unknown = _make("test", "BLUEPRINTS=no-such-blueprint", cwd=MONOREPO)
+    assert unknown.returncode != 0
+    assert "'no-such-blueprint' is not a blueprint" in unknown.stderr
 
 
 def _fake_venv_pip_check(folder: Path, output: str) -> None:
@@ -424,22 +492,3 @@ def test_pip_check_of_the_installed_environment_reports_only_the_known_line():
     lines = [line for line in completed.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, completed.stdout
     assert lines[0].startswith("kedro-vertexai 1.0.0 has requirement mlflow<3")
-
-
-def test_install_without_python_3_11_says_what_is_missing(tmp_path):
-    _copy_install_inputs(tmp_path)
-    result = _make("install", "PYTHON=python3.99", cwd=tmp_path)
-    assert result.returncode != 0
-    assert "'python3.99' was not found" in result.stderr
-    assert "needs Python 3.11" in result.stderr
-    assert not (tmp_path / ".venv").exists()
-
-
-@pytest.mark.skipif(not IN_MONOREPO, reason=NOT_IN_MONOREPO)
-def test_top_level_make_finds_this_blueprint_and_rejects_unknown_ones():
-    listed = _make("help", cwd=MONOREPO)
-    assert listed.returncode == 0
-    assert BLUEPRINT.name in listed.stdout.splitlines()[-1]
-    unknown = _make("test", "BLUEPRINTS=no-such-blueprint", cwd=MONOREPO)
-    assert unknown.returncode != 0
-    assert "'no-such-blueprint' is not a blueprint" in unknown.stderr

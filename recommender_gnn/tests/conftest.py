@@ -11,6 +11,9 @@ import pytest
 BLUEPRINT = Path(__file__).resolve().parents[1]
 # What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
+# A small pipeline for the tests that run or compile it in the gcp environment
+# (test_gcp_environment.py, a kit copy).
+GCP_TEST_PIPELINE = "submission"
 DATA_LAYERS = (
     "01_raw",
     "02_intermediate",

@@ -1,6 +1,7 @@
 """The gcp environment finds its project and MLflow server at run time, so the image carries
 neither; without a tracking URI it stops and says what to set (a container's local store would
-vanish with the run). Its catalog reads gs:// and runs the co-visitation SQL on BigQuery."""
+vanish with the run). What the gcp catalog reads is the blueprint's own (test_gcp_catalog.py
+where it has one)."""
 
 import json
 import os
@@ -12,19 +13,19 @@ import mlflow
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kedro.config import OmegaConfigLoader
-from kedro.io import CatalogConfigResolver
 
-from recommender_gnn.config_resolvers import (
-    PROJECT_VARIABLES,
-    bq_query_parameters,
-    deployment_setting,
-    gcp_project,
+from recommender_gnn.config_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
+from tests.conftest import (
+    BLUEPRINT,
+    GCP_TEST_PIPELINE,
+    compile_vertex_spec,
+    copy_project,
+    run_kedro,
 )
-from recommender_gnn.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
 
 SETTING = "SOME_URI"
+# The variable that points the gcp environment at another deployment settings file.
+SETTINGS_VARIABLE = "recommender_gnn".upper() + "_SETTINGS"
 
 
 @pytest.fixture
@@ -120,21 +121,22 @@ def test_conf_gcp_reads_the_project_only_through_gcp_project():
 def test_kedro_run_in_gcp_without_mlflow_tracking_uri_stops_and_says_what_to_set(
     tmp_path, monkeypatch
 ):
-    project = copy_project(tmp_path / "recommender_gnn")
+    project = copy_project(tmp_path / BLUEPRINT.name)
     monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("RECOMMENDER_GNN_SETTINGS", str(tmp_path / "missing-deployment.yml"))
+    monkeypatch.setenv(SETTINGS_VARIABLE, str(tmp_path / "missing-deployment.yml"))
     # run_kedro removes MLFLOW_TRACKING_URI from the environment it passes on.
-    failed = run_kedro(project, "run", "-e", "gcp", "--pipeline=submission", check=False)
+    failed = run_kedro(project, "run", "-e", "gcp", f"--pipeline={GCP_TEST_PIPELINE}", check=False)
     assert failed.returncode != 0
     message = " ".join(failed.stderr.split())  # rich wraps long lines
     assert "Deployment setting MLFLOW_TRACKING_URI is not set" in message
     assert "Set it to your MLflow tracking server, e.g. https://mlflow.example.com" in message
-    assert "missing-deployment.yml" in message
+    assert "missing-deployment.yml" in "".join(message.split())  # a path breaks anywhere
     assert not (project / "mlruns").exists()
     assert not (project / "mlflow.db").exists()
 
 
 def _run_step(command: str, project: Path, environment: dict) -> subprocess.CompletedProcess:
+    """A compiled step's command as Vertex AI runs it: ``bash -c`` in the project folder."""
     return subprocess.run(
         ["/bin/bash", "-c", command],
         cwd=project,
@@ -150,7 +152,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     ``mlflow-start``, which get no environment from the plugin) run as Vertex AI would: no
     GCP_PROJECT_ID or MLFLOW_TRACKING_URI, only the job's project variable and a deployment
     settings file. It starts a run on the server that file names."""
-    spec = compile_vertex_spec(tmp_path, monkeypatch, "--pipeline", "submission")
+    spec = compile_vertex_spec(tmp_path, monkeypatch, "--pipeline", GCP_TEST_PIPELINE)
     command = spec["deploymentSpec"]["executors"]["exec-mlflow-start-run"]["container"]["args"]
     run_id_file = tmp_path / "outputs" / "mlflow_run_id"
     command = command[0].replace(
@@ -158,7 +160,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     )
     # The plugin passes GCP_PROJECT_ID to node steps' `kedro run` only, never to this step.
     assert "GCP_PROJECT_ID" not in command and "MLFLOW_TRACKING_URI" not in command
-    project = copy_project(tmp_path / "step" / "recommender_gnn")
+    project = copy_project(tmp_path / "step" / BLUEPRINT.name)
     tracking_uri = f"sqlite:///{tmp_path / 'server.db'}"
     settings = tmp_path / "deployment.yml"
     settings.write_text(f"MLFLOW_TRACKING_URI: {tracking_uri}\n")
@@ -170,7 +172,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     environment.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}",
         CLOUD_ML_PROJECT_ID="vertex-job-project",
-        RECOMMENDER_GNN_SETTINGS=str(settings),
+        **{SETTINGS_VARIABLE: str(settings)},
         KEDRO_DISABLE_TELEMETRY="1",
     )
     step = _run_step(command, project, environment)
@@ -179,50 +181,10 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     client = mlflow.tracking.MlflowClient(tracking_uri)
     run = client.get_run(run_id)  # raises when the run is not on that server
     assert client.get_experiment(run.info.experiment_id).name == "recommender_gnn"
-    assert run.data.tags["vertexai_run_id"].startswith("recommender-gnn-")
+    assert run.data.tags["vertexai_run_id"].startswith(BLUEPRINT.name.replace("_", "-") + "-")
     assert not (project / "mlflow.db").exists()  # nothing went to a local store
 
-    environment["RECOMMENDER_GNN_SETTINGS"] = str(tmp_path / "deployment-without-uri.yml")
+    environment[SETTINGS_VARIABLE] = str(tmp_path / "deployment-without-uri.yml")
     failed = _run_step(command, project, environment)
     assert failed.returncode != 0
     assert "Deployment setting MLFLOW_TRACKING_URI is not set" in " ".join(failed.stderr.split())
-
-
-def test_the_covisitation_query_parameters_get_bigquery_types():
-    parameters = bq_query_parameters({"top_k": 40, "cart_weight": 6.0})
-    assert parameters == [
-        {"name": "top_k", "parameterType": {"type": "INT64"}, "parameterValue": {"value": "40"}},
-        {
-            "name": "cart_weight",
-            "parameterType": {"type": "FLOAT64"},
-            "parameterValue": {"value": "6.0"},
-        },
-    ]
-
-
-def test_gcp_catalog_reads_gs_and_runs_the_sql_on_bigquery(monkeypatch):
-    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.example.com")
-    loader = OmegaConfigLoader(
-        str(BLUEPRINT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "gcp"}, env="gcp"
-    )
-    catalog = loader["catalog"]
-    bucket = "gs://blueprint-test-project-recommender-gnn/data"
-    assert catalog["otto_train"]["filepath"] == f"{bucket}/01_raw/train.jsonl"
-    assert (
-        catalog["train_sessions"]["filepath"] == f"{bucket}/02_intermediate/train_sessions.parquet"
-    )
-    # Each fit's SQL runs on BigQuery against that fit's dataset (the factory resolves {fit}).
-    resolver = CatalogConfigResolver(catalog)
-    for fit in ("train", "refit"):
-        for query_name in ("covisitation_counts", "covisitation_buy2buy", "transition_counts"):
-            query = resolver.resolve_pattern(f"{fit}_{query_name}")
-            assert query["type"] == "pandas.GBQQueryDataset"
-            assert query["filepath"] == f"src/recommender_gnn/sql/{query_name}.sql"
-            configuration = query["load_args"]["configuration"]["query"]
-            assert configuration["defaultDataset"] == {
-                "projectId": "blueprint-test-project",
-                "datasetId": f"recommender_gnn_{fit}",
-            }
-            names = {parameter["name"] for parameter in configuration["queryParameters"]}
-            assert names == set(loader["globals"][f"{query_name}_query"])

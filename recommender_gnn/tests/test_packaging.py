@@ -119,9 +119,17 @@ def lock_pins() -> dict[str, str]:
 
 
 def makefile_variable(path: Path, name: str) -> str:
-    match = re.search(rf"^{name}\s*:?=\s*(\S+)\s*$", path.read_text(), re.MULTILINE)
+    """The value of a one-line ``NAME := value`` in a Makefile (or kit.mk)."""
+    match = re.search(rf"^{name}\s*:?=\s*(\S.*?)\s*$", path.read_text(), re.MULTILINE)
     assert match, f"{path}: no {name} := ... line"
     return match[1]
+
+
+PROJECT = tomllib.loads((BLUEPRINT / "pyproject.toml").read_text())["project"]
+# A blueprint that depends on torch installs its CPU build and also ships a CUDA image.
+USES_TORCH = any(
+    canonicalize_name(Requirement(line).name) == "torch" for line in PROJECT["dependencies"]
+)
 
 
 # --- Dockerfile -------------------------------------------------------------------------------
@@ -150,17 +158,20 @@ def test_dockerfile_runs_the_locked_project_as_a_non_root_user():
     assert re.fullmatch(r"FROM python:3\.11-slim(-\w+)?", from_lines[0]), from_lines[0]
     assert "USER 10001:10001" in instructions
     # --no-deps: the lock overrides kedro-vertexai's mlflow<3; torch from the CPU index.
-    assert re.search(
-        r"pip install --no-cache-dir --no-deps \\\s*--extra-index-url "
-        r"https://download\.pytorch\.org/whl/cpu -r requirements\.lock",
-        text,
-    )
-    assert "GPU image" in text, "the Dockerfile says how a GPU image differs"
+    if USES_TORCH:
+        assert re.search(
+            r"pip install --no-cache-dir --no-deps \\\s*--extra-index-url "
+            r"https://download\.pytorch\.org/whl/cpu -r requirements\.lock",
+            text,
+        )
+        assert "GPU image" in text, "the Dockerfile says how a GPU image differs"
+    else:
+        assert "pip install --no-cache-dir --no-deps -r requirements.lock" in text
     assert re.search(r"pip install --no-cache-dir --no-deps .*\.", text)
     assert instructions[-1] == 'CMD ["kedro", "run", "--env=local"]'
     pip_pin = re.search(r"pip install --no-cache-dir pip==(\S+)", text)
     assert pip_pin, "the Dockerfile pins pip like the Makefile does"
-    assert pip_pin[1] == makefile_variable(BLUEPRINT / "Makefile", "PIP_VERSION")
+    assert pip_pin[1] == makefile_variable(BLUEPRINT / "kit.mk", "PIP_VERSION")
 
 
 def test_dockerignore_lets_in_only_what_runs_and_never_credentials():
@@ -241,7 +252,8 @@ def gitlab_ci() -> dict:
 
 @pytest.fixture(scope="module")
 def docker_jobs(gitlab_ci) -> list[dict]:
-    """This blueprint's image jobs (the CPU image and the CUDA one), `extends` resolved."""
+    """This blueprint's image jobs (the CPU image, and the CUDA one with torch), `extends`
+    resolved."""
     return [job for job in _blueprint_job_list(gitlab_ci) if job["stage"] == "docker"]
 
 
@@ -259,7 +271,7 @@ def _blueprint_job_list(gitlab_ci) -> list[dict]:
 @pytest.fixture(scope="module")
 def blueprint_jobs(gitlab_ci) -> dict[str, dict]:
     """This blueprint's jobs, by stage, with `extends` resolved: one per stage, except the
-    docker stage (``docker_jobs``), which builds the CPU and the CUDA image."""
+    docker stage (``docker_jobs``), which may build a CPU and a CUDA image."""
     jobs: dict[str, dict] = {}
     for resolved in _blueprint_job_list(gitlab_ci):
         stage = resolved["stage"]
@@ -296,13 +308,14 @@ def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(docker_
         script = " ".join(docker["script"])
         assert "docker push" in script
         assert "-docker.pkg.dev" in script
-    # The CPU image (CI, local) and the CUDA one the gcp pipeline runs, under distinct names.
+    # The CPU image (CI, local) and, with torch, the CUDA one the gcp pipeline runs, under
+    # distinct names.
     build_args = sorted(
         job.get("variables", {}).get("DOCKER_BUILD_ARGS", "") for job in docker_jobs
     )
-    assert build_args == ["", "--build-arg TORCH_VARIANT=cu128"]
+    assert build_args == (["", "--build-arg TORCH_VARIANT=cu128"] if USES_TORCH else [""])
     suffixes = {job.get("variables", {}).get("IMAGE_SUFFIX", "") for job in docker_jobs}
-    assert suffixes == {"", "-cuda"}
+    assert suffixes == ({"", "-cuda"} if USES_TORCH else {""})
     text = (MONOREPO / ".gitlab-ci.yml").read_text()
     assert "PRIVATE KEY" not in text
     assert not re.search(r'"private_key"|password:\s*\S', text)
@@ -313,9 +326,8 @@ def test_gitlab_ci_pushes_images_from_the_default_branch_without_secrets(docker_
 
 def test_lock_pins_everything_exactly_and_covers_every_direct_dependency():
     pins = lock_pins()
-    project = tomllib.loads((BLUEPRINT / "pyproject.toml").read_text())["project"]
-    direct = list(project["dependencies"])
-    for extra in project.get("optional-dependencies", {}).values():
+    direct = list(PROJECT["dependencies"])
+    for extra in PROJECT.get("optional-dependencies", {}).values():
         direct += extra
     for line in direct:
         requirement = Requirement(line)
@@ -366,13 +378,10 @@ def _make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-INSTALL_INPUTS = (
-    "Makefile",
-    "requirements.lock",
-    "pyproject.toml",
-    "overrides.txt",
-    "excludes.txt",
-)
+# What `make install` reads: the Makefile with its kit.mk, and the files the lock is made from
+# (LOCK_INPUTS, set in the Makefile).
+LOCK_INPUTS = tuple(makefile_variable(BLUEPRINT / "Makefile", "LOCK_INPUTS").split())
+INSTALL_INPUTS = ("Makefile", "kit.mk", "requirements.lock", "pyproject.toml", *LOCK_INPUTS)
 
 
 def _copy_install_inputs(destination: Path) -> None:
@@ -385,11 +394,12 @@ def test_install_is_redone_only_when_the_lock_pyproject_or_overrides_change(tmp_
     stamp = tmp_path / ".venv" / ".installed-from-lock"
     stamp.parent.mkdir()
     stamp.touch()
-    inputs = ("requirements.lock", "pyproject.toml", "overrides.txt", "excludes.txt")
+    inputs = ("requirements.lock", "pyproject.toml", *LOCK_INPUTS)
     for name in inputs:
         os.utime(tmp_path / name, (1_000_000_000, 1_000_000_000))
 
     # `make -q` answers whether the target is up to date (0) or would be rebuilt (1).
+    assert "overrides.txt" in inputs
     assert _make("-q", "install", cwd=tmp_path).returncode == 0
     for name in inputs:
         os.utime(tmp_path / name, (4_000_000_000, 4_000_000_000))
@@ -397,10 +407,22 @@ def test_install_is_redone_only_when_the_lock_pyproject_or_overrides_change(tmp_
         os.utime(tmp_path / name, (1_000_000_000, 1_000_000_000))
 
 
+def test_lock_records_the_hash_of_what_it_was_made_from(tmp_path):
+    first_line = (BLUEPRINT / "requirements.lock").read_text().splitlines()[0]
+    assert re.fullmatch(r"# lock-inputs-sha256: [0-9a-f]{64}", first_line)
+    _copy_install_inputs(tmp_path)
+    checked = _make("check-lock", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+
+
+# Any dependency line will do: the first one, as pyproject.toml writes it.
+FIRST_DEPENDENCY = f'"{PROJECT["dependencies"][0]}",'
+
+
 @pytest.mark.parametrize(
     ("name", "old", "new"),
     [
-        ("pyproject.toml", '"tqdm",', '"tqdm",\n    "requests-cache",'),
+        ("pyproject.toml", FIRST_DEPENDENCY, FIRST_DEPENDENCY + '\n    "requests-cache",'),
         ("overrides.txt", "mlflow>=3", "mlflow>=3\nprotobuf>=5"),
     ],
     ids=["dependency added", "override changed"],
@@ -434,3 +456,39 @@ def test_top_level_make_finds_this_blueprint_and_rejects_unknown_ones():
     unknown = _make("test", "BLUEPRINTS=no-such-blueprint", cwd=MONOREPO)
     assert unknown.returncode != 0
     assert "'no-such-blueprint' is not a blueprint" in unknown.stderr
+
+
+def _fake_venv_pip_check(folder: Path, output: str) -> None:
+    """A .venv whose `python -m pip check` prints ``output`` (pip check exits 1 on problems)."""
+    python = folder / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\ncat <<'EOF'\n{output}\nEOF\nexit 1\n")
+    python.chmod(0o755)
+
+
+KNOWN = "kedro-vertexai 1.0.0 has requirement mlflow<3.0,>=2.14.3, but you have mlflow 3.17.2."
+
+
+def test_pip_check_accepts_only_the_known_overridden_requirement(tmp_path):
+    _copy_install_inputs(tmp_path)
+    _fake_venv_pip_check(tmp_path, KNOWN)
+    assert _make("pip-check", cwd=tmp_path).returncode == 0
+    other = "optuna 5.0.0 has requirement sqlalchemy>=1.4.2, but you have sqlalchemy 1.3.0."
+    (tmp_path / ".venv" / "bin" / "python").unlink()
+    (tmp_path / ".venv" / "bin").rmdir()
+    (tmp_path / ".venv").rmdir()
+    _fake_venv_pip_check(tmp_path, f"{KNOWN}\n{other}")
+    result = _make("pip-check", cwd=tmp_path)
+    assert result.returncode != 0
+    assert other in result.stderr
+    assert KNOWN not in result.stderr
+    assert "pip check found requirements the lock does not meet" in result.stderr
+
+
+def test_pip_check_of_the_installed_environment_reports_only_the_known_line():
+    completed = subprocess.run(
+        [sys.executable, "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, completed.stdout
+    assert lines[0].startswith("kedro-vertexai 1.0.0 has requirement mlflow<3")

@@ -1,6 +1,7 @@
 """The gcp environment finds its project and MLflow server at run time, so the image carries
 neither; without a tracking URI it stops and says what to set (a container's local store would
-vanish with the run)."""
+vanish with the run). What the gcp catalog reads is the blueprint's own (test_gcp_catalog.py
+where it has one)."""
 
 import json
 import os
@@ -12,18 +13,19 @@ import mlflow
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from kedro.config import OmegaConfigLoader
-from kedro.io.core import AbstractDataset
 
-from recommender_ranking.config_resolvers import (
-    PROJECT_VARIABLES,
-    deployment_setting,
-    gcp_project,
+from recommender_ranking.config_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
+from tests.conftest import (
+    BLUEPRINT,
+    GCP_TEST_PIPELINE,
+    compile_vertex_spec,
+    copy_project,
+    run_kedro,
 )
-from recommender_ranking.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
 
 SETTING = "SOME_URI"
+# The variable that points the gcp environment at another deployment settings file.
+SETTINGS_VARIABLE = "recommender_ranking".upper() + "_SETTINGS"
 
 
 @pytest.fixture
@@ -111,45 +113,19 @@ def test_the_image_takes_no_project_settings_at_build_time():
         assert f"{name}=" not in dockerfile
 
 
-def test_conf_reads_the_project_only_through_gcp_project():
+def test_conf_gcp_reads_the_project_only_through_gcp_project():
     for path in (BLUEPRINT / "conf").rglob("*.yml"):
         assert "oc.env:GCP_PROJECT_ID" not in path.read_text(), path
-
-
-def test_conf_gcp_resolves_with_only_the_vertex_ai_project_variable(no_project, monkeypatch):
-    monkeypatch.setenv("CLOUD_ML_PROJECT_ID", "vertex-job-project")
-    monkeypatch.delenv("RECOMMENDER_RANKING_SETTINGS", raising=False)
-    loader = OmegaConfigLoader(
-        str(BLUEPRINT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "gcp"}, env="gcp"
-    )
-    globals_ = loader["globals"]
-    assert globals_["data_root"] == "gs://vertex-job-project-recommender_ranking/data"
-    assert globals_["gcp"]["project_id"] == "vertex-job-project"
-    bucket_file = "gs://vertex-job-project-recommender_ranking/deployment.yml"
-    assert globals_["deployment_settings"] == bucket_file
-    vertexai = loader["vertexai"]
-    assert vertexai["project_id"] == "vertex-job-project"
-    assert vertexai["run_config"]["root"] == "vertex-job-project-recommender_ranking/vertex-ai"
-    job = loader["catalog"]["sql_{query}"]["load_args"]["configuration"]["query"]
-    assert job["defaultDataset"]["projectId"] == "vertex-job-project"
-    # week 0 on BigQuery reads the chunk files the pipeline wrote to the bucket
-    week0 = loader["catalog"]["recommendation_sql_{query}"]
-    chunk_files = "gs://vertex-job-project-recommender_ranking/data/05_model_input/"
-    assert week0["partition_uri"] == chunk_files + "recommendation_customers/*.parquet"
-    assert week0["configuration"]["query"]["queryParameters"] == job["queryParameters"]
-    week0["filepath"] = week0["filepath"].format(query="candidates_repurchase")
-    dataset = AbstractDataset.from_config("recommendation_sql_candidates_repurchase", week0)
-    assert dataset._describe()["dataset"] == "vertex-job-project.hm_recommendation_week"
 
 
 def test_kedro_run_in_gcp_without_mlflow_tracking_uri_stops_and_says_what_to_set(
     tmp_path, monkeypatch
 ):
-    project = copy_project(tmp_path / "recommender_ranking")
+    project = copy_project(tmp_path / BLUEPRINT.name)
     monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("RECOMMENDER_RANKING_SETTINGS", str(tmp_path / "missing-deployment.yml"))
+    monkeypatch.setenv(SETTINGS_VARIABLE, str(tmp_path / "missing-deployment.yml"))
     # run_kedro removes MLFLOW_TRACKING_URI from the environment it passes on.
-    failed = run_kedro(project, "run", "-e", "gcp", "--pipeline=eda", check=False)
+    failed = run_kedro(project, "run", "-e", "gcp", f"--pipeline={GCP_TEST_PIPELINE}", check=False)
     assert failed.returncode != 0
     message = " ".join(failed.stderr.split())  # rich wraps long lines
     assert "Deployment setting MLFLOW_TRACKING_URI is not set" in message
@@ -160,6 +136,7 @@ def test_kedro_run_in_gcp_without_mlflow_tracking_uri_stops_and_says_what_to_set
 
 
 def _run_step(command: str, project: Path, environment: dict) -> subprocess.CompletedProcess:
+    """A compiled step's command as Vertex AI runs it: ``bash -c`` in the project folder."""
     return subprocess.run(
         ["/bin/bash", "-c", command],
         cwd=project,
@@ -175,7 +152,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     ``mlflow-start``, which get no environment from the plugin) run as Vertex AI would: no
     GCP_PROJECT_ID or MLFLOW_TRACKING_URI, only the job's project variable and a deployment
     settings file. It starts a run on the server that file names."""
-    spec = compile_vertex_spec(tmp_path, monkeypatch, "--pipeline", "eda")
+    spec = compile_vertex_spec(tmp_path, monkeypatch, "--pipeline", GCP_TEST_PIPELINE)
     command = spec["deploymentSpec"]["executors"]["exec-mlflow-start-run"]["container"]["args"]
     run_id_file = tmp_path / "outputs" / "mlflow_run_id"
     command = command[0].replace(
@@ -183,7 +160,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     )
     # The plugin passes GCP_PROJECT_ID to node steps' `kedro run` only, never to this step.
     assert "GCP_PROJECT_ID" not in command and "MLFLOW_TRACKING_URI" not in command
-    project = copy_project(tmp_path / "step" / "recommender_ranking")
+    project = copy_project(tmp_path / "step" / BLUEPRINT.name)
     tracking_uri = f"sqlite:///{tmp_path / 'server.db'}"
     settings = tmp_path / "deployment.yml"
     settings.write_text(f"MLFLOW_TRACKING_URI: {tracking_uri}\n")
@@ -195,7 +172,7 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     environment.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}",
         CLOUD_ML_PROJECT_ID="vertex-job-project",
-        RECOMMENDER_RANKING_SETTINGS=str(settings),
+        **{SETTINGS_VARIABLE: str(settings)},
         KEDRO_DISABLE_TELEMETRY="1",
     )
     step = _run_step(command, project, environment)
@@ -204,10 +181,10 @@ def test_the_compiled_mlflow_step_runs_with_only_what_vertex_ai_provides(tmp_pat
     client = mlflow.tracking.MlflowClient(tracking_uri)
     run = client.get_run(run_id)  # raises when the run is not on that server
     assert client.get_experiment(run.info.experiment_id).name == "recommender_ranking"
-    assert run.data.tags["vertexai_run_id"].startswith("recommender-ranking-")
+    assert run.data.tags["vertexai_run_id"].startswith(BLUEPRINT.name.replace("_", "-") + "-")
     assert not (project / "mlflow.db").exists()  # nothing went to a local store
 
-    environment["RECOMMENDER_RANKING_SETTINGS"] = str(tmp_path / "deployment-without-uri.yml")
+    environment[SETTINGS_VARIABLE] = str(tmp_path / "deployment-without-uri.yml")
     failed = _run_step(command, project, environment)
     assert failed.returncode != 0
     assert "Deployment setting MLFLOW_TRACKING_URI is not set" in " ".join(failed.stderr.split())

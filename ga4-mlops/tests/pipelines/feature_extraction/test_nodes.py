@@ -171,7 +171,7 @@ def test_split_dates_the_query_was_not_asked_for_are_named(raw):
 def test_labels_other_than_zero_one_or_null_are_refused(raw):
     broken = raw.copy()
     broken.loc[0, "label"] = 2
-    with pytest.raises(ValueError, match=r"column 'label' must hold 0, 1 or NULL, found \['2'\]"):
+    with pytest.raises(ValueError, match=r"'label' must hold 0, 1 or NULL, found \['2\.0'\]"):
         build(broken)
 
 
