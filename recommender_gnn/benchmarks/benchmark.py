@@ -54,6 +54,7 @@ SETTINGS = {
         "model_training.max_pairs_per_epoch=400000",
         "model_training.candidate_items=50000",
         "gnn_inference.candidate_items=50000",
+        "baselines.sknn.processes=2",
     ],
 }
 RAW_FILES = ("train.jsonl", "test.jsonl", "test_labels.jsonl", "oracle_next_items.parquet")

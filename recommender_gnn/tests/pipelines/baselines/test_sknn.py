@@ -1,9 +1,12 @@
 """Session kNN (V-SKNN): hand-checked neighbours, and the sparse chunks against a brute force."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from recommender_gnn.pipelines.baselines.candidates import Chunk, map_chunks
 from recommender_gnn.pipelines.baselines.sknn import fit_sknn, recommend_sknn
 from tests.pipelines.baselines.sql_helpers import random_sessions
 
@@ -119,3 +122,25 @@ def test_capped_sparse_postings_give_the_brute_force_neighbours():
         expected[["session", "item"]].to_numpy().tolist()
     )
     np.testing.assert_allclose(clicks["score"], expected["score"], rtol=1e-6)
+
+
+def test_chunks_in_forked_workers_give_the_same_candidates():
+    fit = random_sessions(seed=3, n_sessions=300, n_items=40)
+    query = random_sessions(seed=4, n_sessions=250, n_items=40)
+    index = fit_sknn(fit, FIT_PARAMS)
+    params = {**PARAMS, "k": 5, "sessions_per_chunk": 20}
+    here = recommend_sknn(query, index, params)
+    assert here["session"].nunique() > 200
+    pd.testing.assert_frame_equal(recommend_sknn(query, index, {**params, "processes": 2}), here)
+
+
+def test_map_chunks_runs_in_other_processes_in_order():
+    chunks = [Chunk(np.full(3, s), np.arange(3), np.zeros(3, np.int64)) for s in range(9)]
+    found = map_chunks(_session_and_process, chunks, processes=2)
+    assert [session for session, _ in found] == list(range(9))
+    assert os.getpid() not in {pid for _, pid in found}
+    assert map_chunks(_session_and_process, chunks, None)[0] == (0, os.getpid())
+
+
+def _session_and_process(chunk):
+    return int(chunk.ids[0]), os.getpid()

@@ -15,6 +15,7 @@ among the m most recent of each of its items).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,13 @@ import scipy.sparse as sp
 
 from recommender_gnn.checks import require_columns
 
-from .candidates import candidate_frame, concat_candidates, session_chunks, top_new_items
+from .candidates import (
+    candidate_frame,
+    concat_candidates,
+    map_chunks,
+    session_chunks,
+    top_new_items,
+)
 
 WEIGHTINGS = ("div", "linear", "exponential")
 
@@ -87,7 +94,7 @@ def recommend_sknn(
     """Candidates (new items) from the ``k`` nearest fit sessions; the same list for every
     event type."""
     session_items, item_sessions = index["session_items"], index["item_sessions"]
-    sample_size, k = int(params["sample_size"]), int(params["k"])
+    sample_size = int(params["sample_size"])
     if sample_size > index["max_postings"]:
         raise ValueError(
             f"sknn sample_size {sample_size} exceeds the index's max_postings "
@@ -96,19 +103,20 @@ def recommend_sknn(
     if params["weighting"] not in WEIGHTINGS:
         raise ValueError(f"sknn weighting must be one of {WEIGHTINGS}: {params['weighting']!r}")
     postings = _first_per_row(item_sessions, sample_size)
+    recommend = partial(_recommend_chunk, postings, session_items, params)
+    chunks = session_chunks(sessions, int(params["sessions_per_chunk"]))
+    return concat_candidates(map_chunks(recommend, chunks, params.get("processes")))
+
+
+def _recommend_chunk(postings, session_items, params: dict[str, Any], chunk) -> pd.DataFrame:
     n_items = session_items.shape[1]
-    top_k = int(params["top_k"])
-    frames = []
-    for chunk in session_chunks(sessions, int(params["sessions_per_chunk"])):
-        recent = chunk.steps_back < int(params["history_events"])
-        # A repeated item weighs as its last event: the largest weight, not the sum.
-        query = _max_per_entry(chunk, recent, params, n_items)
-        similarity = _first_per_row((query @ postings).tocsr(), sample_size, sort=True)
-        neighbours = _top_per_row(similarity, k)
-        scores = neighbours @ session_items
-        found = top_new_items(scores, chunk.seen(n_items), top_k)
-        frames.append(candidate_frame(chunk, dict.fromkeys(("clicks", "carts", "orders"), found)))
-    return concat_candidates(frames)
+    recent = chunk.steps_back < int(params["history_events"])
+    # A repeated item weighs as its last event: the largest weight, not the sum.
+    query = _max_per_entry(chunk, recent, params, n_items)
+    similarity = _first_per_row((query @ postings).tocsr(), int(params["sample_size"]), sort=True)
+    neighbours = _top_per_row(similarity, int(params["k"]))
+    found = top_new_items(neighbours @ session_items, chunk.seen(n_items), int(params["top_k"]))
+    return candidate_frame(chunk, dict.fromkeys(("clicks", "carts", "orders"), found))
 
 
 def _position_weights(steps_back: np.ndarray, params: dict[str, Any]) -> np.ndarray:
