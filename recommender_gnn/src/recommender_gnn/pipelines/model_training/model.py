@@ -100,6 +100,12 @@ class SessionGNN(nn.Module):
         table = self.item_embedding.weight
         return nn.functional.normalize(table, dim=1) if self.normalise else table
 
+    def _item_rows(self, items: torch.Tensor) -> torch.Tensor:
+        """``item_table()[items]`` through the embedding lookup: with ``item_embedding.sparse``
+        (sampled softmax) the gradient holds only these rows, not the whole catalogue."""
+        rows = self.item_embedding(items)
+        return nn.functional.normalize(rows, dim=1) if self.normalise else rows
+
     def encode(self, graphs: Batch) -> torch.Tensor:
         """Session vectors ``[graphs, 3, dim]`` (clicks, carts, orders: one vector three times
         without ``per_type_heads``); under ``normalise`` each has length ``scale``, so a dot
@@ -173,8 +179,8 @@ class SessionGNN(nn.Module):
         )
         weights = weights[event_type] / group_size[group_of_target].float()
         weights = weights / (weights.sum() + 1e-12)
-        table = self.item_table()
-        if negatives is None:  # one softmax row per (graph, type): its targets share it
+        if negatives is None:
+            table = self.item_table()  # one softmax row per (graph, type): its targets share it
             rows, columns = (
                 _group_items(groups // N_EVENT_TYPES, graphs) if new_items_only else (None, None)
             )
@@ -183,9 +189,9 @@ class SessionGNN(nn.Module):
                 vectors, table, group_of_target, item, weights, rows, columns
             )
         vectors = sessions[graph, event_type]
-        positive = (vectors * table[item]).sum(1) - negatives.log_q[item]
+        positive = (vectors * self._item_rows(item)).sum(1) - negatives.log_q[item]
         candidates = torch.cat([item, negatives.draw()])
-        logits = vectors @ table[candidates].T - negatives.log_q[candidates]
+        logits = vectors @ self._item_rows(candidates).T - negatives.log_q[candidates]
         masked = candidates[None, :] == item[:, None]
         if new_items_only:
             masked = masked | _contains(seen, graph[:, None] * self.n_items + candidates[None, :])
