@@ -32,11 +32,13 @@ def test_each_split_feeds_only_its_nodes():
         "decide_promotion",
         "package_model",
     }
+    # Fitting nodes, and the drift reference logged with the registered version.
     assert readers["train"] == {
         "fit_preprocessor",
         "train_baseline",
         "tune_hyperparameters",
         "train_model",
+        "build_drift_reference",
     }
     assert "scoring" not in readers  # scored by batch_scoring, never trained on
 

@@ -45,7 +45,8 @@ VERTEX_AI_STEPS = {
     "train": ("feature_engineering", "model_training"),  # CPU: LightGBM threads, Optuna
     # Test-split metrics, plots and SHAP values (CPU threads), the oracle comparison.
     "evaluate-and-explain": ("model_evaluation", "model_explanation", "oracle_benchmark"),
-    "register": ("model_registry",),  # MLflow only: the gate, packaging, the champion alias
+    # MLflow only: the gate, packaging, the version's drift references, the champion alias.
+    "register": ("model_registry",),
     "score-and-monitor": ("batch_scoring", "drift_monitoring"),  # the champion, drift tables
     # The weekly schedule's one step: the newest date's query, scores, realized performance.
     "weekly": ("inference", "performance_monitoring"),

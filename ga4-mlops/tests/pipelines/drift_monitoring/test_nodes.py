@@ -7,11 +7,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from ga4_mlops.pipelines.drift_monitoring.nodes import (
+    build_drift_reference,
     categorical_psi,
     category_drift,
     compute_drift_report,
     drift_mlflow_metrics,
     drift_status,
+    drift_tables,
     numeric_bin_counts,
     numeric_bin_edges,
     numeric_psi,
@@ -256,4 +258,45 @@ def test_psi_by_category_names_what_moved_and_sums_to_the_feature_psi():
     assert shares.loc["__missing__", "current_share"] == 0.0
     assert table["psi_term"].sum() == pytest.approx(
         categorical_psi(reference["medium"], current["medium"])
+    )
+
+
+def test_the_drift_reference_keeps_the_features_and_the_scores(drift_inputs, churn_columns):
+    train_set, _, test_scores, _ = drift_inputs
+    params = {**PARAMS, "reference_max_rows": len(train_set)}
+    rows, scores = build_drift_reference(train_set, test_scores, churn_columns, params)
+    features = [*churn_columns["numeric"], *churn_columns["categorical"]]
+    pd.testing.assert_frame_equal(rows, train_set[features].reset_index(drop=True))
+    pd.testing.assert_frame_equal(scores, test_scores[["calibrated_probability"]])
+
+
+def test_the_drift_reference_samples_a_large_train_split(drift_inputs, churn_columns):
+    train_set, _, test_scores, _ = drift_inputs
+    params = {**PARAMS, "reference_max_rows": 100}
+    rows, _ = build_drift_reference(train_set, test_scores, churn_columns, params)
+    again, _ = build_drift_reference(train_set, test_scores, churn_columns, params)
+    assert len(rows) == 100
+    pd.testing.assert_frame_equal(rows, again)  # a fixed seed: the same sample every run
+
+
+def test_the_drift_reference_names_the_missing_score_column(drift_inputs, churn_columns):
+    train_set, _, test_scores, _ = drift_inputs
+    params = {**PARAMS, "reference_max_rows": 10}
+    with pytest.raises(
+        ValueError,
+        match=r"dataset 'test_predictions' lacks score column\(s\) \['calibrated_probability'\]",
+    ):
+        build_drift_reference(
+            train_set, test_scores.drop(columns="calibrated_probability"), churn_columns, params
+        )
+
+
+def test_drift_tables_are_the_report_and_the_categories(drift_inputs, churn_columns):
+    report, categories = drift_tables(*drift_inputs, churn_columns, PARAMS)
+    pd.testing.assert_frame_equal(
+        report, compute_drift_report(*drift_inputs, churn_columns, PARAMS)
+    )
+    train_set, scoring_set, _, _ = drift_inputs
+    pd.testing.assert_frame_equal(
+        categories, category_drift(train_set, scoring_set, churn_columns, PARAMS)
     )

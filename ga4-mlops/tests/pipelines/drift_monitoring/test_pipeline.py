@@ -13,9 +13,9 @@ def test_pipeline_runs_on_the_yaml_parameters(tmp_path, drift_inputs, churn_colu
     outputs = run_in_memory(
         pipeline,
         {
-            "train_set": train_set,
+            "drift_reference_rows": train_set,
             "scoring_set": scoring_set,
-            "test_predictions": train_scores,
+            "drift_reference_scores": train_scores,
             "batch_scores": batch_scores,
             "params:model_input.columns": churn_columns,
             "params:drift_monitoring": parameters("drift_monitoring", tmp_path),

@@ -1,5 +1,5 @@
-"""Score the scoring snapshot with the champion (drift compares it with the test split's
-out-of-sample scores, ``test_predictions``)."""
+"""Score the scoring snapshot with the champion (drift compares it with the champion's own
+out-of-sample test scores, ``drift_reference_scores``)."""
 
 from kedro.pipeline import Node, Pipeline
 

@@ -3,14 +3,16 @@
 PSI = sum over bins of (current share - reference share) * ln(current share / reference share).
 Reference rows = the rows the model was trained on; reference scores = the model's
 out-of-sample scores on the test split (scores of its own training rows are optimistic);
-current = the rows scored now. Bins come from the reference only, so the same bins are used
-every time the scoring data changes. Numeric features: zero and missing are bins of their
-own, the other values fall into quantile bins of the reference's non-zero values, so a count
-that is mostly zero (purchases, revenue) still shows a shift among its buyers. Categorical
-features: one bin per reference category, missing, and every unseen category together; the
-per-category terms are reported too. The usual reading: < 0.1 stable, 0.1-0.2 worth a look,
-> 0.2 a real shift (thresholds are parameters). Drift never fails the run: it is reported,
-logged as a warning and sent to MLflow.
+current = the rows scored now. The references are the champion's own: the training run logs
+them beside the model it registers (``build_drift_reference``), and monitoring reads them from
+the run behind the alias, never from a later run the quality gate refused. Bins come from the
+reference only, so the same bins are used every time the scoring data changes. Numeric
+features: zero and missing are bins of their own, the other values fall into quantile bins of
+the reference's non-zero values, so a count that is mostly zero (purchases, revenue) still
+shows a shift among its buyers. Categorical features: one bin per reference category, missing,
+and every unseen category together; the per-category terms are reported too. The usual reading:
+< 0.1 stable, 0.1-0.2 worth a look, > 0.2 a real shift (thresholds are parameters). Drift never
+fails the run: it is reported, logged as a warning and sent to MLflow.
 """
 
 import logging
@@ -172,6 +174,33 @@ def _require_rows(data: pd.DataFrame, what: str) -> None:
         raise ValueError(f"{what} has no rows: drift needs reference and current rows")
 
 
+def build_drift_reference(
+    train_set: pd.DataFrame,
+    test_predictions: pd.DataFrame,
+    columns: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The references drift compares with, as the training run logs them beside the model it
+    registers: the train rows' feature columns and the test split's out-of-sample scores.
+
+    Monitoring loads them from the run behind the champion alias (``drift_reference_rows``,
+    ``drift_reference_scores``), so a later run that the quality gate refused never becomes
+    the reference. At most ``params["reference_max_rows"]`` train rows are kept (a sample
+    with a fixed seed when the train split is larger), so the artifact stays bounded.
+    """
+    features = [*columns["numeric"], *columns["categorical"]]
+    score_column = params["score_column"]
+    _require_rows(train_set, "dataset 'train_set'")
+    require_columns(train_set, features, "dataset 'train_set'", role="feature")
+    _require_rows(test_predictions, "dataset 'test_predictions'")
+    require_columns(test_predictions, [score_column], "dataset 'test_predictions'", role="score")
+    max_rows = int(params["reference_max_rows"])
+    rows = train_set[features]
+    if len(rows) > max_rows:
+        rows = rows.sample(n=max_rows, random_state=0)
+    return rows.reset_index(drop=True), test_predictions[[score_column]].reset_index(drop=True)
+
+
 def compute_drift_report(
     reference_rows: pd.DataFrame,
     current_rows: pd.DataFrame,
@@ -180,16 +209,17 @@ def compute_drift_report(
     columns: dict[str, Any],
     params: dict[str, Any],
     datasets: tuple[str, str, str, str] = (
-        "train_set",
+        "drift_reference_rows",
         "scoring_set",
-        "test_predictions",
+        "drift_reference_scores",
         "batch_scores",
     ),
 ) -> pd.DataFrame:
     """PSI and status of every numeric and categorical feature and of the score.
 
-    Reference rows: the train split; reference scores: out-of-sample scores of the test split
-    (``test_predictions``). ``datasets`` names the four inputs in error messages. Columns:
+    Reference rows: the champion's train split; reference scores: the champion's out-of-sample
+    scores of its test split (both from ``build_drift_reference``, logged by the run that
+    registered the champion). ``datasets`` names the four inputs in error messages. Columns:
     feature, kind (numeric | categorical | score), psi, status (ok | warn | alert); sorted by
     decreasing PSI.
     """
@@ -238,6 +268,25 @@ def compute_drift_report(
     return report.sort_values(
         ["psi", "feature"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
+
+
+def drift_tables(
+    reference_rows: pd.DataFrame,
+    current_rows: pd.DataFrame,
+    reference_scores: pd.DataFrame,
+    current_scores: pd.DataFrame,
+    columns: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``compute_drift_report`` and ``category_drift`` in one node: it reads the current scores,
+    so it runs after they exist, hence after this run's promotion decision, and the champion's
+    references it reads belong to the model that produced them."""
+    return (
+        compute_drift_report(
+            reference_rows, current_rows, reference_scores, current_scores, columns, params
+        ),
+        category_drift(reference_rows, current_rows, columns, params),
+    )
 
 
 def summarise_drift(drift_report: pd.DataFrame) -> dict[str, Any]:

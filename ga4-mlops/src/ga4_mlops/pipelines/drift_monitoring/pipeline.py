@@ -1,43 +1,29 @@
-"""PSI report, verdict, plot and MLflow metrics: train rows vs scoring rows, and the test
-split's out-of-sample scores vs the batch scores."""
+"""PSI report, verdict, plot and MLflow metrics: the champion's train rows vs scoring rows,
+and the champion's out-of-sample test scores vs the batch scores (``drift_reference_*``: logged
+by the run that registered the champion, see ``build_drift_reference``)."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    category_drift,
-    compute_drift_report,
-    drift_mlflow_metrics,
-    plot_drift,
-    summarise_drift,
-)
+from .nodes import drift_mlflow_metrics, drift_tables, plot_drift, summarise_drift
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            # One node: it waits for batch_scores, i.e. for this run's promotion decision, so
+            # the references read by alias are those of the model that scored.
             Node(
-                func=compute_drift_report,
+                func=drift_tables,
                 inputs=[
-                    "train_set",
+                    "drift_reference_rows",
                     "scoring_set",
-                    "test_predictions",
+                    "drift_reference_scores",
                     "batch_scores",
                     "params:model_input.columns",
                     "params:drift_monitoring",
                 ],
-                outputs="drift_report",
+                outputs=["drift_report", "drift_categories"],
                 name="compute_drift_report",
-            ),
-            Node(
-                func=category_drift,
-                inputs=[
-                    "train_set",
-                    "scoring_set",
-                    "params:model_input.columns",
-                    "params:drift_monitoring",
-                ],
-                outputs="drift_categories",
-                name="compute_category_drift",
             ),
             Node(
                 func=summarise_drift,

@@ -1,7 +1,8 @@
 """One as-of date: checked feature rows, champion scores, one partition per date, drift.
 
-Drift compares the date's rows with the training rows and its scores with the champion's
-out-of-sample scores on the test split (``test_predictions``).
+Drift compares the date's rows with the champion's training rows and its scores with the
+champion's out-of-sample scores on the test split (``drift_reference_rows`` and
+``drift_reference_scores``: logged by the run that registered the champion).
 """
 
 from functools import partial
@@ -44,16 +45,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 func=partial(
                     compute_drift_report,
                     datasets=(
-                        "train_set",
+                        "drift_reference_rows",
                         "inference_rows",
-                        "test_predictions",
+                        "drift_reference_scores",
                         "inference_scores_of_date",
                     ),
                 ),
                 inputs=[
-                    "train_set",
+                    "drift_reference_rows",
                     "inference_rows",
-                    "test_predictions",
+                    "drift_reference_scores",
                     "inference_scores_of_date",
                     "params:model_input.columns",
                     "params:drift_monitoring",

@@ -1,6 +1,12 @@
-"""Decide on promotion against the champion (or the baseline), register, then move the alias."""
+"""Decide on promotion against the champion (or the baseline), register, then move the alias.
+
+The run that registers a version also logs that version's drift references (its train rows,
+its out-of-sample test scores): monitoring reads them from the run behind the alias.
+"""
 
 from kedro.pipeline import Node, Pipeline
+
+from ga4_mlops.pipelines.drift_monitoring.nodes import build_drift_reference
 
 from .gate import apply_promotion, decide_promotion
 from .nodes import package_model
@@ -37,6 +43,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["propensity_model", "model_card"],
                 name="package_model",
+            ),
+            # Logged to this run, the one that registers the version (read back by alias).
+            Node(
+                func=build_drift_reference,
+                inputs=[
+                    "train_set",
+                    "test_predictions",
+                    "params:model_input.columns",
+                    "params:drift_monitoring",
+                ],
+                outputs=["drift_reference_rows", "drift_reference_scores"],
+                name="build_drift_reference",
             ),
             # After registration (the card is saved with the model): the alias acts on it.
             Node(
