@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from recommender_ranking.pipelines.model_training.nodes import (
+    feature_ablation,
+    feature_columns,
     query_groups,
     tpe_sampler,
     train_ranker,
@@ -119,3 +121,33 @@ def test_the_budget_leaves_trials_to_tpe_after_its_random_start():
     random_only = draws(optuna.samplers.TPESampler(seed=params["seed"]))
     assert guided[:startup] == random_only[:startup]
     assert guided[startup:] != random_only[startup:]
+
+
+def test_feature_columns_drop_every_column_an_exclude_regex_matches():
+    selection = {
+        "hand_written": ["rank_taste", "customer_mean_price", "customer_max_price",
+                         "article_mean_price", "article_sales"],
+        "dfs": ["dfs_age", "dfs_std_transactions_price"],
+    }  # fmt: skip
+    assert feature_columns(selection, True, []) == [*selection["hand_written"], *selection["dfs"]]
+    assert feature_columns(selection, True, ["price"]) == ["rank_taste", "article_sales", "dfs_age"]
+    assert feature_columns(selection, False, ["^article_", "rank"]) == [
+        "customer_mean_price", "customer_max_price"
+    ]  # fmt: skip
+
+
+def test_excluded_features_are_not_trained_on_nor_in_the_registered_feature_list():
+    """exclude_features reaches the model (its features) and ranker_hyperparameters'
+    feature_columns, which refit, evaluation and the registered model score with."""
+    table = planted_table().assign(price_signal=lambda rows: rows["signal"])
+    purchases = table.loc[table["purchased"] == 1, ["week", "customer_id", "article_id"]]
+    selection = {"hand_written": ["signal", "noise", "price_signal"], "dfs": [], "dropped": {}}
+    params = {**project_parameters()["model_training"], "n_trials": 1, "use_dfs": False}
+    assert params["exclude_features"] == []  # the default trains on every selected column
+    params = {**params, "fixed": {**params["fixed"], "n_estimators": 10}}
+    params["exclude_features"] = ["price", "^noise$"]
+    model, hyperparameters, _ = train_ranker(table, purchases, selection, params)
+    assert hyperparameters["feature_columns"] == ["signal"]
+    assert model.feature_name_ == ["signal"]
+    ablation, _ = feature_ablation(table, purchases, selection, params)
+    assert ablation["n_features"].tolist() == [1, 1]

@@ -35,6 +35,7 @@ class Market:
     group_taste: np.ndarray  # customers x groups x 2 (start, end of the period)
     colour_taste: np.ndarray  # customers x colours x 2
     tier_taste: np.ndarray  # customers x tiers
+    price_level: np.ndarray  # customers: sets tier_taste (``price_sensitivity``)
     mix: np.ndarray  # customers x 4 (MIX)
     rate: np.ndarray  # expected items per week, customers
     basket_extra: float  # items of a basket beyond the first (Poisson mean)
@@ -71,8 +72,12 @@ def build_market(rng, articles, customers, n_weeks, first_week_of_year, params) 
     colour_end = (1 - drift) * colour_start + drift * _dirichlet_rows(
         rng, concentration * colour_base
     )
+    # The planted price signal no candidate source targets: a customer's price level sets his
+    # taste for the price tier (``price_sensitivity`` 0: tier chosen regardless of it). The
+    # draw is made whatever the sensitivity, so the random stream does not depend on it.
     price_level = rng.normal(0.0, 1.0, n_customers)
-    tier_taste = np.exp(1.5 * np.outer(price_level, np.arange(N_TIERS) - 1.0))
+    sensitivity = float(params.get("price_sensitivity", 1.5))
+    tier_taste = np.exp(sensitivity * np.outer(price_level, np.arange(N_TIERS) - 1.0))
     tier_taste /= tier_taste.sum(1, keepdims=True)
 
     weeks_of_year = (first_week_of_year + np.arange(n_weeks)) % 52
@@ -88,6 +93,7 @@ def build_market(rng, articles, customers, n_weeks, first_week_of_year, params) 
         group_taste=np.stack([group_start, group_end], axis=2),
         colour_taste=np.stack([colour_start, colour_end], axis=2),
         tier_taste=tier_taste,
+        price_level=price_level,
         mix=_dirichlet_rows(
             rng, np.tile(np.array([params["mix"][name] for name in MIX], float), (n_customers, 1))
         ),

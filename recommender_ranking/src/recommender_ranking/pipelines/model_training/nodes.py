@@ -5,6 +5,7 @@ against every purchase of the week, candidates or not); the test week is never r
 """
 
 import logging
+import re
 from typing import Any
 
 import lightgbm as lgb
@@ -33,8 +34,24 @@ def query_groups(rows: pd.DataFrame) -> np.ndarray:
     return np.diff(np.append(starts, len(keys)))
 
 
-def feature_columns(feature_selection: dict[str, Any], use_dfs: bool) -> list[str]:
-    return [*feature_selection["hand_written"], *(feature_selection["dfs"] if use_dfs else [])]
+def feature_columns(
+    feature_selection: dict[str, Any], use_dfs: bool, exclude: list[str] | None = None
+) -> list[str]:
+    """The ranker's columns: the selected hand-written ones (and DFS ones with ``use_dfs``),
+    minus those matching any regex of ``exclude`` (``re.search``: ``price`` drops every
+    column whose name contains it)."""
+    columns = [*feature_selection["hand_written"], *(feature_selection["dfs"] if use_dfs else [])]
+    patterns = [re.compile(pattern) for pattern in exclude or []]
+    if not patterns:
+        return columns
+    known = [*feature_selection["hand_written"], *feature_selection["dfs"]]
+    for pattern in patterns:
+        if not any(pattern.search(column) for column in known):
+            logger.warning("exclude_features: %r matches no feature column", pattern.pattern)
+    dropped = [column for column in columns if any(p.search(column) for p in patterns)]
+    if dropped:
+        logger.info("Features excluded by exclude_features: %s", ", ".join(dropped))
+    return [column for column in columns if column not in dropped]
 
 
 def _split(
@@ -154,7 +171,7 @@ def train_ranker(
     Returns the model, its hyperparameters (with the feature columns and validation MAP@k)
     and the table of trials.
     """
-    columns = feature_columns(feature_selection, params["use_dfs"])
+    columns = feature_columns(feature_selection, params["use_dfs"], params.get("exclude_features"))
     train, validation = _split(ranking_features, params)
     space = params["search_space"]
     models: dict[int, lgb.LGBMRanker] = {}
@@ -212,7 +229,7 @@ def feature_ablation(
     train, validation = _split(ranking_features, params)
     rows = []
     for name, use_dfs in {"hand_written": False, "hand_written_and_dfs": True}.items():
-        columns = feature_columns(feature_selection, use_dfs)
+        columns = feature_columns(feature_selection, use_dfs, params.get("exclude_features"))
         model = fit_ranker(train, validation, columns, params["ablation_hyperparameters"], params)
         rows.append(
             {
