@@ -55,6 +55,7 @@ SETTINGS = {
         "model_training.candidate_items=50000",
         "gnn_inference.candidate_items=50000",
         "baselines.sknn.processes=2",
+        "model_selection.test_week_models=submitted",
     ],
 }
 RAW_FILES = ("train.jsonl", "test.jsonl", "test_labels.jsonl", "oracle_next_items.parquet")

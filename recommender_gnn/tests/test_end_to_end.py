@@ -75,11 +75,14 @@ def test_default_run_writes_every_stage(tiny_project):
 
 def test_closed_gates_refuse_the_candidate(tiny_project):
     """Margins of +1 cannot be met: the GNN is registered but not promoted, and the submission
-    comes from the strongest baseline instead of the blend."""
+    comes from the strongest baseline instead of the blend; with test_week_models=submitted
+    only that baseline predicts the test week."""
     data = tiny_project / "data"
-    closed = ",".join([TINY_PARAMS, *CLOSED_GATES])
+    closed = ",".join([TINY_PARAMS, *CLOSED_GATES, "model_selection.test_week_models=submitted"])
     run_kedro(tiny_project, "run", "--env=local", "--pipeline=model_registry", "--params", closed)
-    run_kedro(tiny_project, "run", "--env=local", "--pipeline=submission", "--params", closed)
+    run_kedro(
+        tiny_project, "run", "--env=local", "--from-nodes=gate_submission", "--params", closed
+    )
     promotion = json.loads(
         latest_version(data / "08_reporting" / "promotion_decision.json").read_text()
     )
@@ -105,6 +108,13 @@ def test_closed_gates_refuse_the_candidate(tiny_project):
     )
     submitted = pd.read_csv(latest_version(data / "07_model_output" / "submission.csv"), dtype=str)
     pd.testing.assert_frame_equal(submitted, expected.astype(str))
+    for model in [*BASELINES, "gnn", "blend"]:
+        predictions = pd.read_parquet(
+            latest_version(data / "07_model_output" / f"{model}_predictions.parquet")
+        )
+        assert predictions.empty is (model != strongest), model
+    metrics = pd.read_csv(latest_version(data / "08_reporting" / "evaluation_metrics.csv"))
+    assert set(metrics["model"]) == {strongest, "oracle"}
 
 
 def test_without_revisits_no_model_puts_a_seen_item_first(tiny_project, tmp_path):

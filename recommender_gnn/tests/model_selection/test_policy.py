@@ -84,3 +84,31 @@ def test_the_choice_follows_the_labels():
     assert chosen_new["clicks"] == 0.0
     assert table.loc[table["weight"] == 0.0, "clicks"].item() == 1.0
     assert policy_scores(candidates([50, 51]), SESSIONS, new, POPULAR, PARAMS)["score"] == 0.1
+
+
+def test_chunks_of_sessions_give_the_same_predictions():
+    rng = np.random.default_rng(0)
+    n_sessions = 40
+    sessions = pd.DataFrame(
+        {
+            "session": np.repeat(np.arange(n_sessions), 4),
+            "item": rng.integers(0, 30, 4 * n_sessions),
+            "ts": np.tile(np.arange(4), n_sessions),
+            "type": rng.integers(0, 3, 4 * n_sessions),
+        }
+    )
+    # Unsorted candidates, some sessions without any (they get the trending fill).
+    frame = pd.concat(
+        [
+            candidates(rng.choice(np.arange(30, 60), 5, replace=False)).assign(session=s)
+            for s in range(n_sessions)
+            if s % 7
+        ]
+    ).sample(frac=1.0, random_state=0)
+    weights = {"clicks": 0.5, "carts": float("inf"), "orders": 0.0}
+    whole = apply_seen_policy(frame, sessions, POPULAR, weights, PARAMS)
+    chunked = apply_seen_policy(
+        frame, sessions, POPULAR, weights, {**PARAMS, "sessions_per_chunk": 6}
+    )
+    assert whole["session"].nunique() == n_sessions
+    pd.testing.assert_frame_equal(chunked, whole)

@@ -22,7 +22,9 @@ from recommender_gnn.checks import require_columns
 from recommender_gnn.model_selection.metrics import (
     EVENT_TYPES,
     TYPE_WEIGHTS,
+    event_type_codes,
 )
+from recommender_gnn.sorting import lexsort
 
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
 FIRST = float("inf")
@@ -96,7 +98,7 @@ def _merged(
         session = np.concatenate([session, history[0]])
         item = np.concatenate([item, history[1]])
         merged = np.concatenate([merged, seen])
-    order = np.lexsort((item, -merged, session))
+    order = lexsort((item, -merged, session))
     session, item, merged = session[order], item[order], merged[order]
     # A model that broke the contract (a seen item among its candidates) counts once.
     first = ~pd.Series(session.astype(np.int64) * KEY + item).duplicated().to_numpy()
@@ -157,22 +159,42 @@ def _one_type(
     chosen = _merged(new, history, weight, offset, top_k)
     excluded = history[0].astype(np.int64) * KEY + history[1] if weight == 0 else None
     session, item, merged = _filled(chosen, session_ids, excluded, popular, top_k)
-    order = np.lexsort((-merged, session))
+    order = lexsort((-merged, session))
     return session[order], item[order], merged[order]
 
 
 def _by_type(candidates: pd.DataFrame, popular_items: pd.DataFrame) -> dict[str, tuple]:
     """Per event type: the candidates' (session, item, rank) and the trending items in order."""
     require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
-    types = np.asarray(candidates["event_type"].astype(str))
+    types = event_type_codes(candidates["event_type"])
     popular_types = np.asarray(popular_items["event_type"].astype(str))
     parts = {}
-    for event_type in EVENT_TYPES:
-        mask = types == event_type
+    for code, event_type in enumerate(EVENT_TYPES):
+        mask = types == code
         new = tuple(candidates[c].to_numpy()[mask] for c in ("session", "item", "rank"))
         popular = popular_items[popular_types == event_type].sort_values("rank")
         parts[event_type] = (new, popular["item"].to_numpy())
     return parts
+
+
+def empty_predictions() -> pd.DataFrame:
+    """Predictions of no session, in the contract's dtypes."""
+    return pd.DataFrame(
+        {
+            "session": np.zeros(0, dtype=np.int32),
+            "event_type": event_type_column([]),
+            "item": np.zeros(0, dtype=np.int32),
+            "rank": np.zeros(0, dtype=np.int16),
+            "score": np.zeros(0, dtype=np.float32),
+        }
+    )
+
+
+def _session_sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    session = frame["session"].to_numpy()
+    if session.size and (np.diff(session) < 0).any():
+        return frame.sort_values("session", kind="stable", ignore_index=True)
+    return frame
 
 
 def apply_seen_policy(
@@ -182,7 +204,39 @@ def apply_seen_policy(
     weights: dict[str, float],
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Predictions (contract of every model) from new-item candidates and the history."""
+    """Predictions (contract of every model) from new-item candidates and the history, in
+    chunks of ``sessions_per_chunk`` sessions: every step is per session, so the result is the
+    same, and memory is bounded by a chunk's work (OTTO's test week: 141 M candidate rows)."""
+    require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
+    require_columns(sessions, ["session", "item", "ts", "type"], "sessions")
+    candidates, sessions = _session_sorted(candidates), _session_sorted(sessions)
+    session_ids = np.unique(sessions["session"].to_numpy())
+    chunk = int(params.get("sessions_per_chunk") or max(session_ids.size, 1))
+    bounds = session_ids[::chunk][1:]
+    candidate_cuts = np.r_[
+        0, np.searchsorted(candidates["session"].to_numpy(), bounds), len(candidates)
+    ]
+    session_cuts = np.r_[0, np.searchsorted(sessions["session"].to_numpy(), bounds), len(sessions)]
+    frames = [
+        _apply_chunk(
+            candidates.iloc[candidate_cuts[i] : candidate_cuts[i + 1]],
+            sessions.iloc[session_cuts[i] : session_cuts[i + 1]],
+            popular_items,
+            weights,
+            params,
+        )
+        for i in range(len(candidate_cuts) - 1)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else empty_predictions()
+
+
+def _apply_chunk(
+    candidates: pd.DataFrame,
+    sessions: pd.DataFrame,
+    popular_items: pd.DataFrame,
+    weights: dict[str, float],
+    params: dict[str, Any],
+) -> pd.DataFrame:
     history = _history_arrays(session_history(sessions, params["history"]))
     session_ids = np.unique(sessions["session"].to_numpy())
     frames = []

@@ -66,3 +66,24 @@ def test_tuning_finds_the_member_that_knows_the_labels():
     assert trials.loc[0, "clicks"] == 0.0  # the defaults push the good item out of the top 2
     assert trials["clicks"].max() == 1.0
     assert best["weight_good"] / 2 > best["weight_bad"] / 3  # good ranks in the top 2
+
+
+def test_chunks_of_sessions_give_the_same_blend():
+    rng = np.random.default_rng(5)
+
+    def member(n_rows):
+        return candidates(
+            {
+                "session": rng.integers(0, 50, n_rows),
+                "event_type": rng.choice(["clicks", "carts", "orders"], n_rows),
+                "item": rng.integers(0, 40, n_rows),
+                "rank": rng.integers(1, 21, n_rows),
+            }
+        ).drop_duplicates(["session", "event_type", "item"])
+
+    members = {"a": member(1500), "b": member(1500), "c": member(800)}
+    weights = {"a": 1.0, "b": 0.4, "c": 0.7}
+    whole = blend_candidates(members, weights, 5, 10.0)
+    chunked = blend_candidates(members, weights, 5, 10.0, sessions_per_chunk=7)
+    assert whole.groupby(["session", "event_type"], observed=True).size().max() == 5
+    pd.testing.assert_frame_equal(chunked, whole)

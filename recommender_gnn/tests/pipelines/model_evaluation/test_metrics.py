@@ -13,6 +13,7 @@ from recommender_gnn.pipelines.model_evaluation.nodes import (
     evaluate_models,
     evaluate_validation,
     evaluation_plot,
+    oracle_predictions,
 )
 
 
@@ -121,3 +122,81 @@ def test_validation_names_the_strongest_baseline_and_every_score_gets_an_interva
     assert row["score_ci_low"] <= row["score"] <= row["score_ci_high"]
     assert table.set_index("model").loc["strong", "score_diff"] == 0.0
     assert row["score_diff"] < 0
+
+
+def merged_scores(predictions, labels, top_k=20):
+    """The rule as a plain pandas join, to hold the keyed lookup to."""
+    top = predictions[predictions["rank"] <= top_k]
+    matched = labels.merge(top, on=["session", "event_type", "item"], how="left")
+    matched["hit"] = matched["rank"].notna()
+    matched["rr"] = np.where(matched["hit"], 1.0 / matched["rank"], 0.0)
+    grouped = matched.groupby(["session", "event_type"], as_index=False).agg(
+        hits=("hit", "sum"), labels=("item", "size"), reciprocal_rank=("rr", "max")
+    )
+    grouped["labels"] = grouped["labels"].clip(upper=top_k)
+    grouped["hits"] = np.minimum(grouped["hits"], grouped["labels"])
+    return grouped
+
+
+def test_keyed_scores_match_a_pandas_join_on_random_lists():
+    rng = np.random.default_rng(7)
+    rows = [
+        (session, event_type, item, rank, 0.0)
+        for session in range(60)
+        for event_type in ("clicks", "carts", "orders")
+        for rank, item in enumerate(rng.choice(50, 25, replace=False), start=1)
+    ]
+    ranked = predictions(rows).sample(frac=1.0, random_state=0)
+    labels = pd.DataFrame(
+        {
+            "session": rng.integers(0, 70, 400),  # sessions 60-69: labels, no predictions
+            "event_type": rng.choice(["clicks", "carts", "orders"], 400),
+            "item": rng.integers(0, 60, 400),
+        }
+    ).drop_duplicates()
+    expected = merged_scores(ranked, labels).sort_values(["session", "event_type"])
+    scores = session_scores(ranked, labels)
+    scores["event_type"] = scores["event_type"].astype(str)
+    scores = scores.sort_values(["session", "event_type"])
+    pd.testing.assert_frame_equal(
+        scores.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
+    assert scores["hits"].sum() > 50
+
+
+def test_oracle_predictions_decode_ids_and_keep_the_20_most_probable():
+    rng = np.random.default_rng(11)
+    session_map = pd.DataFrame(
+        {
+            "session": np.arange(8),
+            "original_session": np.arange(8) * 10 + 5,
+            "source": ["train"] * 3 + ["test"] * 5,
+        }
+    )
+    item_map = pd.DataFrame({"item": np.arange(40), "aid": rng.permutation(40) * 3 + 1})
+    oracle = pd.DataFrame(
+        {
+            "session": rng.choice([35, 45, 55, 65, 75, 15, 999], 600),  # 15: train, 999: none
+            "event_type": rng.choice(["clicks", "carts", "orders"], 600),
+            "aid": rng.choice(item_map["aid"].to_numpy(), 600),
+            "probability": rng.integers(1, 6, 600) / 10,  # ties: the smaller item first
+        }
+    ).drop_duplicates(["session", "event_type", "aid"])
+    result = oracle_predictions(oracle, item_map, session_map)
+    check_predictions(result, "oracle_predictions")
+    assert set(result["session"]) == {3, 4, 5, 6, 7}
+    merged = oracle.merge(
+        session_map.rename(columns={"session": "canonical", "original_session": "session"}),
+        on="session",
+    ).merge(item_map, on="aid")
+    merged = merged[merged["source"] == "test"].sort_values(
+        ["canonical", "event_type", "probability", "item"], ascending=[True, True, False, True]
+    )
+    expected = merged.groupby(["canonical", "event_type"]).head(20)
+    got = result.assign(event_type=result["event_type"].astype(str)).sort_values(
+        ["session", "event_type", "rank"]
+    )
+    assert (
+        got[["session", "event_type", "item"]].to_numpy().tolist()
+        == expected[["canonical", "event_type", "item"]].to_numpy().tolist()
+    )

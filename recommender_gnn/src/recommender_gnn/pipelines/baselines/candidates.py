@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.sorting import lexsort
 
 EVENT_TYPES = ["clicks", "carts", "orders"]
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
@@ -75,7 +76,7 @@ def session_chunks(sessions: pd.DataFrame, size: int, dataset: str = "sessions")
         np.all(session[1:] >= session[:-1])
         and np.all((session[1:] != session[:-1]) | (ts[1:] >= ts[:-1]))
     ):
-        order = np.lexsort((ts, session))
+        order = lexsort((ts, session))
         sessions = sessions.iloc[order]
         session = session[order]
     item = sessions["item"].to_numpy(dtype=np.int64)
@@ -166,7 +167,7 @@ def top_new_items(
     seen_keys = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(seen.indptr)) * n_items
     new = ~np.isin(row.astype(np.int64) * n_items + item, seen_keys + seen.indices)
     row, item, value = row[new], item[new], value[new]
-    order = np.lexsort((item, -value, row))
+    order = lexsort((item, -value, row))
     row, item, value = row[order], item[order], value[order]
     first = np.searchsorted(row, np.arange(n_rows))
     rank = np.arange(len(row)) - first[row] + 1
@@ -206,7 +207,7 @@ def candidate_frame(
     session, code, item, rank, score = (
         np.concatenate(parts) for parts in zip(*frames, strict=True)
     )
-    order = np.lexsort((rank, code, session))
+    order = lexsort((rank, code, session))
     return pd.DataFrame(
         {
             "session": session[order].astype(np.int32),

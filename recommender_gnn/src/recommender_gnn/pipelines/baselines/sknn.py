@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.sorting import lexsort
 
 from .candidates import (
     candidate_frame,
@@ -52,12 +53,12 @@ def fit_sknn(fit_sessions: pd.DataFrame, params: dict[str, Any]) -> dict[str, An
         np.all(session[1:] >= session[:-1])
         and np.all((session[1:] != session[:-1]) | (ts[1:] >= ts[:-1]))
     ):
-        order = np.lexsort((ts, session))
+        order = lexsort((ts, session))
         session, ts, item = session[order], ts[order], item[order]
     starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]]) if len(session) else []
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.append(starts[1:], len(session))
-    by_recency = np.lexsort((session[starts], -ts[ends - 1]))  # newest first; ties: smaller id
+    by_recency = lexsort((session[starts], -ts[ends - 1]))  # newest first; ties: smaller id
     recency = np.empty(len(starts), dtype=np.int32)
     recency[by_recency] = np.arange(len(starts), dtype=np.int32)
     # The last max_session_events events of each session; int32 and in place: at OTTO's size
@@ -132,7 +133,7 @@ def _max_per_entry(chunk, keep: np.ndarray, params: dict[str, Any], n_items: int
     keep = keep & (chunk.item < n_items)
     weight = _position_weights(chunk.steps_back[keep], params)
     row, item = chunk.row[keep], chunk.item[keep]
-    order = np.lexsort((-weight, item, row))
+    order = lexsort((-weight, item, row))
     row, item, weight = row[order], item[order], weight[order]
     first = np.r_[True, (row[1:] != row[:-1]) | (item[1:] != item[:-1])] if len(row) else []
     first = np.asarray(first, dtype=bool)
@@ -161,7 +162,7 @@ def _first_per_row(matrix: sp.csr_matrix, count: int, sort: bool = False) -> sp.
 def _top_per_row(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
     """Each row's ``count`` largest entries (ties: the smaller column, the more recent)."""
     row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((matrix.indices, -matrix.data, row))
+    order = lexsort((matrix.indices, -matrix.data, row))
     position = np.arange(matrix.nnz) - matrix.indptr[row[order]]
     kept = order[position < count]
     return sp.csr_matrix((matrix.data[kept], (row[kept], matrix.indices[kept])), shape=matrix.shape)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recommender_gnn.sorting import lexsort
+
 from .shop import Shop
 from .simulation import CELLS, Skeleton, members, simulate_sessions, step_weights
 
@@ -87,7 +89,7 @@ def _block(
         lost = np.bincount(rows[hit], weights=mass[hit], minlength=n_rows)
         mass[hit] = 0.0
         mass /= 1 - lost[rows]
-    order = np.lexsort((items, -mass, rows))
+    order = lexsort((items, -mass, rows))
     rows, items, mass = rows[order], items[order], mass[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
     best = (rank < top) & (mass > 0)
@@ -259,7 +261,7 @@ def oracle_lists(
     )
     buys = _future_buys(rng, shop, skeleton, items, types, cut, samples, max_paths)
     lists = pd.concat([clicks, buys], ignore_index=True)
-    order = np.lexsort([lists[name].to_numpy() for name in ("item", "rank", "type", "row")])
+    order = lexsort([lists[name].to_numpy() for name in ("item", "rank", "type", "row")])
     lists = lists.iloc[order]
     lists = lists[lists.groupby(["row", "type"]).cumcount().to_numpy() < 20]
     names = np.asarray(["clicks", "carts", "orders"])

@@ -14,6 +14,7 @@ import pandas as pd
 from kedro.pipeline import Node, Pipeline
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.sorting import lexsort
 
 logger = logging.getLogger(__name__)
 HM_COLUMNS = ["t_dat", "customer_id", "article_id", "price", "sales_channel_id"]
@@ -39,7 +40,7 @@ def transactions_to_interactions(
             "10 digits (read it as a string, or the leading zero is lost)"
         )
     articles = articles.str.zfill(10)
-    order = np.lexsort((dates.to_numpy(), transactions["customer_id"].to_numpy()))  # stable
+    order = lexsort((dates.to_numpy(), transactions["customer_id"].to_numpy()))  # stable
     customers, session = np.unique(
         transactions["customer_id"].to_numpy()[order], return_inverse=True
     )

@@ -15,43 +15,68 @@ import pandas as pd
 from recommender_gnn.checks import require_columns
 from recommender_gnn.model_selection.bootstrap import paired_bootstrap
 from recommender_gnn.model_selection.metrics import (
+    EVENT_TYPES,
     LENGTH_BUCKETS,
     METRICS,
     check_predictions,
+    event_type_codes,
     length_bucket,
     session_scores,
     summarise,
 )
+from recommender_gnn.sorting import lexsort
 
 logger = logging.getLogger(__name__)
 FRACTION_OF_ORACLE = ("recall_clicks", "mrr_clicks", "score")
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray):
+    """(values of queries, found) by binary search in the sorted keys."""
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    if keys.size == 0:
+        return np.zeros(queries.size, values.dtype), np.zeros(queries.size, bool)
+    position = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
+    return values[position], keys[position] == queries
 
 
 def oracle_predictions(
     oracle_next_items: pd.DataFrame, item_map: pd.DataFrame, session_map: pd.DataFrame
 ) -> pd.DataFrame:
     """The generator's knowledge as predictions (exact for the next click; see
-    data_generation). Empty on real data, which has no oracle."""
+    data_generation). Empty on real data, which has no oracle. Lookups by binary search, not
+    merges: at OTTO's size the oracle lists 62 M (session, type, aid) rows."""
     require_columns(
         oracle_next_items, ["session", "event_type", "aid", "probability"], "oracle_next_items"
     )
     test_map = session_map[session_map["source"] == "test"]
-    oracle = oracle_next_items.merge(
-        test_map.rename(columns={"session": "canonical", "original_session": "session"}),
-        on="session",
-    ).merge(item_map[["item", "aid"]], on="aid")
-    oracle = oracle.sort_values(
-        ["canonical", "event_type", "probability", "item"], ascending=[True, True, False, True]
+    session, session_found = _lookup(
+        test_map["original_session"].to_numpy(np.int64),
+        test_map["session"].to_numpy(np.int64),
+        oracle_next_items["session"].to_numpy(np.int64),
     )
-    oracle["rank"] = oracle.groupby(["canonical", "event_type"]).cumcount() + 1
-    oracle = oracle[oracle["rank"] <= 20]
+    item, item_found = _lookup(
+        item_map["aid"].to_numpy(np.int64),
+        item_map["item"].to_numpy(np.int64),
+        oracle_next_items["aid"].to_numpy(np.int64),
+    )
+    keep = session_found & item_found
+    session, item = session[keep], item[keep]
+    code = event_type_codes(oracle_next_items["event_type"])[keep]
+    probability = oracle_next_items["probability"].to_numpy(dtype=float)[keep]
+    order = lexsort((item, -probability, code, session))
+    session, code, item, probability = (a[order] for a in (session, code, item, probability))
+    group = session * len(EVENT_TYPES) + code
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else group
+    rank = np.arange(group.size) - np.repeat(starts, np.diff(np.r_[starts, group.size])) + 1
+    top = rank <= 20
     return pd.DataFrame(
         {
-            "session": oracle["canonical"].to_numpy(dtype=np.int64),
-            "event_type": oracle["event_type"].to_numpy(dtype=object),
-            "item": oracle["item"].to_numpy(dtype=np.int64),
-            "rank": oracle["rank"].to_numpy(dtype=np.int64),
-            "score": oracle["probability"].to_numpy(dtype=float),
+            "session": session[top],
+            "event_type": pd.Categorical.from_codes(code[top], EVENT_TYPES),
+            "item": item[top],
+            "rank": rank[top],
+            "score": probability[top],
         }
     )
 
@@ -181,6 +206,42 @@ def evaluate_test(
         selection_report["strongest_baseline"],
         **predictions,
     )
+
+
+def gate_submission(selection_report: dict, params: dict) -> dict:
+    """The gate's decision, from validation alone: the candidate model is submitted only if its
+    validation score beats the strongest baseline's by ``min_uplift_over_best_baseline``;
+    else that baseline, so a weaker candidate is never what gets submitted. Decided before
+    the test week is predicted, so only the submitted model needs test predictions."""
+    candidate, strongest = params["model"], selection_report["strongest_baseline"]
+    scores = selection_report["valid_scores"]
+    if candidate not in scores:
+        raise ValueError(
+            f"params submission.model is {candidate!r}: expected one of {sorted(scores)}"
+        )
+    uplift = scores[candidate] - scores[strongest]
+    passed = bool(uplift >= float(params["min_uplift_over_best_baseline"]))
+    submitted = candidate if passed else strongest
+    log = logger.info if passed else logger.warning
+    log(
+        "submission gate %s: %s %.4f vs %s %.4f on validation; submitting %s",
+        "passed" if passed else "FAILED",
+        candidate,
+        scores[candidate],
+        strongest,
+        scores[strongest],
+        submitted,
+    )
+    return {
+        "candidate": candidate,
+        "strongest_baseline": strongest,
+        "valid_score_candidate": scores[candidate],
+        "valid_score_strongest_baseline": scores[strongest],
+        "uplift": uplift,
+        "min_uplift_over_best_baseline": float(params["min_uplift_over_best_baseline"]),
+        "passed": passed,
+        "submitted_model": submitted,
+    }
 
 
 def evaluation_plot(metrics: pd.DataFrame, metrics_by_length: pd.DataFrame) -> plt.Figure:

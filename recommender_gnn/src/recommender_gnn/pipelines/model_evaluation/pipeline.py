@@ -3,7 +3,13 @@ paired bootstrap intervals; a table by session length, a plot and MLflow metrics
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import evaluate_test, evaluate_validation, evaluation_plot, oracle_predictions
+from .nodes import (
+    evaluate_test,
+    evaluate_validation,
+    evaluation_plot,
+    gate_submission,
+    oracle_predictions,
+)
 
 # Every model whose `<model>_predictions` and `<model>_valid_predictions` the evaluation reads.
 MODELS = ("popularity", "covisitation", "transitions", "sknn", "gnn", "blend")
@@ -28,6 +34,14 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 },
                 outputs=["validation_metrics", "model_selection_report"],
                 name="evaluate_validation",
+            ),
+            # Which model the submission comes from, decided on validation before the test week
+            # is predicted (seen_items predicts it for that model only, if so configured).
+            Node(
+                func=gate_submission,
+                inputs=["model_selection_report", "params:submission"],
+                outputs="submission_decision",
+                name="gate_submission",
             ),
             Node(
                 func=evaluate_test,

@@ -14,6 +14,7 @@ import pandas as pd
 from recommender_gnn.model_selection.policy import (
     apply_seen_policy,
     choose_seen_policy,
+    empty_predictions,
     policy_score,
 )
 
@@ -49,6 +50,35 @@ def apply_policy(
     """The model's predictions: candidates merged with the session's items, then filled."""
     weights = {t: float("inf") if w == "first" else float(w) for t, w in policy["weights"].items()}
     return apply_seen_policy(candidates, sessions, popular_items, weights, selection["seen_items"])
+
+
+TEST_WEEK_MODELS = ("all", "submitted")
+
+
+def apply_test_policy(
+    candidates: pd.DataFrame,
+    sessions: pd.DataFrame,
+    popular_items: pd.DataFrame,
+    policy: dict[str, Any],
+    selection: dict[str, Any],
+    decision: dict[str, Any],
+    model: str,
+) -> pd.DataFrame:
+    """The model's test predictions, or none when ``model_selection.test_week_models`` is
+    ``submitted`` and the gate submits another model (at OTTO's size each model's test
+    predictions cost minutes and gigabytes; the comparison is made on validation anyway)."""
+    scope = selection.get("test_week_models", "all")
+    if scope not in TEST_WEEK_MODELS:
+        raise ValueError(
+            f"params model_selection.test_week_models is {scope!r}: expected one of "
+            f"{list(TEST_WEEK_MODELS)}"
+        )
+    if scope == "submitted" and model != decision["submitted_model"]:
+        logger.info(
+            "%s: no test predictions (the gate submits %s)", model, decision["submitted_model"]
+        )
+        return empty_predictions()
+    return apply_policy(candidates, sessions, popular_items, policy, selection)
 
 
 def policy_weights(policy: dict[str, Any]) -> dict[str, float]:

@@ -1,10 +1,11 @@
-"""One policy per model: chosen on validation, applied to the validation and test candidates."""
+"""One policy per model: chosen on validation, applied to the validation and test candidates
+(the test week of every model, or of the submitted one only: model_selection.test_week_models)."""
 
 from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import apply_policy, choose_policy
+from .nodes import apply_policy, apply_test_policy, choose_policy
 
 # Every model whose `<model>_valid_candidates` and `<model>_test_candidates` exist.
 MODELS = ("popularity", "covisitation", "transitions", "sknn", "gnn", "blend")
@@ -14,6 +15,7 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
     nodes = []
     for model in models:
         chooser = update_wrapper(partial(choose_policy, model=model), choose_policy)
+        tester = update_wrapper(partial(apply_test_policy, model=model), apply_test_policy)
         nodes += [
             Node(
                 func=chooser,
@@ -40,13 +42,14 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 name=f"{model}_valid_predictions",
             ),
             Node(
-                func=apply_policy,
+                func=tester,
                 inputs=[
                     f"{model}_test_candidates",
                     "test_sessions",
                     "refit_popular_items",
                     f"{model}_seen_policy",
                     "params:model_selection",
+                    "submission_decision",
                 ],
                 outputs=f"{model}_predictions",
                 name=f"{model}_test_predictions",

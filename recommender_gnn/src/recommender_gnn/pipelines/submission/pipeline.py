@@ -1,4 +1,5 @@
-"""The Kaggle file from the model the gate lets through, checked before it is written."""
+"""The Kaggle file from the model the gate let through (``gate_submission``, decided on
+validation in model_evaluation), checked before it is written."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -14,15 +15,14 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
             Node(
                 func=submit,
                 inputs={
-                    "selection_report": "model_selection_report",
-                    "params": "params:submission",
+                    "decision": "submission_decision",
                     "popular_items": "refit_popular_items",
                     "item_map": "item_map",
                     "session_map": "session_map",
                     **{model: f"{model}_predictions" for model in models},
                 },
-                outputs=["submission_unchecked", "submission_decision"],
-                name="gate_and_build_submission",
+                outputs="submission_unchecked",
+                name="build_submission",
             ),
             Node(
                 func=check_submission,
