@@ -46,14 +46,24 @@ def suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]], model:
     return values
 
 
+def sampled_sessions(
+    frame: pd.DataFrame, max_sessions: int | None, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Ids of ``max_sessions`` of the frame's sessions drawn without replacement; None when
+    there are no more than that (keep all)."""
+    ids = np.unique(frame["session"].to_numpy())
+    if not max_sessions or ids.size <= int(max_sessions):
+        return None
+    return rng.choice(ids, int(max_sessions), replace=False)
+
+
 def tuning_sample(
     sessions: pd.DataFrame, labels: pd.DataFrame, max_sessions: int | None, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded sample of whole validation sessions (all of them when there are fewer)."""
-    ids = np.unique(sessions["session"].to_numpy())
-    if not max_sessions or ids.size <= max_sessions:
+    kept = sampled_sessions(sessions, max_sessions, np.random.default_rng(seed))
+    if kept is None:
         return sessions, labels
-    kept = np.random.default_rng(seed).choice(ids, int(max_sessions), replace=False)
     return (
         sessions[sessions["session"].isin(kept)].reset_index(drop=True),
         labels[labels["session"].isin(kept)].reset_index(drop=True),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.model_selection.tuning import sampled_sessions
 
 from .splits import truncate_sessions
 
@@ -190,12 +191,9 @@ def _training_file(interactions: pd.DataFrame, session_map: pd.DataFrame) -> pd.
 
 def _sample_sessions(events: pd.DataFrame, n_sessions: int | None, seed: int) -> pd.DataFrame:
     """The events of ``n_sessions`` sessions drawn without replacement (all when fewer)."""
-    sessions = np.unique(events["session"].to_numpy())
-    if not n_sessions or sessions.size <= int(n_sessions):
-        return events
     # its own stream: the truncation points of an unsampled split stay what they were
-    chosen = np.random.default_rng([seed, 1]).choice(sessions, int(n_sessions), replace=False)
-    return events[np.isin(events["session"].to_numpy(), chosen)]
+    chosen = sampled_sessions(events, n_sessions, np.random.default_rng([seed, 1]))
+    return events if chosen is None else events[events["session"].isin(chosen)]
 
 
 def split_validation(

@@ -15,32 +15,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recommender_gnn.model_selection.policy import empty_predictions
+
 from .evaluation import EVENT_TYPES
 from .graphs import SessionEvents, prefix_events
 from .model import build_model, select_device
 
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
-
-
-def empty_candidates() -> pd.DataFrame:
-    return candidates_frame(*(np.empty(0, dtype=dtype) for dtype in (np.int64, np.int8, np.int64)))
-
-
-def candidates_frame(sessions, type_codes, items, scores=None) -> pd.DataFrame:
-    """The contract's dtypes from flat arrays already ordered by session, type, rank."""
-    sessions, type_codes = np.asarray(sessions), np.asarray(type_codes)
-    first = np.r_[True, (sessions[1:] != sessions[:-1]) | (type_codes[1:] != type_codes[:-1])]
-    starts = np.flatnonzero(first)
-    rank = np.arange(sessions.size) - np.repeat(starts, np.diff(np.r_[starts, sessions.size]))
-    return pd.DataFrame(
-        {
-            "session": sessions.astype(np.int32),
-            "event_type": pd.Categorical.from_codes(type_codes, categories=EVENT_TYPES),
-            "item": np.asarray(items).astype(np.int32),
-            "rank": (rank + 1).astype(np.int16),
-            "score": np.zeros(sessions.size, np.float32) if scores is None else scores,
-        }
-    ).astype({"score": np.float32})
 
 
 def block_top_k(scores: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -153,7 +134,7 @@ def top_new_items(
             )
         )
     if not parts:
-        return empty_candidates()
+        return empty_predictions()
     columns = dict(zip(CANDIDATE_COLUMNS, zip(*parts, strict=True), strict=True))
     parts.clear()  # each column's pieces go as it is concatenated
     frame = {name: np.concatenate(columns.pop(name)) for name in CANDIDATE_COLUMNS}
