@@ -1,5 +1,6 @@
 """Shared fixtures: a small non-GA4 binary table with planted signal, and its column roles."""
 
+import copy
 import os
 import shutil
 import subprocess
@@ -105,6 +106,36 @@ def registered_model(project: Path = BLUEPRINT, env: str = "local") -> dict:
 
     loader = OmegaConfigLoader(str(project / "conf"), env=env, **CONFIG_LOADER_ARGS)
     return dict(loader["globals"]["registered_model"])
+
+
+def model_params(project: Path = BLUEPRINT, env: str = "local") -> dict:
+    """``model_training.model`` as the project's configuration resolves it for ``env``."""
+    from kedro.config import OmegaConfigLoader
+
+    from ga4_mlops.settings import CONFIG_LOADER_ARGS
+
+    loader = OmegaConfigLoader(str(project / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    return copy.deepcopy(loader["parameters"]["model_training"]["model"])
+
+
+def small_model_params(kind: str, n_trials: int = 4) -> dict:
+    """base's ``model_training.model`` with ``kind`` selected, made quick for unit tests.
+
+    Whatever ``kinds`` base configures (so a new kind is tested with its own settings): a
+    few trials, early stopping after 20 rounds, a faster learning rate, one thread.
+    """
+    model = model_params()
+    settings = model["kinds"][kind]
+    settings["early_stopping_rounds"] = 20
+    settings.update({"report_every": 5} if "report_every" in settings else {})
+    fixed = settings["fixed"]
+    fixed.update({key: value for key, value in QUICK.items() if key in fixed})
+    model["optuna"].update(n_trials=n_trials, pruner_startup_trials=2, pruner_warmup_steps=10)
+    return {**model, "kind": kind, "seed": 7, "max_refit_rows": None}
+
+
+# Hyperparameters small_model_params sets where the kind has them.
+QUICK = {"learning_rate": 0.1, "random_state": 7, "n_jobs": 1}
 
 
 def copy_project(destination: Path) -> Path:

@@ -141,3 +141,18 @@ def test_a_scikit_learn_forest_gets_the_tree_explainer_for_its_positive_class():
     np.testing.assert_allclose(
         values.sum(axis=1) + expected_value, model.predict_proba(sample)[:, 1], atol=1e-6
     )
+
+
+def test_categorical_hist_gradient_boosting_gets_values_that_add_up_to_its_log_odds():
+    """shap reads HistGradientBoosting's trees but not its categorical splits: the fallback."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    features, labels = make_encoded_features(n=600)
+    model = HistGradientBoostingClassifier(
+        max_iter=30, categorical_features=["plan"], random_state=0
+    ).fit(features, labels)
+    sample = features.head(40)
+    values, expected_value = log_odds_shap_values(model, sample)
+    np.testing.assert_allclose(
+        values.sum(axis=1) + expected_value, model.decision_function(sample), atol=1e-6
+    )

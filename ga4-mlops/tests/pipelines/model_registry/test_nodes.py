@@ -14,15 +14,13 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     split_by_date,
 )
 from ga4_mlops.pipelines.model_registry.nodes import package_model
-from ga4_mlops.pipelines.model_training.nodes import fit_calibrator, train_model
-
-HYPERPARAMETERS = {
-    "n_estimators": 50,
-    "num_leaves": 8,
-    "random_state": 0,
-    "verbosity": -1,
-    "n_jobs": 1,
-}
+from ga4_mlops.pipelines.model_training.estimator import KINDS
+from ga4_mlops.pipelines.model_training.nodes import (
+    fit_calibrator,
+    train_model,
+    tune_hyperparameters,
+)
+from tests.conftest import small_model_params
 
 
 def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFrame:
@@ -34,11 +32,24 @@ def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFr
     )
 
 
-@pytest.fixture
-def fitted(churn_table, churn_columns, churn_splits):
-    train, _, calibration, _, scoring = split_by_date(churn_table, churn_columns, churn_splits)
+@pytest.fixture(params=sorted(KINDS))
+def fitted(request, churn_table, churn_columns, churn_splits):
+    """Whatever model each kind builds, tuned in one trial and refitted on train."""
+    train, validation, calibration, _, scoring = split_by_date(
+        churn_table, churn_columns, churn_splits
+    )
     preprocessor = fit_preprocessor(train, churn_columns, {"min_category_count": 5})
-    model = train_model(encode_features(preprocessor, train), train, churn_columns, HYPERPARAMETERS)
+    params = small_model_params(request.param, n_trials=1)
+    train_features = encode_features(preprocessor, train)
+    hyperparameters, _ = tune_hyperparameters(
+        train_features,
+        train,
+        encode_features(preprocessor, validation),
+        validation,
+        churn_columns,
+        params,
+    )
+    model = train_model(train_features, train, churn_columns, hyperparameters, params)
     calibrator, _, _ = fit_calibrator(
         model,
         encode_features(preprocessor, calibration),
@@ -46,13 +57,13 @@ def fitted(churn_table, churn_columns, churn_splits):
         churn_columns,
         {"methods": ["isotonic"], "cv_folds": 3, "seed": 0},
     )
-    return preprocessor, model, calibrator, scoring
+    return preprocessor, model, calibrator, scoring, hyperparameters
 
 
 def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
     fitted, churn_columns, churn_splits, tmp_path, monkeypatch
 ):
-    preprocessor, model, calibrator, scoring = fitted
+    preprocessor, model, calibrator, scoring, hyperparameters = fitted
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     champion = MlflowModelAliasDataset(model_name="churn", alias="champion")
@@ -67,7 +78,7 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
             preprocessor,
             model,
             calibrator,
-            HYPERPARAMETERS,
+            hyperparameters,
             _metrics(0.8, 0.7, 0.01),
             churn_columns,
             churn_splits,
@@ -115,12 +126,12 @@ def test_promotion_needs_a_version_registered_by_the_active_run(tmp_path, monkey
 
 
 def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_splits):
-    preprocessor, model, calibrator, scoring = fitted
+    preprocessor, model, calibrator, scoring, hyperparameters = fitted
     packaged, _ = package_model(
         preprocessor,
         model,
         calibrator,
-        HYPERPARAMETERS,
+        hyperparameters,
         _metrics(0.8, 0.7, 0.01),
         churn_columns,
         churn_splits,
@@ -133,14 +144,14 @@ def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_spl
 def test_registered_model_has_a_signature_that_names_a_missing_column(
     fitted, churn_columns, churn_splits, tmp_path, monkeypatch
 ):
-    preprocessor, model, calibrator, scoring = fitted
+    preprocessor, model, calibrator, scoring, hyperparameters = fitted
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     packaged, _ = package_model(
         preprocessor,
         model,
         calibrator,
-        HYPERPARAMETERS,
+        hyperparameters,
         _metrics(0.8, 0.7, 0.01),
         churn_columns,
         churn_splits,

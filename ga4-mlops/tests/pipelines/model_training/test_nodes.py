@@ -10,6 +10,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     fit_preprocessor,
     split_by_date,
 )
+from ga4_mlops.pipelines.model_training.estimator import KINDS, kind_settings, make_classifier
 from ga4_mlops.pipelines.model_training.nodes import (
     _row_sample,
     fit_calibrator,
@@ -18,31 +19,27 @@ from ga4_mlops.pipelines.model_training.nodes import (
     train_model,
     tune_hyperparameters,
 )
+from tests.conftest import model_params, small_model_params
 
-LIGHTGBM_PARAMS = {
-    "seed": 7,
-    "early_stopping_rounds": 20,
-    "fixed": {
-        "objective": "binary",
-        "n_estimators": 300,
-        "learning_rate": 0.1,
-        "random_state": 7,
-        "deterministic": True,
-        "force_col_wise": True,
-        "n_jobs": 1,
-        "verbosity": -1,
-    },
-    "optuna": {
-        "n_trials": 4,
-        "report_every": 5,
-        "pruner_startup_trials": 2,
-        "pruner_warmup_steps": 10,
-        "search_space": {
-            "num_leaves": {"type": "int", "low": 4, "high": 32, "log": True},
-            "min_child_samples": {"type": "int", "low": 10, "high": 100},
-        },
-    },
-}
+# Every test that trains runs for each kind estimator.py builds, with base's settings.
+KIND_NAMES = sorted(KINDS)
+
+
+def test_base_picks_lightgbm_and_configures_every_kind():
+    base = model_params()
+    assert base["kind"] == "lightgbm"
+    assert set(base["kinds"]) == set(KINDS)
+    assert type(make_classifier(base["kind"], kind_settings(base)["fixed"])).__name__ == (
+        "LGBMClassifier"
+    )
+    with pytest.raises(ValueError, match=r"kind: 'forest' needs a class in KINDS"):
+        kind_settings({**base, "kind": "forest"})
+
+
+def test_make_classifier_builds_a_different_classifier_for_each_kind():
+    built = {kind: make_classifier(kind, {}) for kind in KIND_NAMES}
+    assert len({type(classifier) for classifier in built.values()}) == len(KIND_NAMES)
+    assert all(hasattr(classifier, "predict_proba") for classifier in built.values())
 
 
 @pytest.fixture
@@ -56,7 +53,7 @@ def prepared(churn_table, churn_columns, churn_splits):
     return sets, features
 
 
-def _tune_and_train(prepared, columns):
+def _tune_and_train(prepared, columns, params):
     sets, features = prepared
     best, trials = tune_hyperparameters(
         features["train"],
@@ -64,32 +61,41 @@ def _tune_and_train(prepared, columns):
         features["validation"],
         sets["validation"],
         columns,
-        LIGHTGBM_PARAMS,
+        params,
     )
     model = train_model(
         features["train"],
         sets["train"],
         columns,
         best,
+        params,
         features["validation"],
         sets["validation"],
     )
     return best, trials, model
 
 
-def test_tuning_is_reproducible_and_keeps_the_early_stopped_tree_count(prepared, churn_columns):
-    best, trials, model = _tune_and_train(prepared, churn_columns)
-    best_again, trials_again, model_again = _tune_and_train(prepared, churn_columns)
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_tuning_is_reproducible_and_the_refit_keeps_what_fitting_chose(
+    prepared, churn_columns, kind
+):
+    params = small_model_params(kind)
+    best, trials, model = _tune_and_train(prepared, churn_columns, params)
+    best_again, trials_again, model_again = _tune_and_train(prepared, churn_columns, params)
+    assert isinstance(model, type(make_classifier(kind, {})))
     assert best == best_again
     assert trials["value"].tolist() == trials_again["value"].tolist()
     assert len(trials) == 4
-    assert 1 <= best["n_estimators"] <= 300
     features = prepared[1]["test"]
     assert np.array_equal(model.predict_proba(features), model_again.predict_proba(features))
-    # the refit keeps the early-stopped tree count and learns from validation too
-    assert model.booster_.num_trees() == best["n_estimators"]
+    # what fitting chose (the early-stopped round count) is kept: the refit runs that many
+    learned = [name[len("user_attrs_") :] for name in trials if name.startswith("user_attrs_")]
+    assert len(learned) == 1
+    assert 1 <= best[learned[0]] <= kind_settings(params)["fixed"][learned[0]]
+    assert model.get_params()[learned[0]] == model.n_iter_ == best[learned[0]]
+    # the refit learns from validation too
     sets, encoded = prepared
-    train_only = train_model(encoded["train"], sets["train"], churn_columns, best)
+    train_only = train_model(encoded["train"], sets["train"], churn_columns, best, params)
     assert not np.array_equal(model.predict_proba(features), train_only.predict_proba(features))
 
 
@@ -109,29 +115,46 @@ def test_row_sample_is_seeded_aligned_and_whole_below_the_cap(prepared, churn_co
     assert sample.index.equals(sample_set.index)
 
 
-def test_the_refit_is_bounded_by_max_refit_rows(prepared, churn_columns):
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_the_refit_is_bounded_by_max_refit_rows(prepared, churn_columns, kind):
     sets, features = prepared
-    best = {**LIGHTGBM_PARAMS["fixed"], "n_estimators": 30}
+    params = small_model_params(kind)
+    best = _quick_hyperparameters(prepared, churn_columns, params)
     rows = len(features["train"]) + len(features["validation"])
     splits = (features["train"], sets["train"], churn_columns, best)
     validation = (features["validation"], sets["validation"])
-    whole = train_model(*splits, *validation)
-    uncapped = train_model(*splits, *validation, {"max_refit_rows": rows, "seed": 0})
-    capped = train_model(*splits, *validation, {"max_refit_rows": rows // 3, "seed": 0})
+    whole = train_model(*splits, params, *validation)
+    uncapped = train_model(*splits, {**params, "max_refit_rows": rows, "seed": 0}, *validation)
+    capped = train_model(*splits, {**params, "max_refit_rows": rows // 3, "seed": 0}, *validation)
     test = features["test"]
     assert np.array_equal(whole.predict_proba(test), uncapped.predict_proba(test))
     assert not np.array_equal(whole.predict_proba(test), capped.predict_proba(test))
     assert capped.n_features_in_ == whole.n_features_in_
 
 
+def _quick_hyperparameters(prepared, columns, params):
+    """Tuned hyperparameters of one trial: whatever the kind, a modest early-stopped model."""
+    sets, features = prepared
+    best, _ = tune_hyperparameters(
+        features["train"],
+        sets["train"],
+        features["validation"],
+        sets["validation"],
+        columns,
+        {**params, "optuna": {**params["optuna"], "n_trials": 1}},
+    )
+    return best
+
+
 CALIBRATION = {"methods": ["none", "sigmoid", "isotonic"], "cv_folds": 3, "seed": 0}
 
 
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
-    prepared, churn_columns
+    prepared, churn_columns, kind
 ):
     sets, features = prepared
-    _, _, classifier = _tune_and_train(prepared, churn_columns)
+    _, _, classifier = _tune_and_train(prepared, churn_columns, small_model_params(kind))
     baseline = train_baseline(
         features["train"], sets["train"], churn_columns, {"C": 1.0, "max_iter": 1000}
     )
@@ -160,22 +183,26 @@ def test_models_learn_the_planted_signal_and_calibration_uses_its_own_split(
     assert metrics == {f"cv_log_loss.{m}": {"value": v, "step": 0} for m, v in losses.items()}
 
 
-def _overconfident_model(prepared, columns):
-    """A LightGBM model whose probabilities are far too high: positives weighted 10 times."""
+def _overconfident_model(prepared, columns, kind):
+    """A model whose probabilities are far too high: positives weighted 10 times."""
     sets, features = prepared
+    params = small_model_params(kind)
+    best = _quick_hyperparameters(prepared, columns, params)
     return train_model(
         features["train"],
         sets["train"],
         columns,
-        {**LIGHTGBM_PARAMS["fixed"], "n_estimators": 60, "scale_pos_weight": 10.0},
+        {**best, "class_weight": {0: 1.0, 1: 10.0}},
+        params,
     )
 
 
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_calibration_is_chosen_on_the_calibration_split_and_fixes_a_biased_model(
-    prepared, churn_columns
+    prepared, churn_columns, kind
 ):
     sets, features = prepared
-    model = _overconfident_model(prepared, churn_columns)
+    model = _overconfident_model(prepared, churn_columns, kind)
     calibrator, selection, _ = fit_calibrator(
         model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
     )
@@ -193,11 +220,12 @@ def test_calibration_is_chosen_on_the_calibration_split_and_fixes_a_biased_model
     )
 
 
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_calibration_none_passes_scores_through_and_unknown_method_is_named(
-    prepared, churn_columns
+    prepared, churn_columns, kind
 ):
     sets, features = prepared
-    model = _overconfident_model(prepared, churn_columns)
+    model = _overconfident_model(prepared, churn_columns, kind)
     identity, selection, _ = fit_calibrator(
         model,
         features["calibration"],
@@ -219,10 +247,11 @@ def test_calibration_none_passes_scores_through_and_unknown_method_is_named(
         )
 
 
-def test_calibration_losses_equal_cross_validating_the_wrapped_model(prepared, churn_columns):
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_calibration_losses_equal_cross_validating_the_wrapped_model(prepared, churn_columns, kind):
     """The model is scored once; its scores must give what wrapping the model itself gives."""
     sets, features = prepared
-    model = _overconfident_model(prepared, churn_columns)
+    model = _overconfident_model(prepared, churn_columns, kind)
     _, selection, _ = fit_calibrator(
         model, features["calibration"], sets["calibration"], churn_columns, CALIBRATION
     )

@@ -61,8 +61,15 @@ def _log_odds(model: ClassifierMixin) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _explainer(model: ClassifierMixin, background: pd.DataFrame) -> shap.Explainer:
-    """TreeExplainer when shap knows the model as trees, else the model-agnostic one."""
+    """TreeExplainer when shap knows the model as trees, else the model-agnostic one.
+
+    shap reads scikit-learn's HistGradientBoosting trees but not their categorical splits
+    (its values then do not add up to the model's output): such a model gets the other.
+    """
+    categorical_splits = getattr(model, "is_categorical_", None)
     try:
+        if categorical_splits is not None and np.any(categorical_splits):
+            raise InvalidModelError("categorical splits")
         return shap.TreeExplainer(model)
     except InvalidModelError:
         masker = shap.maskers.Independent(background.to_numpy(dtype="float64"), max_samples=100)

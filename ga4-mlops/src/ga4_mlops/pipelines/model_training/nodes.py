@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.metaestimators import available_if
 
-from .estimator import fit_final, fit_trial, make_classifier
+from .estimator import fit_final, fit_trial, kind_settings, make_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> di
             )
         else:
             raise ValueError(
-                f"params model_training.optuna.search_space.{name}: unknown type {space['type']!r}"
+                f"params model_training.model search_space.{name}: unknown type {space['type']!r}"
             )
     return suggested
 
@@ -105,11 +105,14 @@ def tune_hyperparameters(
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Search the model's hyperparameters on the validation log loss.
 
-    A seeded TPE sampler and a fixed trial count (no timeout) keep the search reproducible.
-    Returns the best hyperparameters (with what fitting chose, e.g. the early-stopped tree
-    count) and all trials.
+    The model is the kind ``params.kind`` names, with its ``fixed`` hyperparameters and
+    ``search_space`` from ``params.kinds.<kind>`` (``estimator.py``). A seeded TPE sampler
+    and a fixed trial count (no timeout) keep the search reproducible. Returns the best
+    hyperparameters (with what fitting chose, e.g. the early-stopped tree count) and all
+    trials.
     """
     categorical = _categorical_features(train_features, columns)
+    kind, settings = params["kind"], kind_settings(params)
     tuning = params["optuna"]
     train_features, train_set = _row_sample(
         train_features, train_set, tuning.get("max_train_rows"), params["seed"], "Optuna"
@@ -117,16 +120,17 @@ def tune_hyperparameters(
     train_target, validation_target = _target(train_set, columns), _target(validation_set, columns)
 
     def objective(trial: optuna.Trial) -> float:
-        hyperparameters = {**params["fixed"], **_suggest(trial, tuning["search_space"])}
-        classifier = make_classifier(hyperparameters)
+        hyperparameters = {**settings["fixed"], **_suggest(trial, settings["search_space"])}
+        classifier = make_classifier(kind, hyperparameters)
         learned = fit_trial(
+            kind,
             classifier,
             train_features,
             train_target,
             validation_features,
             validation_target,
             categorical,
-            params,
+            settings,
             trial,
         )
         for name, value in learned.items():
@@ -153,7 +157,7 @@ def tune_hyperparameters(
         sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
     )
     # what fitting chose (LightGBM: the early-stopped tree count) wins over the fixed values
-    best_hyperparameters = {**params["fixed"], **best.params, **best.user_attrs}
+    best_hyperparameters = {**settings["fixed"], **best.params, **best.user_attrs}
     trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs"))
     trials["state"] = trials["state"].astype(str)
     return best_hyperparameters, trials
@@ -164,28 +168,30 @@ def train_model(
     train_set: pd.DataFrame,
     columns: dict[str, Any],
     best_hyperparameters: dict[str, Any],
+    params: dict[str, Any],
     validation_features: pd.DataFrame | None = None,
     validation_set: pd.DataFrame | None = None,
-    params: dict[str, Any] | None = None,
 ) -> ClassifierMixin:
     """Refit the best configuration on train + validation with the early-stopped tree count.
 
     Measured on the default data (README): against the early-stopped model (train only), the
     refit raised test ROC-AUC by 0.001-0.004 and lowered test log loss for each of three
     bagging seeds, so the validation rows are worth learning from once tuning is done.
-    Without validation frames it refits on train alone. ``params.max_refit_rows`` bounds
-    the rows (a seeded sample when there are more; null: all): at 10x the public sample the
-    refit on 4.4 M rows alone took 4 minutes of the 20-minute budget.
+    Without validation frames it refits on train alone. ``params.kind`` names the model;
+    ``params.max_refit_rows`` bounds the rows (a seeded sample when there are more; null or
+    absent: all): at 10x the public sample the refit on 4.4 M rows alone took 4 minutes of
+    the 20-minute budget.
     """
     if validation_features is not None and validation_set is not None:
         train_features = pd.concat([train_features, validation_features])
         train_set = pd.concat([train_set, validation_set])
-    if params is not None:
-        train_features, train_set = _row_sample(
-            train_features, train_set, params.get("max_refit_rows"), params["seed"], "refit"
-        )
+    train_features, train_set = _row_sample(
+        train_features, train_set, params.get("max_refit_rows"), params["seed"], "refit"
+    )
+    kind = params["kind"]
     return fit_final(
-        make_classifier(best_hyperparameters),
+        kind,
+        make_classifier(kind, best_hyperparameters),
         train_features,
         _target(train_set, columns),
         _categorical_features(train_features, columns),
