@@ -1,5 +1,9 @@
 -- Hand-written article features from sales before each week's cutoff: popularity and its trend,
 -- price, channel, age of the article in the shop, and its attribute codes.
+-- article_log_relative_price: log of the article's mean price over the geometric mean of the
+-- mean prices of its product type's articles sold before the cutoff (each article once): its
+-- price level within its kind (0 = the type's usual price); customer_features.sql computes the
+-- same value to average it over each customer's purchases.
 -- customer_weeks (a table: week, cutoff, customer_id, has_history) holds the customers
 -- ranked each week and the week's first day, computed once by customer_weeks.sql from
 -- week_calendar.sql. History for a week is every purchase strictly before its cutoff.
@@ -23,6 +27,19 @@ sales AS (
   FROM weeks AS w
   JOIN transactions_train AS t ON CAST(t.t_dat AS DATE) < w.cutoff
   GROUP BY w.week, t.article_id
+),
+relative_prices AS (
+  SELECT
+    s.week,
+    s.article_id,
+    ROUND(
+      LN(s.article_mean_price)
+      - AVG(LN(s.article_mean_price)) OVER (PARTITION BY s.week, a.product_type_no),
+      6
+    ) AS article_log_relative_price
+  FROM sales AS s
+  JOIN articles AS a ON a.article_id = s.article_id
+  WHERE s.article_mean_price > 0
 )
 SELECT
   w.week,
@@ -34,6 +51,7 @@ SELECT
   -- last week's sales over the weekly mean of the last four weeks: > 1 means rising
   SAFE_DIVIDE(s.article_sales_1w, s.article_sales_4w / 4) AS article_trend,
   s.article_mean_price,
+  r.article_log_relative_price,
   s.article_online_share,
   s.article_days_since_last_sale,
   s.article_days_since_first_sale,
@@ -48,3 +66,4 @@ SELECT
 FROM weeks AS w
 CROSS JOIN articles AS a
 LEFT JOIN sales AS s ON s.week = w.week AND s.article_id = a.article_id
+LEFT JOIN relative_prices AS r ON r.week = w.week AND r.article_id = a.article_id

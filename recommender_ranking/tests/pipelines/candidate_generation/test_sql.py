@@ -301,3 +301,90 @@ def test_a_variant_is_proposed_only_from_its_first_sale_before_the_cutoff(tmp_pa
         assert (2, customer_2, article_7) not in pairs, query  # not on sale yet
         assert (1, customer_2, article_7) in pairs, query
         assert not {pair for pair in pairs if pair[2] == article_3 and pair[0] >= 2}, query
+
+
+def pandas_relative_prices(history: pd.DataFrame, articles: pd.DataFrame) -> pd.Series:
+    """Log mean price of each article sold in ``history`` minus the mean of that over the
+    sold articles of its product type."""
+    mean_price = history.groupby("article_id")["price"].mean().round(6)
+    types = articles.set_index("article_id")["product_type_no"].loc[mean_price.index]
+    log_price = np.log(mean_price)
+    return (log_price - log_price.groupby(types.to_numpy()).transform("mean")).round(6)
+
+
+def test_relative_price_features_match_pandas(world):
+    transactions, articles = world["transactions"], world["articles"]
+    article_features = run_sql("article_features", world["tables"])
+    customer_features = run_sql("customer_features", world["tables"])
+    for week, cutoff in cutoffs(transactions).items():
+        history = transactions[transactions["t_dat"] < cutoff]
+        relative = pandas_relative_prices(history, articles)
+        got = article_features[article_features["week"] == week].set_index("article_id")
+        got = got["article_log_relative_price"]
+        pd.testing.assert_series_equal(
+            got.dropna().sort_index(), relative.sort_index(), check_names=False, atol=2e-6
+        )
+        customer_mean = (
+            history.assign(relative=history["article_id"].map(relative))
+            .groupby("customer_id")["relative"]
+            .mean()
+        )
+        got = customer_features[customer_features["week"] == week].set_index("customer_id")
+        got = got["customer_mean_log_relative_price"]
+        expected = customer_mean.reindex(got.index)  # NaN for customers without history
+        pd.testing.assert_series_equal(got, expected, check_names=False, atol=2e-6)
+        assert got.notna().sum() > 5
+
+
+def test_relative_prices_by_hand_count_only_purchases_before_the_cutoff(tmp_path):
+    """Type 250 holds articles 0 and 3, type 251 articles 1 and 4. Before the test week's
+    cutoff (6 days before the end) 0 sold at 0.01 and 3 at 0.04 (geometric mean 0.02: -ln 2
+    and +ln 2), 1 alone at 0.03 (0), 4 not at all (null). On the cutoff day customer 0 buys 3
+    at 0.16 and 4: they count in week 0 only (3's mean 0.10, type mean sqrt(0.001))."""
+
+    def sold(customer: int, article: int, days_before_end: int, price: float) -> dict:
+        return {**hm_data.purchase(customer, article, days_before_end), "price": price}
+
+    transactions = pd.DataFrame(
+        [
+            sold(0, 0, 20, 0.01),
+            sold(1, 3, 20, 0.04),
+            sold(1, 1, 15, 0.03),
+            sold(0, 3, 6, 0.16),  # on the test week's cutoff
+            sold(0, 4, 6, 0.03),
+            sold(1, 1, 3, 0.03),
+            sold(3, 0, 0, 0.01),  # the last day; customer 3: no history before the test week
+        ]
+    )
+    tables = write_tables(tmp_path, transactions)
+    assert cutoffs(transactions)[1] == transactions["t_dat"].iloc[3]
+    articles = run_sql("article_features", tables).set_index(["week", "article_id"])
+    articles = articles["article_log_relative_price"]
+    customers = run_sql("customer_features", tables).set_index(["week", "customer_id"])
+    customers = customers["customer_mean_log_relative_price"]
+    a, c, ln2, half_ln10 = hm_data.article_id, hm_data.customer_id, np.log(2), np.log(10) / 2
+    expected_articles = {
+        (1, a(0)): -ln2,
+        (1, a(3)): ln2,
+        (1, a(1)): 0.0,
+        (1, a(4)): np.nan,
+        (1, a(2)): np.nan,
+        (0, a(0)): -half_ln10,
+        (0, a(3)): half_ln10,
+        (0, a(1)): 0.0,
+        (0, a(4)): 0.0,
+    }
+    expected_customers = {
+        (1, c(0)): -ln2,
+        (1, c(1)): ln2 / 2,
+        (1, c(3)): np.nan,
+        (0, c(0)): 0.0,  # 0, 3 and 4
+        (0, c(1)): half_ln10 / 3,  # 3, 1 and 1
+        (0, c(3)): -half_ln10,
+        (0, c(2)): np.nan,  # never bought
+    }
+    for got, expected in ((articles, expected_articles), (customers, expected_customers)):
+        keys = list(expected)
+        np.testing.assert_allclose(
+            got.loc[keys].to_numpy(dtype=float), list(expected.values()), atol=2e-6
+        )

@@ -320,3 +320,31 @@ def test_ids_come_back_as_the_same_strings_across_blocks():
     assert features["customer_id"].str.fullmatch(r"[0-9a-f]{64}").all()
     assert features["article_id"].str.fullmatch(r"\d{10}").all()
     assert features["customer_x"].dtype == "float32" and features["customer_x"].eq(1).all()
+
+
+def test_relative_price_gap_is_the_article_level_minus_the_customer_level():
+    """Null when the customer has no history or the article no sale before the cutoff."""
+    candidates = pd.DataFrame(
+        {"week": 1, "customer_id": ["a", "a", "b", "c"], "article_id": ["x", "y", "x", "x"]}
+    ).assign(n_sources=1, has_history=True)
+    customer = pd.DataFrame(
+        {
+            "week": 1,
+            "customer_id": ["a", "b", "c"],
+            "customer_mean_log_relative_price": [0.5, -0.25, None],
+        }
+    )
+    article = pd.DataFrame(
+        {"week": 1, "article_id": ["x", "y"], "article_log_relative_price": [-0.5, None]}
+    )
+    pairs = pd.DataFrame(columns=[*KEYS, "pair_times_bought", "pair_product_times_bought"])
+    shares = pd.DataFrame(columns=["week", "customer_id", "attribute", "value", "share"])
+    features = join_sql_features(
+        candidates, customer, article, pairs, shares, {"affinity_attributes": []}
+    )
+    np.testing.assert_allclose(
+        features["relative_price_gap"], [-1.0, np.nan, -0.25, np.nan], equal_nan=True
+    )
+    np.testing.assert_allclose(
+        features["relative_price_distance"], [1.0, np.nan, 0.25, np.nan], equal_nan=True
+    )

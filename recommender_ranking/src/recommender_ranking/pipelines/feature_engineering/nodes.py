@@ -39,7 +39,11 @@ def join_sql_features(
     """Candidates with their SQL features; pair counts of never-bought pairs are 0.
 
     For each attribute in ``params["affinity_attributes"]``, ``affinity_<attribute>`` is the
-    share of the customer's recent purchases with the candidate's value of it.
+    share of the customer's recent purchases with the candidate's value of it. When the
+    feature tables hold ``article_log_relative_price`` and ``customer_mean_log_relative_price``
+    (the SQL files do), ``relative_price_gap`` is the first minus the second (the candidate's
+    price level within its product type against the level the customer buys at; null without
+    history or sales) and ``relative_price_distance`` its absolute value.
     """
     require_columns(candidates, [*KEYS, "n_sources"], "candidates")
     require_columns(customer_features, KEYS[:2], "customer_features")
@@ -67,6 +71,10 @@ def join_sql_features(
         "customer_article_features": customer_article_features,
         "customer_attribute_features": customer_attribute_features,
     }
+    price_gap = (
+        "customer_mean_log_relative_price" in customer_features.columns
+        and "article_log_relative_price" in article_features.columns
+    )
     connection = duckdb.connect(config={"threads": params.get("duckdb_threads", 2)})
     pieces = []
     try:
@@ -83,7 +91,7 @@ def join_sql_features(
                 }
             )
             connection.register("candidates", block)
-            block_table = connection.sql(_join_query(attributes)).to_arrow_table()
+            block_table = connection.sql(_join_query(attributes, price_gap)).to_arrow_table()
             if len(block_table) != len(block):
                 raise ValueError(
                     "a feature table has duplicate keys: the join multiplied candidates"
@@ -162,8 +170,9 @@ def compact_arrow(table: pa.Table) -> pa.Table:
     return table.cast(pa.schema(fields))
 
 
-def _join_query(attributes: list[str]) -> str:
-    """Every feature table left-joined to the candidates in one query, candidate order kept."""
+def _join_query(attributes: list[str], price_gap: bool = False) -> str:
+    """Every feature table left-joined to the candidates in one query, candidate order kept;
+    with ``price_gap``, the article's relative price level minus the customer's."""
     shares = "".join(
         f"""
         LEFT JOIN (
@@ -178,6 +187,8 @@ def _join_query(attributes: list[str]) -> str:
         f", COALESCE(s_{position}.share, 0.0) AS affinity_{attribute}"
         for position, attribute in enumerate(attributes)
     )
+    gap = "a.article_log_relative_price - cf.customer_mean_log_relative_price"
+    gaps = f", {gap} AS relative_price_gap, ABS({gap}) AS relative_price_distance"
     return f"""
         SELECT c._row,
           cf.* EXCLUDE (week, customer_id),
@@ -186,7 +197,7 @@ def _join_query(attributes: list[str]) -> str:
             COALESCE(p.pair_times_bought, 0) AS pair_times_bought,
             COALESCE(p.pair_product_times_bought, 0) AS pair_product_times_bought
           )
-          {affinities}
+          {affinities}{gaps if price_gap else ""}
         FROM candidates AS c
         LEFT JOIN customer_features AS cf USING (week, customer_id)
         LEFT JOIN article_features AS a ON a.week = c.week AND a.article_id = c.article_id
