@@ -49,3 +49,10 @@ def test_encoding_keeps_each_split_apart():
             split = node.name.removeprefix("encode_").removesuffix("_features")
             assert set(node.inputs) == {"preprocessor", f"{split}_set"}
             assert node.outputs == [f"{split}_features"]
+
+
+def test_the_alias_moves_only_after_the_drift_references_are_logged():
+    """Monitoring reads its references from the run behind the alias: promotion must wait."""
+    nodes = {node.name: node for node in register_pipelines()["training"].nodes}
+    logged = set(nodes["build_drift_reference"].outputs)
+    assert logged & set(nodes["apply_promotion"].inputs)

@@ -264,7 +264,8 @@ def test_psi_by_category_names_what_moved_and_sums_to_the_feature_psi():
 def test_the_drift_reference_keeps_the_features_and_the_scores(drift_inputs, churn_columns):
     train_set, _, test_scores, _ = drift_inputs
     params = {**PARAMS, "reference_max_rows": len(train_set)}
-    rows, scores = build_drift_reference(train_set, test_scores, churn_columns, params)
+    rows, scores, summary = build_drift_reference(train_set, test_scores, churn_columns, params)
+    assert summary["train_rows"] == len(train_set) and summary["test_scores"] == len(scores)
     features = [*churn_columns["numeric"], *churn_columns["categorical"]]
     pd.testing.assert_frame_equal(rows, train_set[features].reset_index(drop=True))
     pd.testing.assert_frame_equal(scores, test_scores[["calibrated_probability"]])
@@ -273,8 +274,9 @@ def test_the_drift_reference_keeps_the_features_and_the_scores(drift_inputs, chu
 def test_the_drift_reference_samples_a_large_train_split(drift_inputs, churn_columns):
     train_set, _, test_scores, _ = drift_inputs
     params = {**PARAMS, "reference_max_rows": 100}
-    rows, _ = build_drift_reference(train_set, test_scores, churn_columns, params)
-    again, _ = build_drift_reference(train_set, test_scores, churn_columns, params)
+    rows, _, summary = build_drift_reference(train_set, test_scores, churn_columns, params)
+    again, _, _ = build_drift_reference(train_set, test_scores, churn_columns, params)
+    assert summary == {**summary, "train_rows": 100, "train_rows_of": len(train_set)}
     assert len(rows) == 100
     pd.testing.assert_frame_equal(rows, again)  # a fixed seed: the same sample every run
 

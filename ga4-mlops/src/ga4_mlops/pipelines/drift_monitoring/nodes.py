@@ -179,9 +179,11 @@ def build_drift_reference(
     test_predictions: pd.DataFrame,
     columns: dict[str, Any],
     params: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The references drift compares with, as the training run logs them beside the model it
-    registers: the train rows' feature columns and the test split's out-of-sample scores.
+    registers: the train rows' feature columns and the test split's out-of-sample scores, and
+    a summary of both that the promotion waits for (an alias never points at a run whose
+    references are not logged yet).
 
     Monitoring loads them from the run behind the champion alias (``drift_reference_rows``,
     ``drift_reference_scores``), so a later run that the quality gate refused never becomes
@@ -198,7 +200,14 @@ def build_drift_reference(
     rows = train_set[features]
     if len(rows) > max_rows:
         rows = rows.sample(n=max_rows, random_state=0)
-    return rows.reset_index(drop=True), test_predictions[[score_column]].reset_index(drop=True)
+    scores = test_predictions[[score_column]].reset_index(drop=True)
+    summary = {
+        "train_rows": len(rows),
+        "train_rows_of": len(train_set),
+        "test_scores": len(scores),
+        "test_score_mean": float(scores[score_column].mean()),
+    }
+    return rows.reset_index(drop=True), scores, summary
 
 
 def compute_drift_report(

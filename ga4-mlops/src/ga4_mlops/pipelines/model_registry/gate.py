@@ -112,6 +112,10 @@ def decide_promotion(
     }
 
 
-def apply_promotion(model_card: dict[str, Any]) -> dict[str, Any]:
-    """Hand the card's decision to the alias dataset, once the model is registered."""
+def apply_promotion(
+    model_card: dict[str, Any], drift_reference_summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Hand the card's decision to the alias dataset, once the model is registered and its
+    drift references are logged (the summary is only a dependency: monitoring reads the
+    references from the run behind the alias, so they must exist before it moves)."""
     return model_card["promotion"]

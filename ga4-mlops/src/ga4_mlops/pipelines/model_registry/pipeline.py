@@ -53,13 +53,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:model_input.columns",
                     "params:drift_monitoring",
                 ],
-                outputs=["drift_reference_rows", "drift_reference_scores"],
+                outputs=[
+                    "drift_reference_rows",
+                    "drift_reference_scores",
+                    "drift_reference_summary",
+                ],
                 name="build_drift_reference",
             ),
-            # After registration (the card is saved with the model): the alias acts on it.
+            # After registration (the card is saved with the model) and after the drift
+            # references are logged to this run: the alias acts on it.
             Node(
                 func=apply_promotion,
-                inputs="model_card",
+                inputs=["model_card", "drift_reference_summary"],
                 outputs="champion_model",
                 name="apply_promotion",
             ),
