@@ -24,7 +24,7 @@ from recommender_gnn.model_selection.metrics import (
     TYPE_WEIGHTS,
     event_type_codes,
 )
-from recommender_gnn.sorting import lexsort
+from recommender_gnn.sorting import lexsort, positions, sorted_by_session
 
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
 FIRST = float("inf")
@@ -73,14 +73,6 @@ def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return pd.Series(values, copy=False).isin(allowed).to_numpy()
 
 
-def _positions(session: np.ndarray) -> np.ndarray:
-    """0, 1, 2... within each run of equal (sorted) sessions."""
-    if session.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
-    return np.arange(session.size) - np.repeat(starts, np.diff(np.append(starts, session.size)))
-
-
 def _merged(
     new: tuple[np.ndarray, ...],
     history: tuple[np.ndarray, ...],
@@ -103,7 +95,7 @@ def _merged(
     # A model that broke the contract (a seen item among its candidates) counts once.
     first = ~pd.Series(session.astype(np.int64) * KEY + item).duplicated().to_numpy()
     session, item, merged = session[first], item[first], merged[first]
-    keep = _positions(session) < top_k
+    keep = positions(session) < top_k
     return session[keep], item[keep], merged[keep]
 
 
@@ -130,7 +122,7 @@ def _filled(
     free = ~_isin(fill_session.astype(np.int64) * KEY + fill_item, taken)
     fill_session, fill_item, fill_merged = fill_session[free], fill_item[free], fill_merged[free]
     room = top_k - np.repeat(counts[short], popular.size)[free]
-    keep = _positions(fill_session) < room
+    keep = positions(fill_session) < room
     return (
         np.concatenate([session, fill_session[keep]]),
         np.concatenate([item, fill_item[keep]]),
@@ -190,13 +182,6 @@ def empty_predictions() -> pd.DataFrame:
     )
 
 
-def _session_sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    session = frame["session"].to_numpy()
-    if session.size and (np.diff(session) < 0).any():
-        return frame.sort_values("session", kind="stable", ignore_index=True)
-    return frame
-
-
 def apply_seen_policy(
     candidates: pd.DataFrame,
     sessions: pd.DataFrame,
@@ -209,7 +194,7 @@ def apply_seen_policy(
     same, and memory is bounded by a chunk's work (OTTO's test week: 141 M candidate rows)."""
     require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
     require_columns(sessions, ["session", "item", "ts", "type"], "sessions")
-    candidates, sessions = _session_sorted(candidates), _session_sorted(sessions)
+    candidates, sessions = sorted_by_session(candidates), sorted_by_session(sessions)
     session_ids = np.unique(sessions["session"].to_numpy())
     chunk = int(params.get("sessions_per_chunk") or max(session_ids.size, 1))
     bounds = session_ids[::chunk][1:]
@@ -250,7 +235,7 @@ def _apply_chunk(
                     "session": session.astype(np.int32),
                     "event_type": event_type_column(np.full(session.size, event_type)),
                     "item": item.astype(np.int32),
-                    "rank": (_positions(session) + 1).astype(np.int16),
+                    "rank": (positions(session) + 1).astype(np.int16),
                     "score": merged.astype(np.float32),
                 }
             )
@@ -286,7 +271,7 @@ def choose_seen_policy(
         recalls = []
         for weight in weights:
             session, item, _ = _one_type(new, history, session_ids, popular, weight, params)
-            top = _positions(session) < 20
+            top = positions(session) < 20
             keys = session[top].astype(np.int64) * KEY + item[top]
             hits = _isin(label_keys, keys).sum()
             recalls.append(float(hits / denominator) if denominator else 0.0)

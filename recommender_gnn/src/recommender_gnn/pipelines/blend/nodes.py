@@ -20,16 +20,9 @@ from recommender_gnn.checks import require_columns
 from recommender_gnn.model_selection.metrics import EVENT_TYPES, event_type_codes
 from recommender_gnn.model_selection.policy import CANDIDATE_COLUMNS
 from recommender_gnn.model_selection.tuning import tune_recommender
-from recommender_gnn.sorting import lexsort
+from recommender_gnn.sorting import lexsort, positions, sorted_by_session
 
 logger = logging.getLogger(__name__)
-
-
-def _by_session(candidates: pd.DataFrame) -> pd.DataFrame:
-    session = candidates["session"].to_numpy()
-    if session.size and (np.diff(session) < 0).any():
-        return candidates.sort_values("session", kind="stable", ignore_index=True)
-    return candidates
 
 
 def _fused_chunk(parts: list[tuple[str, pd.DataFrame, float]], rank_offset: float, top_k: int):
@@ -53,8 +46,7 @@ def _fused_chunk(parts: list[tuple[str, pd.DataFrame, float]], rank_offset: floa
     group, item = key >> 32, key & 0xFFFFFFFF
     order = lexsort((-score, group))  # stable: equal scores keep the smaller item first
     group, item, score = group[order], item[order], score[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else group
-    position = np.arange(group.size) - np.repeat(starts, np.diff(np.r_[starts, group.size]))
+    position = positions(group)
     keep = position < top_k
     # Compact per chunk: 141 M rows of the test week are kept until the end.
     group = group[keep]
@@ -85,7 +77,7 @@ def blend_candidates(
             raise ValueError(f"params blend.members names {name!r}, which has no candidates")
         require_columns(members[name], CANDIDATE_COLUMNS, f"{name} candidates")
         if weight > 0:
-            active.append((name, _by_session(members[name]), float(weight)))
+            active.append((name, sorted_by_session(members[name]), float(weight)))
     if not active:
         raise ValueError("params blend: every member weight is 0; at least one must be > 0")
     sessions = [frame["session"].to_numpy() for _, frame, _ in active]

@@ -24,7 +24,7 @@ from recommender_gnn.model_selection.metrics import (
     session_scores,
     summarise,
 )
-from recommender_gnn.sorting import lexsort
+from recommender_gnn.sorting import lexsort, positions
 
 logger = logging.getLogger(__name__)
 FRACTION_OF_ORACLE = ("recall_clicks", "mrr_clicks", "score")
@@ -66,9 +66,7 @@ def oracle_predictions(
     probability = oracle_next_items["probability"].to_numpy(dtype=float)[keep]
     order = lexsort((item, -probability, code, session))
     session, code, item, probability = (a[order] for a in (session, code, item, probability))
-    group = session * len(EVENT_TYPES) + code
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else group
-    rank = np.arange(group.size) - np.repeat(starts, np.diff(np.r_[starts, group.size])) + 1
+    rank = positions(session * len(EVENT_TYPES) + code) + 1
     top = rank <= 20
     return pd.DataFrame(
         {
@@ -252,10 +250,10 @@ def evaluation_plot(metrics: pd.DataFrame, metrics_by_length: pd.DataFrame) -> p
         return figure
     models = metrics["model"].tolist()
     width = 0.8 / len(models)
-    positions = np.arange(len(METRICS))
+    bars_at = np.arange(len(METRICS))
     for index, row in enumerate(metrics.to_dict("records")):
-        left.bar(positions + index * width, [row[m] for m in METRICS], width, label=row["model"])
-    left.set_xticks(positions + width * (len(models) - 1) / 2, METRICS)
+        left.bar(bars_at + index * width, [row[m] for m in METRICS], width, label=row["model"])
+    left.set_xticks(bars_at + width * (len(models) - 1) / 2, METRICS)
     left.set_ylabel("test value (@20)")
     left.legend()
     pivot = metrics_by_length.pivot_table(index="length", columns="model", values="score")

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from recommender_gnn.checks import require_columns
 from recommender_gnn.model_selection.metrics import event_type_codes
-from recommender_gnn.sorting import lexsort
+from recommender_gnn.sorting import lexsort, positions
 
 logger = logging.getLogger(__name__)
 EVENT_TYPES = ["clicks", "carts", "orders"]
@@ -71,9 +71,8 @@ def _one_type_lists(
     kept = by_item[first]
     kept = kept[lexsort((kept, rank[kept], session[kept]))]  # equal ranks: input order
     session, item = session[kept], item[kept]
-    starts = _runs(session)
-    position = np.arange(session.size) - np.repeat(starts, np.diff(np.r_[starts, session.size]))
-    session, item = session[position < top_k], item[position < top_k]
+    top = positions(session) < top_k
+    session, item = session[top], item[top]
     missing = np.setdiff1d(test_sessions, session, assume_unique=False)
     if missing.size:
         logger.warning(
