@@ -16,7 +16,7 @@ Scale runs, in multiples of the public GA4 sample's event count (4.3 M events):
 
     python benchmarks/benchmark.py --sample-multiples 1 3 10   # ~4.3 M, ~13 M, ~43 M events
 
-Each multiple runs once: ``kedro run --pipeline data_generation`` (timed apart), then the rest
+Each multiple runs once: ``kedro run --pipelines=data_generation`` (timed apart), then the rest
 of the default pipeline on those files, each under a memory guard (``monitor.py``: whole
 process tree, killed above --limit-gb or when the machine's available memory falls below
 --min-available-gb). Prints a table (time, peak memory, events, users, ROC-AUC vs oracle vs

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.quiet_output import noise
+
 # Like the Makefile and settings.py: before any test loads LightGBM's or scikit-learn's OpenMP.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
@@ -185,6 +187,8 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
         raise AssertionError(
             f"kedro {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-6000:]}"
         )
+    printed = noise(completed.stdout + completed.stderr)
+    assert not printed, f"kedro {' '.join(args)} printed warnings a run should not: {printed[:5]}"
     return completed
 
 

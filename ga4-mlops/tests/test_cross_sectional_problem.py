@@ -62,8 +62,8 @@ def test_a_table_without_dates_trains_and_scores_by_configuration(tmp_path):
     }
     (conf / "parameters_model_input.yml").write_text(yaml.safe_dump({"model_input": model_input}))
     params = "model_training.model.optuna.n_trials=3,model_explanation.max_rows=300"
-    run_kedro(project, "run", "--env=leads", "--pipeline=training", "--params", params)
-    run_kedro(project, "run", "--env=leads", "--pipeline=scoring")
+    run_kedro(project, "run", "--env=leads", "--pipelines=training", "--params", params)
+    run_kedro(project, "run", "--env=leads", "--pipelines=scoring")
 
     data = project / "data"
     test_set = pd.read_parquet(data / "05_model_input" / "test_set.parquet")

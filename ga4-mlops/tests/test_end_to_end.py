@@ -37,6 +37,6 @@ def test_batch_scores_keep_ids_and_carry_the_model_version(tiny_project):
 def test_scoring_alone_reproduces_the_batch_scores(tiny_project):
     folder = tiny_project / "data" / "07_model_output" / "batch_scores.parquet"
     first = pd.read_parquet(latest_version(folder))
-    run_kedro(tiny_project, "run", "--env=local", "--pipeline=scoring")
+    run_kedro(tiny_project, "run", "--env=local", "--pipelines=scoring")
     assert len(list(folder.iterdir())) == 2
     pd.testing.assert_frame_equal(pd.read_parquet(latest_version(folder)), first)

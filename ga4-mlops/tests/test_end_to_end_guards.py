@@ -64,7 +64,7 @@ def test_a_run_failing_late_keeps_every_earlier_version_intact_and_loadable(tiny
         tiny_project,
         "run",
         "--env=local",
-        "--pipeline=training",
+        "--pipelines=training",
         "--params",
         TINY_PARAMS + ",model_registry.quality_gate.candidate=no_such_model",
         check=False,
@@ -94,7 +94,7 @@ def test_a_model_the_gate_rejects_stays_registered_and_the_champion_keeps_its_al
         tiny_project,
         "run",
         "--env=local",
-        "--pipeline=training",
+        "--pipelines=training",
         "--params",
         TINY_PARAMS + ",model_registry.quality_gate.min_roc_auc=0.999",
     )

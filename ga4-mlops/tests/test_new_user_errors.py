@@ -50,7 +50,7 @@ def test_an_unknown_environment_is_named_with_the_environments_that_exist(fresh_
 def test_training_without_model_input_names_the_dataset_and_the_pipeline_that_writes_it(
     fresh_project,
 ):
-    failed = run_kedro(fresh_project, "run", "--pipeline=training", check=False)
+    failed = run_kedro(fresh_project, "run", "--pipelines=training", check=False)
 
     assert failed.returncode != 0
     message = words(failed.stderr)
@@ -58,7 +58,7 @@ def test_training_without_model_input_names_the_dataset_and_the_pipeline_that_wr
         message
     )
     assert (
-        "written by kedro run --pipeline=end_to_end or kedro run --pipeline=feature_extraction"
+        "written by kedro run --pipelines=end_to_end or kedro run --pipelines=feature_extraction"
         in (message)
     )
     assert "data/05_model_input/model_input_table.parquet" in "".join(failed.stderr.split())

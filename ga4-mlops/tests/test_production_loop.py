@@ -30,13 +30,13 @@ def scored_weeks(tiny_project):
             tiny_project,
             "run",
             "--env=local",
-            "--pipeline=inference",
+            "--pipelines=inference",
             "--params",
             f"as_of_date={week}",
         )
     folder = tiny_project / "data" / "07_model_output" / "inference_scores"
     before = {f"{week}.parquet": (folder / f"{week}.parquet").read_bytes() for week in WEEKS}
-    run_kedro(tiny_project, "run", "--env=local", "--pipeline=inference")  # latest
+    run_kedro(tiny_project, "run", "--env=local", "--pipelines=inference")  # latest
     return folder, before
 
 
@@ -69,7 +69,7 @@ def test_inference_gives_the_training_querys_scores_for_the_same_date(tiny_proje
 
 
 def test_realized_performance_of_the_labelled_weeks(tiny_project, scored_weeks):
-    run_kedro(tiny_project, "run", "--env=local", "--pipeline=performance_monitoring")
+    run_kedro(tiny_project, "run", "--env=local", "--pipelines=performance_monitoring")
     reports = tiny_project / "data" / "08_reporting"
     realized = pd.read_csv(latest_version(reports / "realized_performance.csv"))
     assert realized["as_of_date"].tolist() == list(WEEKS)  # 2021-02-01 waits for labels
@@ -113,7 +113,7 @@ def test_an_as_of_date_outside_the_data_names_the_date_and_the_range(tiny_projec
         tiny_project,
         "run",
         "--env=local",
-        "--pipeline=inference",
+        "--pipelines=inference",
         "--params",
         "as_of_date=2021-03-01",
         check=False,
@@ -137,7 +137,7 @@ def test_scoring_without_a_champion_fails_naming_the_registry(tiny_project, tmp_
             shutil.copytree(source, target)
         else:
             shutil.copy2(source, target)
-    failed = run_kedro(project, "run", "--env=local", "--pipeline=inference", check=False)
+    failed = run_kedro(project, "run", "--env=local", "--pipelines=inference", check=False)
     assert failed.returncode != 0
     message = one_line(failed.stderr)
     model = registered_model(project)

@@ -42,8 +42,8 @@ def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):
         )
     )
     params = "model_training.model.optuna.n_trials=3,model_explanation.max_rows=300"
-    run_kedro(project, "run", "--env=customer_churn", "--pipeline=training", "--params", params)
-    run_kedro(project, "run", "--env=customer_churn", "--pipeline=scoring")
+    run_kedro(project, "run", "--env=customer_churn", "--pipelines=training", "--params", params)
+    run_kedro(project, "run", "--env=customer_churn", "--pipelines=scoring")
 
     reports = project / "data" / "08_reporting"
     metrics_folder = reports / "evaluation_metrics.csv"

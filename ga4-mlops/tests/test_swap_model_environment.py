@@ -67,8 +67,8 @@ def test_an_environment_swaps_the_model_and_base_keeps_lightgbm(tmp_path):
     fixed = kind_settings(swapped)["fixed"]
     assert fixed == {**base["kinds"][OTHER_KIND]["fixed"], "max_iter": 300}
 
-    run_kedro(project, "run", f"--env={ENV}", "--pipeline=training", "--params", PARAMS)
-    run_kedro(project, "run", f"--env={ENV}", "--pipeline=scoring")
+    run_kedro(project, "run", f"--env={ENV}", "--pipelines=training", "--params", PARAMS)
+    run_kedro(project, "run", f"--env={ENV}", "--pipelines=scoring")
 
     models = project / "data" / "06_models"
     model = pickle.loads(latest_version(models / "model.pkl").read_bytes())

@@ -84,7 +84,7 @@ def run_once(workdir: Path, params: list[str], raw: Path | None = None) -> dict:
         (project / "data" / "01_raw").mkdir(parents=True)
         for name in RAW_FILES:
             (project / "data" / "01_raw" / name).symlink_to((raw / name).resolve())
-        command.append("--pipeline=end_to_end")
+        command.append("--pipelines=end_to_end")
     if params:
         command += ["--params", ",".join(params)]
     profile = workdir / "nodes.csv"

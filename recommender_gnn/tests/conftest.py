@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.quiet_output import noise
+
 BLUEPRINT = Path(__file__).resolve().parents[1]
 # What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
@@ -62,6 +64,8 @@ def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.Compl
         raise AssertionError(
             f"kedro {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-6000:]}"
         )
+    printed = noise(completed.stdout + completed.stderr)
+    assert not printed, f"kedro {' '.join(args)} printed warnings a run should not: {printed[:5]}"
     return completed
 
 

@@ -79,7 +79,7 @@ def test_closed_gates_refuse_the_candidate(tiny_project):
     only that baseline predicts the test week."""
     data = tiny_project / "data"
     closed = ",".join([TINY_PARAMS, *CLOSED_GATES, "model_selection.test_week_models=submitted"])
-    run_kedro(tiny_project, "run", "--env=local", "--pipeline=model_registry", "--params", closed)
+    run_kedro(tiny_project, "run", "--env=local", "--pipelines=model_registry", "--params", closed)
     run_kedro(
         tiny_project, "run", "--env=local", "--from-nodes=gate_submission", "--params", closed
     )
@@ -206,7 +206,7 @@ def test_end_to_end_on_files_in_the_official_layout(tmp_path):
             out.write(json.dumps({"session": int(session), "labels": record}) + "\n")
 
     done = run_kedro(
-        project, "run", "--env=local", "--pipeline=end_to_end", "--params", TINY_PARAMS
+        project, "run", "--env=local", "--pipelines=end_to_end", "--params", TINY_PARAMS
     )
     log = " ".join((done.stdout + done.stderr).split())
     assert "1 of" in log and "sessions have no events and were skipped" in log
@@ -225,7 +225,13 @@ def test_end_to_end_on_files_in_the_official_layout(tmp_path):
     lines[2] = lines[2][:-5]
     (raw / "test.jsonl").write_text("\n".join(lines) + "\n")
     failed = run_kedro(
-        project, "run", "--env=local", "--pipeline=end_to_end", "--params", TINY_PARAMS, check=False
+        project,
+        "run",
+        "--env=local",
+        "--pipelines=end_to_end",
+        "--params",
+        TINY_PARAMS,
+        check=False,
     )
     assert failed.returncode != 0
     message = " ".join(failed.stderr.split())

@@ -116,8 +116,8 @@ def scale_run(scale: float, checks: dict[str, bool]) -> None:
     with tempfile.TemporaryDirectory(prefix="recommender-ranking-scale-") as workdir:
         project = copy_project(Path(workdir))
         params = f"data_generation.scale={scale}"
-        generation = kedro_run(project, "--pipeline=data_generation", "--params", params)
-        preparation = kedro_run(project, "--pipeline=data_preparation")
+        generation = kedro_run(project, "--pipelines=data_generation", "--params", params)
+        preparation = kedro_run(project, "--pipelines=data_preparation")
         rows = pq.read_metadata(
             project / "data" / "02_intermediate" / "transactions.parquet"
         ).num_rows
@@ -135,7 +135,7 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
     """One whole ``kedro run`` (``__default__``: generation included) at ``scale``, watched."""
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="recommender-ranking-full-"))
     project = copy_project(workdir, args.git_ref)
-    command = [sys.executable, "-m", "kedro", "run", "--env=local", f"--pipeline={args.pipeline}"]
+    command = [sys.executable, "-m", "kedro", "run", "--env=local", f"--pipelines={args.pipeline}"]
     params = [f"data_generation.scale={scale}"] if scale is not None else []
     params += args.params
     if params:  # e.g. ranking_sql.test_sample_per_million=100000 (conf/base/globals.yml)

@@ -1,5 +1,5 @@
 """The whole project through the real kedro CLI on a tiny generated dataset, then the real-data
-path (`--pipeline=end_to_end`) on files in the Kaggle layout, then a failing run."""
+path (`--pipelines=end_to_end`) on files in the Kaggle layout, then a failing run."""
 
 import json
 import re
@@ -80,7 +80,7 @@ def test_end_to_end_runs_on_kaggle_files_without_images_or_oracle(tiny_project, 
     project = copy_project(tmp_path / "recommender_ranking")
     for name in RAW_FILES:
         shutil.copy2(tiny_project / "data" / "01_raw" / name, project / "data" / "01_raw" / name)
-    run_kedro(project, "run", "--env=local", "--pipeline=end_to_end", "--params", TINY_PARAMS)
+    run_kedro(project, "run", "--env=local", "--pipelines=end_to_end", "--params", TINY_PARAMS)
     data = project / "data"
     assert not (data / "01_raw" / "images").exists()
     assert not (data / "01_raw" / "oracle_recommendations.parquet").exists()
@@ -102,7 +102,9 @@ def test_a_failed_run_names_the_problem_and_keeps_earlier_outputs(tiny_project):
     reports = sorted((data / "08_reporting" / "evaluation_table.csv").iterdir())
     try:
         pd.read_csv(raw, dtype=str).drop(columns="price").to_csv(raw, index=False)
-        failed = run_kedro(tiny_project, "run", "--env=local", "--pipeline=end_to_end", check=False)
+        failed = run_kedro(
+            tiny_project, "run", "--env=local", "--pipelines=end_to_end", check=False
+        )
     finally:
         raw.write_bytes(original)
     assert failed.returncode != 0

@@ -125,7 +125,7 @@ def test_kedro_run_in_gcp_without_mlflow_tracking_uri_stops_and_says_what_to_set
     monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
     monkeypatch.setenv(SETTINGS_VARIABLE, str(tmp_path / "missing-deployment.yml"))
     # run_kedro removes MLFLOW_TRACKING_URI from the environment it passes on.
-    failed = run_kedro(project, "run", "-e", "gcp", f"--pipeline={GCP_TEST_PIPELINE}", check=False)
+    failed = run_kedro(project, "run", "-e", "gcp", f"--pipelines={GCP_TEST_PIPELINE}", check=False)
     assert failed.returncode != 0
     message = " ".join(failed.stderr.split())  # rich wraps long lines
     assert "Deployment setting MLFLOW_TRACKING_URI is not set" in message

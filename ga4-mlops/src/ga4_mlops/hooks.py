@@ -57,7 +57,7 @@ class KnownEnvironmentHook:
 
 class MissingInputsHook:
     """Stops a run, before its first node, when an input that a project pipeline writes is
-    missing: ``kedro run --pipeline=training`` on a fresh checkout has no model-input table,
+    missing: ``kedro run --pipelines=training`` on a fresh checkout has no model-input table,
     and would fail on a bare file-not-found. The message names the dataset, its file and the
     pipelines that write it.
 
@@ -89,7 +89,7 @@ class MissingInputsHook:
                 continue
             described = dataset._describe().get("filepath")
             where = f" ({described})" if described else ""
-            run = " or ".join(f"kedro run --pipeline={p}" for p in sorted(writers[name]))
+            run = " or ".join(f"kedro run --pipelines={p}" for p in sorted(writers[name]))
             missing.append(f"'{name}'{where}, written by {run}")
         if missing:
             raise ValueError(

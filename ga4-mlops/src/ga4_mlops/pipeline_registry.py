@@ -18,7 +18,7 @@ from ga4_mlops.pipelines import (
 )
 from ga4_mlops.vertex_ai_steps import tag_vertex_ai_steps
 
-# Imported by name, not with find_pipelines(): since Kedro 1.7, `kedro run --pipeline=X` makes
+# Imported by name, not with find_pipelines(): since Kedro 1.7, `kedro run --pipelines=X` makes
 # find_pipelines() import only the folder X, and the compositions below need every folder.
 FOLDER_PIPELINES = (
     data_generation,

@@ -5,7 +5,7 @@ read through the project's Data Catalog, so the same command reads ``data/08_rep
 locally and the bucket on GCP. Used by ``make weekly`` and by the job that follows the
 weekly Vertex AI run (docs/vertex-ai.md):
 
-    python -m ga4_mlops.retraining_gate --env local && kedro run --pipeline=end_to_end
+    python -m ga4_mlops.retraining_gate --env local && kedro run --pipelines=end_to_end
 """
 
 import argparse

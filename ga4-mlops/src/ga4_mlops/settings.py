@@ -18,6 +18,11 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
 from ga4_mlops.hooks import KnownEnvironmentHook, MissingInputsHook, PatternDatasetsHook
+from ga4_mlops.quiet_warnings import filter_third_party_warnings
+
+# Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
+# loads the datasets and clients that raise them.
+filter_third_party_warnings()
 
 # An unknown --env stops the run with the environments that exist; pattern datasets exist
 # before the run (kedro-vertexai's runner pickles the others); a missing input that another

@@ -1,7 +1,7 @@
 """Project pipelines: one per folder under ``pipelines/``, plus the compositions users run.
 
 The folders are imported by name rather than with ``find_pipelines``: since Kedro 1.7,
-``kedro run --pipeline=end_to_end`` makes ``find_pipelines`` load only a folder of that name,
+``kedro run --pipelines=end_to_end`` makes ``find_pipelines`` load only a folder of that name,
 which leaves the compositions below without their parts.
 """
 

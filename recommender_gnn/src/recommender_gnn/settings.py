@@ -6,6 +6,11 @@ from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
 from recommender_gnn.hooks import NodeProfileHooks, PatternDatasetsHook
+from recommender_gnn.quiet_warnings import filter_third_party_warnings
+
+# Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
+# loads the datasets and clients that raise them.
+filter_third_party_warnings()
 
 # OpenMP threads (torch's, and DuckDB's neighbours in the same process) spin after each
 # parallel region by default; on a busy machine (a laptop, a CI runner, a shared VM) that

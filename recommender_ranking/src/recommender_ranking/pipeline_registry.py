@@ -1,7 +1,7 @@
 """Project pipelines: one per folder under ``pipelines/``, plus the compositions users run.
 
 The folders are imported by name rather than through ``find_pipelines``: since Kedro 1.7,
-``find_pipelines`` only loads the pipelines named on the command line (``--pipeline=X``), so a
+``find_pipelines`` only loads the pipelines named on the command line (``--pipelines=X``), so a
 composition such as ``end_to_end`` could not be built from it. tests/test_pipeline_registry.py
 checks that every folder is registered.
 """

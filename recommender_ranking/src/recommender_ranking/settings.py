@@ -8,6 +8,11 @@ from omegaconf.resolvers import oc
 
 from recommender_ranking.config_resolvers import deployment_setting, gcp_project
 from recommender_ranking.hooks import PatternDatasetsHook
+from recommender_ranking.quiet_warnings import filter_third_party_warnings
+
+# Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
+# loads the datasets and clients that raise them.
+filter_third_party_warnings()
 
 # Pattern datasets exist before the run: kedro-vertexai's runner pickles the others (hooks.py).
 HOOKS = (PatternDatasetsHook(),)

@@ -114,7 +114,7 @@ class MlflowAliasArtifactDataset(AbstractDataset[Any, Any]):
                 f"No version of registered model '{self._model_name}' has alias "
                 f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: artifact "
                 f"'{self._artifact}' is read from the run behind that version. Run `kedro run "
-                "--pipeline=training` first; a version gets the alias only when it passes the "
+                "--pipelines=training` first; a version gets the alias only when it passes the "
                 "quality gate (params model_registry.quality_gate)."
             ) from error
         if not version.run_id:

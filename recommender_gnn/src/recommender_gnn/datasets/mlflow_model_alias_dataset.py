@@ -175,7 +175,7 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' has alias "
                 f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run "
-                "`kedro run --pipeline=training` first; a version gets the alias only when "
+                "`kedro run --pipelines=training` first; a version gets the alias only when "
                 "it passes the quality gate (params model_registry.quality_gate)."
             ) from error
         model = mlflow.pyfunc.load_model(f"models:/{self._model_name}@{self._alias}")
