@@ -74,7 +74,7 @@ def _read_split(data_dir: str, max_valid_sessions: int) -> tuple[pd.DataFrame, .
 def measure_training(data_dir: str, max_valid_sessions: int = 2000, **overrides) -> dict:
     """Train the default model with ``overrides`` on the split in ``data_dir`` (this process)."""
     sys.path.insert(0, str(BLUEPRINT / "src"))
-    from recommender_gnn.pipelines.model_training.nodes import fit_gnn
+    from recommender_gnn.models.session_gnn.training import fit_gnn
 
     train, valid, labels, item_map = _read_split(data_dir, max_valid_sessions)
     params = {**_params("model_training"), "seed": 42, "progress_bar": False, "max_epochs": 1}
@@ -147,9 +147,9 @@ def compare_heads(data_dir: str, valid_sessions: int) -> list:
     clicks vector for every type, and of the default single vector (the module docstring)."""
     sys.path.insert(0, str(BLUEPRINT / "src"))
     from recommender_gnn.model_selection.policy import policy_scores
+    from recommender_gnn.models.session_gnn.recommend import recommend_gnn
+    from recommender_gnn.models.session_gnn.training import fit_gnn
     from recommender_gnn.pipelines.baselines.popularity import fit_popularity
-    from recommender_gnn.pipelines.model_training.nodes import fit_gnn
-    from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
 
     train, valid, labels, item_map = _read_split(data_dir, valid_sessions)
     popular = fit_popularity(train, _params("baselines")["popularity"])

@@ -89,7 +89,7 @@ def tiny_split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 @functools.cache
 def trained_checkpoint(seed: int = 0, max_epochs: int = 2) -> dict:
     """A checkpoint trained on ``tiny_split`` (cached: several test modules share it)."""
-    from recommender_gnn.pipelines.model_training.nodes import train_session_gnn
+    from recommender_gnn.models.session_gnn.training import train_session_gnn
 
     train, valid, labels = tiny_split()
     params = training_params(seed=seed, max_epochs=max_epochs)

@@ -9,6 +9,8 @@ from recommender_gnn.datasets.mlflow_model_alias_dataset import (
     MlflowModelAliasDataset,
     MlflowPyfuncModelDataset,
 )
+from recommender_gnn.models.session_gnn.evaluation import otto_scores
+from recommender_gnn.models.session_gnn.model import build_model
 from recommender_gnn.pipelines.gnn_inference.nodes import predict_next_items
 from recommender_gnn.pipelines.model_registry.nodes import (
     decide_promotion,
@@ -16,8 +18,6 @@ from recommender_gnn.pipelines.model_registry.nodes import (
     score_champion,
     sessions_with_aids,
 )
-from recommender_gnn.pipelines.model_training.evaluation import otto_scores
-from recommender_gnn.pipelines.model_training.model import build_model
 from recommender_gnn.pipelines.seen_items.nodes import apply_policy
 from tests.pipelines.session_data import (
     BLUEPRINT,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
+from recommender_gnn.models.session_gnn.recommend import recommend_gnn
 
 
 def predict_next_items(

@@ -4,9 +4,9 @@ popularity and repurchase. Runs alone: ``kedro run --pipelines=hm_sequences``.""
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
+from recommender_gnn.models.session_gnn.training import train_session_gnn
 from recommender_gnn.pipelines import gnn_inference
 from recommender_gnn.pipelines.data_preparation.hm_adapter import create_hm_adapter_pipeline
-from recommender_gnn.pipelines.model_training.nodes import train_session_gnn
 
 from .nodes import baseline_predictions, evaluate, gnn_with_seen_items, split_weeks
 

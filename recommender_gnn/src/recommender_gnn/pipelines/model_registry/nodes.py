@@ -18,8 +18,8 @@ from mlflow.models import infer_signature
 
 from recommender_gnn.model_selection.metrics import EVENT_TYPES
 from recommender_gnn.model_selection.policy import apply_seen_policy
-from recommender_gnn.pipelines.model_training.evaluation import otto_scores
-from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
+from recommender_gnn.models.session_gnn.evaluation import otto_scores
+from recommender_gnn.models.session_gnn.recommend import recommend_gnn
 from recommender_gnn.pipelines.seen_items.nodes import policy_weights
 
 logger = logging.getLogger(__name__)

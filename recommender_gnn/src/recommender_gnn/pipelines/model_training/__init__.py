@@ -1,6 +1,2 @@
-"""SR-GNN: session graphs (graphs.py), the model (model.py), streamed training pairs
-(stream.py), fit_gnn (nodes.py) and blocked candidate scoring, recommend_gnn (recommend.py).
-
-No ``create_pipeline`` import here (pipeline_registry imports ``.pipeline``): the registered
-model imports this package's modules where Kedro is not installed (serving).
-"""
+"""Tune SR-GNN on validation like every other model, then refit it (nodes.py); the model code
+itself is in ``recommender_gnn.models.session_gnn``."""

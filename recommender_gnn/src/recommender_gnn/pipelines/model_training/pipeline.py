@@ -7,7 +7,7 @@ target) pair would hold hundreds of millions of them at OTTO's size for no gain.
 
 from kedro.pipeline import Node, Pipeline
 
-from .tuning import refit_gnn, tune_gnn
+from .nodes import refit_gnn, tune_gnn
 
 
 def create_pipeline(**kwargs) -> Pipeline:

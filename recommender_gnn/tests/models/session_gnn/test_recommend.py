@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import torch
 
-from recommender_gnn.pipelines.model_training.evaluation import EVENT_TYPES
-from recommender_gnn.pipelines.model_training.graphs import SessionEvents
-from recommender_gnn.pipelines.model_training.nodes import train_session_gnn
-from recommender_gnn.pipelines.model_training.recommend import (
+from recommender_gnn.models.session_gnn.evaluation import EVENT_TYPES
+from recommender_gnn.models.session_gnn.graphs import SessionEvents
+from recommender_gnn.models.session_gnn.recommend import (
     blocked_top_k,
     load_model,
     recommend_gnn,
 )
+from recommender_gnn.models.session_gnn.training import train_session_gnn
 from tests.pipelines.session_data import (
     BLUEPRINT,
     N_ITEMS,
@@ -150,8 +150,8 @@ def test_unknown_items_are_refused_with_the_dataset_name():
 SCRIPT = """
 import json, sys
 import numpy as np, pandas as pd, torch
-from recommender_gnn.pipelines.model_training.model import build_model
-from recommender_gnn.pipelines.model_training.recommend import recommend_gnn
+from recommender_gnn.models.session_gnn.model import build_model
+from recommender_gnn.models.session_gnn.recommend import recommend_gnn
 
 n_items, n_sessions, block_items = {n_items}, {n_sessions}, {block_items}
 config = dict(n_items=n_items, embedding_dim=32, n_steps=1, use_event_types=True, dropout=0.0,

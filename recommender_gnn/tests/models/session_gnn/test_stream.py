@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.pipelines.model_training.graphs import SessionEvents
-from recommender_gnn.pipelines.model_training.stream import (
+from recommender_gnn.models.session_gnn.graphs import SessionEvents
+from recommender_gnn.models.session_gnn.stream import (
     block_pairs,
     count_pairs,
     future_targets,

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 import torch
 
-from recommender_gnn.pipelines.model_training.model import build_model
-from recommender_gnn.pipelines.model_training.nodes import (
+from recommender_gnn.models.session_gnn.model import build_model
+from recommender_gnn.models.session_gnn.training import (
     EarlyStopping,
     _optimizers,
     fit_gnn,

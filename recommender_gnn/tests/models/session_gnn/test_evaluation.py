@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender_gnn.models.session_gnn.evaluation import otto_scores, predictions_frame
 from recommender_gnn.pipelines.model_evaluation.nodes import evaluate_models
-from recommender_gnn.pipelines.model_training.evaluation import otto_scores, predictions_frame
 
 
 def test_validation_scores_equal_the_evaluation_report():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from recommender_gnn.pipelines.model_training.softmax import blocked_softmax_loss
+from recommender_gnn.models.session_gnn.softmax import blocked_softmax_loss
 
 
 def _problem(seed: int = 0):

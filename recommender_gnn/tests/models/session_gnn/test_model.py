@@ -8,8 +8,8 @@ import torch
 from torch.nn import functional
 from torch_geometric.data import Batch
 
-from recommender_gnn.pipelines.model_training.graphs import session_graph
-from recommender_gnn.pipelines.model_training.model import (
+from recommender_gnn.models.session_gnn.graphs import session_graph
+from recommender_gnn.models.session_gnn.model import (
     PopularityNegatives,
     SessionGNN,
     SessionGraphLayer,

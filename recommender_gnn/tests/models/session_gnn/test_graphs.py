@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from recommender_gnn.pipelines.model_training.graphs import (
+from recommender_gnn.models.session_gnn.graphs import (
     SessionEvents,
     batch_session_graphs,
     session_graph,
