@@ -3,6 +3,7 @@
 kedro-mlflow's ``MlflowModelRegistryDataset`` loads ``models:/name@alias`` but cannot set
 an alias and does not say which version it loaded; kedro-datasets has nothing for the
 registry. This dataset does both, so promotion and scoring stay in the Data Catalog.
+Kit file: kit/files/src/ga4_mlops/datasets/mlflow_model_alias_dataset.py (kit/sync.py).
 """
 
 import json
@@ -30,14 +31,15 @@ class RegisteredModel:
 
 class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
     """``save(decision)`` points ``alias`` at the version registered by the active run when
-    ``decision["promote"]`` is true (and records the decision as version tags);
+    ``decision["promote"]`` is true (and records the decision, its checks and the failed ones,
+    as version tags);
     ``load()`` returns the model the alias points at, never a hard-coded run id.
 
     Example catalog entry::
 
         champion_model:
           type: ga4_mlops.datasets.mlflow_model_alias_dataset.MlflowModelAliasDataset
-          model_name: ga4_propensity
+          model_name: ga4_mlops
           alias: champion
     """
 
@@ -49,14 +51,18 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
         metadata: dict[str, Any] | None = None,
     ):
         """``missing_ok``: ``load()`` returns None when no version has the alias yet (the
-        quality gate's view of the champion before the first promotion)."""
+        quality gate's view of the current champion on a first run)."""
         self._model_name = model_name
         self._alias = alias
         self._missing_ok = missing_ok
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"model_name": self._model_name, "alias": self._alias}
+        return {
+            "model_name": self._model_name,
+            "alias": self._alias,
+            "missing_ok": self._missing_ok,
+        }
 
     def save(self, data: dict) -> None:
         run = mlflow.active_run()
@@ -72,7 +78,7 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
         if not versions:
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' was created by run "
-                f"{run.info.run_id}: save the model (propensity_model) before promoting it."
+                f"{run.info.run_id}: register the model in the same run before promoting it."
             )
         version = str(max(int(v.version) for v in versions))
         client.set_model_version_tag(self._model_name, version, "promoted", str(data["promote"]))
@@ -100,13 +106,13 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
             version = client.get_model_version_by_alias(self._model_name, self._alias).version
         except MlflowException as error:
             if self._missing_ok:
-                logger.info("No '%s' of %s yet", self._alias, self._model_name)
+                logger.info("No version of %s has alias '%s' yet", self._model_name, self._alias)
                 return None
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' has alias "
-                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run "
-                "`kedro run --pipelines=training` first; a version gets the alias only when "
-                "it passes the quality gate (params model_registry.quality_gate)."
+                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run `kedro run` "
+                "first (the default pipeline trains and registers a version); a version gets "
+                "the alias only when it passes the quality gate (params model_registry)."
             ) from error
         model = mlflow.pyfunc.load_model(f"models:/{self._model_name}@{self._alias}")
         return RegisteredModel(self._model_name, self._alias, str(version), model)

@@ -1,10 +1,9 @@
-"""Log a pyfunc model with its own signature and input example; promote a version by alias.
+"""Promote a registered MLflow model version by alias, and load a model by alias.
 
-kedro-mlflow's ``MlflowModelTrackingDataset`` takes ``log_model`` arguments from YAML only, so
-it cannot pass the signature and input example that the model computes from real sessions;
-its ``MlflowModelRegistryDataset`` loads ``models:/name@alias`` but cannot set an alias and
-fails when none exists yet; kedro-datasets has nothing for MLflow. These two datasets do that,
-so logging, promotion and loading by alias stay in the Data Catalog (never a run id).
+kedro-mlflow's ``MlflowModelRegistryDataset`` loads ``models:/name@alias`` but cannot set
+an alias and does not say which version it loaded; kedro-datasets has nothing for the
+registry. This dataset does both, so promotion and scoring stay in the Data Catalog.
+Kit file: kit/files/src/recommender_gnn/datasets/mlflow_model_alias_dataset.py (kit/sync.py).
 """
 
 import json
@@ -17,79 +16,7 @@ from kedro.io import AbstractDataset, DatasetError
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from recommender_gnn.serving_requirements import serving_requirements
-
 logger = logging.getLogger(__name__)
-
-
-class MlflowPyfuncModelDataset(AbstractDataset[Any, Any]):
-    """``save(model)`` logs a ``mlflow.pyfunc.PythonModel`` to the active run and registers it.
-
-    The model's ``signature`` and ``input_example`` attributes (when present) are logged with it.
-
-    Example catalog entry::
-
-        gnn_model:
-          type: recommender_gnn.datasets.mlflow_model_alias_dataset.MlflowPyfuncModelDataset
-          model_name: recommender_gnn
-          artifact_path: gnn_model
-          code_paths: [src/recommender_gnn]
-          serving_packages: [mlflow, torch, torch-geometric, pandas, numpy]
-
-    ``serving_packages``: the model's requirements are these and what they pull in, pinned
-    from ``lock_file`` (``serving_requirements``), not the whole development lock (whose
-    kedro-vertexai asks for mlflow<3 while the lock has mlflow 3: no environment manager
-    but ``local`` could build it). Copied from the ga4-mlops blueprint.
-    """
-
-    def __init__(
-        self,
-        model_name: str,
-        artifact_path: str,
-        code_paths: list[str] | None = None,
-        serving_packages: list[str] | None = None,
-        lock_file: str = "requirements.lock",
-        metadata: dict[str, Any] | None = None,
-    ) -> None:
-        self._model_name = model_name
-        self._artifact_path = artifact_path
-        self._code_paths = code_paths
-        self._serving_packages = list(serving_packages or [])
-        self._lock_file = lock_file
-        self.metadata = metadata
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "model_name": self._model_name,
-            "artifact_path": self._artifact_path,
-            "serving_packages": self._serving_packages,
-        }
-
-    def save(self, data: Any) -> None:
-        if mlflow.active_run() is None:
-            raise DatasetError(
-                f"Cannot log model '{self._model_name}': no active MLflow run (kedro-mlflow "
-                "starts one for `kedro run`)."
-            )
-        mlflow.pyfunc.log_model(
-            name=self._artifact_path,
-            python_model=data,
-            registered_model_name=self._model_name,
-            signature=getattr(data, "signature", None),
-            input_example=getattr(data, "input_example", None),
-            code_paths=self._code_paths,
-            pip_requirements=(
-                serving_requirements(*self._serving_packages, lock=self._lock_file)
-                if self._serving_packages
-                else None
-            ),
-        )
-
-    def load(self) -> Any:
-        raise DatasetError(
-            f"'{self._model_name}' is written here, not read: load it by alias "
-            "(MlflowModelAliasDataset) or with mlflow.pyfunc.load_model('models:/NAME@ALIAS')."
-        )
 
 
 @dataclass(frozen=True)
@@ -102,11 +29,11 @@ class RegisteredModel:
     model: Any  # mlflow.pyfunc.PyFuncModel
 
 
-class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
+class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
     """``save(decision)`` points ``alias`` at the version registered by the active run when
-    ``decision["promote"]`` is true (and records the decision as version tags);
-    ``load()`` returns the model the alias points at, or None when ``missing_ok`` and no
-    version has the alias yet (the first run of a project).
+    ``decision["promote"]`` is true (and records the decision, its checks and the failed ones,
+    as version tags);
+    ``load()`` returns the model the alias points at, never a hard-coded run id.
 
     Example catalog entry::
 
@@ -122,14 +49,20 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
         alias: str,
         missing_ok: bool = False,
         metadata: dict[str, Any] | None = None,
-    ) -> None:
+    ):
+        """``missing_ok``: ``load()`` returns None when no version has the alias yet (the
+        quality gate's view of the current champion on a first run)."""
         self._model_name = model_name
         self._alias = alias
         self._missing_ok = missing_ok
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"model_name": self._model_name, "alias": self._alias}
+        return {
+            "model_name": self._model_name,
+            "alias": self._alias,
+            "missing_ok": self._missing_ok,
+        }
 
     def save(self, data: dict) -> None:
         run = mlflow.active_run()
@@ -145,12 +78,15 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
         if not versions:
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' was created by run "
-                f"{run.info.run_id}: save the model (gnn_model) before promoting it."
+                f"{run.info.run_id}: register the model in the same run before promoting it."
             )
         version = str(max(int(v.version) for v in versions))
         client.set_model_version_tag(self._model_name, version, "promoted", str(data["promote"]))
         client.set_model_version_tag(
             self._model_name, version, "quality_gate", json.dumps(data.get("checks", {}))[:5000]
+        )
+        client.set_model_version_tag(
+            self._model_name, version, "failed_checks", ",".join(data.get("failed_checks", []))
         )
         if data["promote"]:
             client.set_registered_model_alias(self._model_name, self._alias, version)
@@ -170,13 +106,13 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel | None]):
             version = client.get_model_version_by_alias(self._model_name, self._alias).version
         except MlflowException as error:
             if self._missing_ok:
-                logger.info("No '%s' of '%s' yet", self._alias, self._model_name)
+                logger.info("No version of %s has alias '%s' yet", self._model_name, self._alias)
                 return None
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' has alias "
-                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run "
-                "`kedro run --pipelines=training` first; a version gets the alias only when "
-                "it passes the quality gate (params model_registry.quality_gate)."
+                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run `kedro run` "
+                "first (the default pipeline trains and registers a version); a version gets "
+                "the alias only when it passes the quality gate (params model_registry)."
             ) from error
         model = mlflow.pyfunc.load_model(f"models:/{self._model_name}@{self._alias}")
         return RegisteredModel(self._model_name, self._alias, str(version), model)

@@ -5,10 +5,8 @@ import pytest
 import torch
 from kedro.io import DatasetError
 
-from recommender_gnn.datasets.mlflow_model_alias_dataset import (
-    MlflowModelAliasDataset,
-    MlflowPyfuncModelDataset,
-)
+from recommender_gnn.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
+from recommender_gnn.datasets.mlflow_pyfunc_model_dataset import MlflowPyfuncModelDataset
 from recommender_gnn.models.session_gnn.evaluation import otto_scores
 from recommender_gnn.models.session_gnn.model import build_model
 from recommender_gnn.pipelines.gnn_inference.nodes import predict_next_items

@@ -12,10 +12,8 @@ import mlflow
 import pytest
 import yaml
 
-from recommender_gnn.datasets.mlflow_model_alias_dataset import (
-    MlflowModelAliasDataset,
-    MlflowPyfuncModelDataset,
-)
+from recommender_gnn.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
+from recommender_gnn.datasets.mlflow_pyfunc_model_dataset import MlflowPyfuncModelDataset
 from recommender_gnn.pipelines.model_registry.nodes import (
     FORMAT_VERSION,
     IncompatibleModelError,

@@ -3,6 +3,7 @@
 kedro-mlflow's ``MlflowModelRegistryDataset`` loads ``models:/name@alias`` but cannot set
 an alias and does not say which version it loaded; kedro-datasets has nothing for the
 registry. This dataset does both, so promotion and scoring stay in the Data Catalog.
+Kit file: kit/files/src/recommender_ranking/datasets/mlflow_model_alias_dataset.py (kit/sync.py).
 """
 
 import json
@@ -30,7 +31,8 @@ class RegisteredModel:
 
 class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
     """``save(decision)`` points ``alias`` at the version registered by the active run when
-    ``decision["promote"]`` is true (and records the decision as version tags);
+    ``decision["promote"]`` is true (and records the decision, its checks and the failed ones,
+    as version tags);
     ``load()`` returns the model the alias points at, never a hard-coded run id.
 
     Example catalog entry::
@@ -76,12 +78,15 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
         if not versions:
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' was created by run "
-                f"{run.info.run_id}: save the model (ranking_model) before promoting it."
+                f"{run.info.run_id}: register the model in the same run before promoting it."
             )
         version = str(max(int(v.version) for v in versions))
         client.set_model_version_tag(self._model_name, version, "promoted", str(data["promote"]))
         client.set_model_version_tag(
             self._model_name, version, "quality_gate", json.dumps(data.get("checks", {}))[:5000]
+        )
+        client.set_model_version_tag(
+            self._model_name, version, "failed_checks", ",".join(data.get("failed_checks", []))
         )
         if data["promote"]:
             client.set_registered_model_alias(self._model_name, self._alias, version)
@@ -105,9 +110,9 @@ class MlflowModelAliasDataset(AbstractDataset[dict, RegisteredModel]):
                 return None
             raise DatasetError(
                 f"No version of registered model '{self._model_name}' has alias "
-                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run "
-                "`kedro run --pipelines=training` first; a version gets the alias only when "
-                "it passes the quality gate (params model_registry.quality_gate)."
+                f"'{self._alias}' in the registry at {mlflow.get_tracking_uri()}: run `kedro run` "
+                "first (the default pipeline trains and registers a version); a version gets "
+                "the alias only when it passes the quality gate (params model_registry)."
             ) from error
         model = mlflow.pyfunc.load_model(f"models:/{self._model_name}@{self._alias}")
         return RegisteredModel(self._model_name, self._alias, str(version), model)
