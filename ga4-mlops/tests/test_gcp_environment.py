@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ga4_mlops.config_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
+from ga4_mlops.gcp_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
 from tests.conftest import (
     BLUEPRINT,
     GCP_TEST_PIPELINE,

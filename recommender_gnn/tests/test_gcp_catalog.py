@@ -4,7 +4,7 @@ environment finds at run time: test_gcp_environment.py, a kit copy)."""
 from kedro.config import OmegaConfigLoader
 from kedro.io import CatalogConfigResolver
 
-from recommender_gnn.config_resolvers import bq_query_parameters
+from recommender_gnn.gcp_resolvers import bq_query_parameters
 from recommender_gnn.settings import CONFIG_LOADER_ARGS
 from tests.conftest import BLUEPRINT
 

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from recommender_gnn.config_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
+from recommender_gnn.gcp_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
 from tests.conftest import (
     BLUEPRINT,
     GCP_TEST_PIPELINE,

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from recommender_ranking.config_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
+from recommender_ranking.gcp_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
 from tests.conftest import (
     BLUEPRINT,
     GCP_TEST_PIPELINE,

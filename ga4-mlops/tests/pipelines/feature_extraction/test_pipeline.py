@@ -12,8 +12,9 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro_datasets.pandas import GBQQueryDataset
 
-from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS, bq_default_dataset, bq_query_parameters
+from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS, bq_default_dataset
 from ga4_mlops.datasets.duckdb_query_dataset import DuckDBQueryDataset
+from ga4_mlops.gcp_resolvers import bq_query_parameters
 from ga4_mlops.pipelines.feature_extraction import create_pipeline
 from tests.datasets.ga4_events import SQL_FILE, day_range, event, write_daily_tables
 
