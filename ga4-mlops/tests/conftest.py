@@ -94,6 +94,14 @@ PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
 # A small pipeline for the tests that run or compile it in the gcp environment
 # (test_gcp_environment.py, a kit copy).
 GCP_TEST_PIPELINE = "scoring"
+# A pipeline run on a fresh copy before the one that writes its input: (pipeline, the missing
+# dataset named first, its file, the pipelines that write it) (tests/test_new_user_errors.py).
+FRESH_RUN = (
+    "training",
+    "model_input_table",
+    "data/05_model_input/model_input_table.parquet",
+    ["end_to_end", "feature_extraction"],
+)
 
 
 def registered_model(project: Path = BLUEPRINT, env: str = "local") -> dict:

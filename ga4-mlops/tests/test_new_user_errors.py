@@ -1,11 +1,13 @@
-"""What a new user gets wrong first, through the real kedro CLI on a fresh copy (no data)."""
+"""What a new user gets wrong first, through the real kedro CLI on a fresh copy (no data): an
+environment that does not exist, and a pipeline run before the one that writes its input
+(run_hooks.py). Kit file; ``conftest.FRESH_RUN`` names the blueprint's example."""
 
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, run_kedro
+from tests.conftest import FRESH_RUN, copy_project, run_kedro
 
 
 def words(text: str) -> str:
@@ -39,7 +41,12 @@ def test_an_unknown_environment_is_named_with_the_environments_that_exist(fresh_
     assert failed.returncode != 0
     message = words(failed.stderr)
     assert "ValueError: environment 'nonexistent' does not exist:" in message
-    assert "has no folder 'nonexistent'. Environments: churn, gcp, local" in message
+    environments = sorted(
+        folder.name
+        for folder in (fresh_project / "conf").iterdir()
+        if folder.is_dir() and folder.name != "base"
+    )
+    assert f"has no folder 'nonexistent'. Environments: {', '.join(environments)}" in message
     # Stopped before kedro-mlflow took the missing folder for a missing mlflow.yml.
     assert "No 'mlflow.yml' config file found" not in message
     assert "MlflowException" not in message
@@ -47,21 +54,17 @@ def test_an_unknown_environment_is_named_with_the_environments_that_exist(fresh_
     assert written_files(fresh_project) == []
 
 
-def test_training_without_model_input_names_the_dataset_and_the_pipeline_that_writes_it(
+def test_a_pipeline_run_before_the_one_writing_its_input_names_the_dataset_and_the_writers(
     fresh_project,
 ):
-    failed = run_kedro(fresh_project, "run", "--pipelines=training", check=False)
+    pipeline, dataset, filepath, writers = FRESH_RUN
+    failed = run_kedro(fresh_project, "run", f"--pipelines={pipeline}", check=False)
 
     assert failed.returncode != 0
     message = words(failed.stderr)
-    assert "ValueError: input dataset(s) of this run do not exist yet: 'model_input_table'" in (
-        message
-    )
-    assert (
-        "written by kedro run --pipelines=end_to_end or kedro run --pipelines=feature_extraction"
-        in (message)
-    )
-    assert "data/05_model_input/model_input_table.parquet" in "".join(failed.stderr.split())
+    assert f"ValueError: input dataset(s) of this run do not exist yet: '{dataset}'" in message
+    assert " or ".join(f"kedro run --pipelines={writer}" for writer in writers) in message
+    assert filepath in "".join(failed.stderr.split())
     # Before the first node and before kedro-mlflow's run: nothing written, no empty run.
     assert written_files(fresh_project) == []
     assert mlflow_runs(fresh_project) == []

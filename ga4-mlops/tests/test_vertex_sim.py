@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from ga4_mlops.hooks import PatternDatasetsHook
 from ga4_mlops.pipeline_registry import VERTEX_AI_STEPS
+from ga4_mlops.run_hooks import PatternDatasetsHook
 from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
 
 SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from recommender_gnn.hooks import PatternDatasetsHook
 from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS
+from recommender_gnn.run_hooks import PatternDatasetsHook
 from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
 
 SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"

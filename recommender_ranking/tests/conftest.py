@@ -16,6 +16,14 @@ PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
 # A small pipeline for the tests that run or compile it in the gcp environment
 # (test_gcp_environment.py, a kit copy).
 GCP_TEST_PIPELINE = "eda"
+# A pipeline run on a fresh copy before the one that writes its input: (pipeline, the missing
+# dataset named first, its file, the pipelines that write it) (tests/test_new_user_errors.py).
+FRESH_RUN = (
+    "training",
+    "article_image_embeddings",
+    "data/04_feature/article_image_embeddings.parquet",
+    ["embeddings", "end_to_end"],
+)
 DATA_LAYERS = (
     "01_raw",
     "02_intermediate",

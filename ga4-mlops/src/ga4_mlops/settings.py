@@ -17,8 +17,8 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
     os.environ["OMP_WAIT_POLICY"] = "passive"
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
-from ga4_mlops.hooks import KnownEnvironmentHook, MissingInputsHook, PatternDatasetsHook
 from ga4_mlops.quiet_warnings import filter_third_party_warnings
+from ga4_mlops.run_hooks import KnownEnvironmentHook, MissingInputsHook, PatternDatasetsHook
 
 # Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
 # loads the datasets and clients that raise them.
@@ -26,7 +26,7 @@ filter_third_party_warnings()
 
 # An unknown --env stops the run with the environments that exist; pattern datasets exist
 # before the run (kedro-vertexai's runner pickles the others); a missing input that another
-# pipeline writes is named with that pipeline before any node runs (hooks.py).
+# pipeline writes is named with that pipeline before any node runs (run_hooks.py).
 HOOKS = (KnownEnvironmentHook(), PatternDatasetsHook(), MissingInputsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

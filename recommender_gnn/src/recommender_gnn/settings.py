@@ -5,8 +5,13 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
-from recommender_gnn.hooks import NodeProfileHooks, PatternDatasetsHook
+from recommender_gnn.hooks import NodeProfileHooks
 from recommender_gnn.quiet_warnings import filter_third_party_warnings
+from recommender_gnn.run_hooks import (
+    KnownEnvironmentHook,
+    MissingInputsHook,
+    PatternDatasetsHook,
+)
 
 # Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
 # loads the datasets and clients that raise them.
@@ -19,9 +24,11 @@ filter_third_party_warnings()
 # "Measured figures"). Set before torch is imported; an explicit environment setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-# Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file; pattern
-# datasets exist before the run, since kedro-vertexai's runner pickles the others (hooks.py).
-HOOKS = (NodeProfileHooks(), PatternDatasetsHook())
+# Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file (hooks.py);
+# an unknown --env stops the run with the environments that exist; pattern datasets exist
+# before the run (kedro-vertexai's runner pickles the others); a missing input that another
+# pipeline writes is named with that pipeline before any node runs (run_hooks.py).
+HOOKS = (NodeProfileHooks(), KnownEnvironmentHook(), PatternDatasetsHook(), MissingInputsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

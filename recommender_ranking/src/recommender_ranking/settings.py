@@ -5,15 +5,21 @@ import os
 from kedro.config import OmegaConfigLoader
 
 from recommender_ranking.config_resolvers import CUSTOM_RESOLVERS
-from recommender_ranking.hooks import PatternDatasetsHook
 from recommender_ranking.quiet_warnings import filter_third_party_warnings
+from recommender_ranking.run_hooks import (
+    KnownEnvironmentHook,
+    MissingInputsHook,
+    PatternDatasetsHook,
+)
 
 # Google's and Kedro's notices repeated on every run (quiet_warnings.py); set before the run
 # loads the datasets and clients that raise them.
 filter_third_party_warnings()
 
-# Pattern datasets exist before the run: kedro-vertexai's runner pickles the others (hooks.py).
-HOOKS = (PatternDatasetsHook(),)
+# An unknown --env stops the run with the environments that exist; pattern datasets exist
+# before the run (kedro-vertexai's runner pickles the others); a missing input that another
+# pipeline writes is named with that pipeline before any node runs (run_hooks.py).
+HOOKS = (KnownEnvironmentHook(), PatternDatasetsHook(), MissingInputsHook())
 
 # OpenMP threads that wait for work spin by default; with LightGBM, scikit-learn and torch each
 # bringing an OpenMP runtime into one process, spinning threads steal the cores the others

@@ -16,6 +16,8 @@ THIRD_PARTY_NOISE = (
     (FutureWarning, r"You are using a Python version .* which Google will stop supporting", ""),
     # google-cloud-aiplatform: asks for google-cloud-storage 3, which the lock cannot take.
     (FutureWarning, r"Support for google-cloud-storage < 3\.0\.0 will be removed", ""),
+    # woodwork (featuretools' types) still imports setuptools' pkg_resources.
+    (UserWarning, r"pkg_resources is deprecated as an API", ""),
     # Kedro 1.7 and kedro-mlflow call OmegaConf's register_new_resolver themselves.
     (UserWarning, r"register_new_resolver\(\) is deprecated", ""),
 )

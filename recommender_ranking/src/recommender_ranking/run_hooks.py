@@ -1,4 +1,7 @@
-"""Project hooks, registered in settings.HOOKS."""
+"""Hooks every blueprint's runs use, registered in settings.HOOKS: catalog patterns created
+before a run (Vertex AI), an unknown ``--env`` and a missing input named before the first node.
+Kit file: kit/files/src/recommender_ranking/run_hooks.py (kit/sync.py).
+"""
 
 from pathlib import Path
 
@@ -94,6 +97,5 @@ class MissingInputsHook:
         if missing:
             raise ValueError(
                 f"input dataset(s) of this run do not exist yet: {'; '.join(missing)}. Run "
-                "one of those first (end_to_end on real data; `kedro run` also generates "
-                "synthetic data)"
+                "one of those first (`kedro run`, the default pipeline, writes them all)"
             )
