@@ -1,18 +1,15 @@
 """Shared helpers: a throwaway project copy, the real kedro CLI, tiny run parameters."""
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.quiet_output import noise
+from tests.kedro_cli import (  # re-exported: the tests import them from here
+    BLUEPRINT,
+    copy_project,
+    run_kedro,
+)
 
-BLUEPRINT = Path(__file__).resolve().parents[1]
-# What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
-PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
 # A small pipeline for the tests that run or compile it in the gcp environment
 # (test_gcp_environment.py, a kit copy).
 GCP_TEST_PIPELINE = "eda"
@@ -24,56 +21,6 @@ FRESH_RUN = (
     "data/04_feature/article_image_embeddings.parquet",
     ["embeddings", "end_to_end"],
 )
-DATA_LAYERS = (
-    "01_raw",
-    "02_intermediate",
-    "03_primary",
-    "04_feature",
-    "05_model_input",
-    "06_models",
-    "07_model_output",
-    "08_reporting",
-)
-
-
-def copy_project(destination: Path) -> Path:
-    """A throwaway copy of the blueprint, so test runs never touch its data or registry."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        source = BLUEPRINT / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                destination / name,
-                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
-            )
-        else:
-            shutil.copy2(source, destination / name)
-    for layer in DATA_LAYERS:
-        (destination / "data" / layer).mkdir(parents=True, exist_ok=True)
-    return destination
-
-
-def run_kedro(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real kedro CLI in ``project`` (a subprocess: MLflow state stays isolated)."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "kedro", *args],
-        cwd=project,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
-            "KEDRO_DISABLE_TELEMETRY": "1",
-        },
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if check and completed.returncode != 0:
-        raise AssertionError(
-            f"kedro {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-6000:]}"
-        )
-    printed = noise(completed.stdout + completed.stderr)
-    assert not printed, f"kedro {' '.join(args)} printed warnings a run should not: {printed[:5]}"
-    return completed
 
 
 # About 200 test-week buyers in the tiny run: MAP@12's standard error (about 0.03) dwarfs the

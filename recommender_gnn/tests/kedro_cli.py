@@ -1,0 +1,68 @@
+"""The real kedro CLI on a throwaway copy of the blueprint: what every end-to-end test uses.
+Kit file: kit/files/tests/kedro_cli.py (kit/sync.py); conftest.py re-exports it."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.quiet_output import noise
+
+BLUEPRINT = Path(__file__).resolve().parents[1]
+# What a copied project needs to run: the rest (data, mlruns, .venv) is made by the run.
+PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
+DATA_LAYERS = (
+    "01_raw",
+    "02_intermediate",
+    "03_primary",
+    "04_feature",
+    "05_model_input",
+    "06_models",
+    "07_model_output",
+    "08_reporting",
+)
+
+
+def copy_project(destination: Path) -> Path:
+    """A throwaway copy of the blueprint, so test runs never touch its data or registry."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = BLUEPRINT / name
+        if source.is_dir():
+            shutil.copytree(
+                source,
+                destination / name,
+                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+            )
+        else:
+            shutil.copy2(source, destination / name)
+    for layer in DATA_LAYERS:
+        (destination / "data" / layer).mkdir(parents=True, exist_ok=True)
+    return destination
+
+
+def run_kedro(
+    project: Path, *args: str, check: bool = True, timeout: int = 1800
+) -> subprocess.CompletedProcess:
+    """Run the real kedro CLI in ``project`` (a subprocess: MLflow state stays isolated). Its
+    output must be quiet (tests/quiet_output.py) whether or not it succeeds."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
+            "KEDRO_DISABLE_TELEMETRY": "1",
+            "COLUMNS": "1000",  # rich writes each log message on one line
+        },
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and completed.returncode != 0:
+        raise AssertionError(
+            f"kedro {' '.join(args)} failed ({completed.returncode}):\n{completed.stderr[-6000:]}"
+        )
+    printed = noise(completed.stdout + completed.stderr)
+    assert not printed, f"kedro {' '.join(args)} printed warnings a run should not: {printed[:5]}"
+    return completed
