@@ -6,6 +6,7 @@ the model has no signature. With a signature, MLflow checks every request before
 (``mlflow models serve`` answers HTTP 400 "Model is missing inputs [...]" instead of running
 the model on a frame without the column), and the registry shows the input columns.
 kedro-datasets has no MLflow dataset.
+Kit file: kit/files/src/ga4_mlops/datasets/signed_pyfunc_model_dataset.py (kit/sync.py).
 """
 
 from typing import Any
@@ -19,18 +20,19 @@ from ga4_mlops.serving_requirements import serving_requirements
 
 
 class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
-    """``save({"python_model": PythonModel, "input_example": DataFrame})`` logs the model to
-    the active run with the example and the signature inferred from it (input columns and
-    the predictions on the example), then registers it as a new version of
+    """``save({"python_model": PythonModel, "input_example": DataFrame, "signature":
+    ModelSignature, "metadata": dict})`` (signature and metadata optional) logs the model to the
+    active run with the example and the signature, inferred from the example when not given
+    (input columns and the predictions on the example), then registers it as a new version of
     ``registered_model_name``. Load the model through the registry (by alias), not from here.
 
     Example catalog entry::
 
-        propensity_model:
+        model:
           type: ga4_mlops.datasets.signed_pyfunc_model_dataset.SignedPyfuncModelDataset
-          name: propensity_model
-          registered_model_name: ga4_propensity
-          serving_packages: [mlflow, lightgbm, scikit-learn, pandas]
+          name: model
+          registered_model_name: ga4_mlops
+          serving_packages: [mlflow, lightgbm, scikit-learn, pandas, numpy]
           log_model_args:
             code_paths: [src/ga4_mlops]
 
@@ -75,7 +77,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
                 "one for `kedro run`)."
             )
         model, example = data["python_model"], pd.DataFrame(data["input_example"])
-        signature = infer_signature(example, model.predict(None, example))
+        signature = data.get("signature") or infer_signature(example, model.predict(None, example))
         requirements = (
             {
                 "pip_requirements": serving_requirements(
@@ -90,6 +92,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
             python_model=model,
             input_example=example,
             signature=signature,
+            metadata=data.get("metadata"),
             registered_model_name=self._registered_model_name,
             **requirements,
             **self._log_model_args,

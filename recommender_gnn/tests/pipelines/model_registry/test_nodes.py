@@ -6,7 +6,7 @@ import torch
 from kedro.io import DatasetError
 
 from recommender_gnn.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
-from recommender_gnn.datasets.mlflow_pyfunc_model_dataset import MlflowPyfuncModelDataset
+from recommender_gnn.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
 from recommender_gnn.models.session_gnn.evaluation import otto_scores
 from recommender_gnn.models.session_gnn.model import build_model
 from recommender_gnn.pipelines.gnn_inference.nodes import predict_next_items
@@ -91,10 +91,10 @@ def test_registry_promotes_better_models_and_keeps_the_champion_over_worse(tmp_p
     items = item_map(N_ITEMS)
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    logged = MlflowPyfuncModelDataset(
-        model_name="gnn",
-        artifact_path="gnn_model",
-        code_paths=[str(BLUEPRINT / "src/recommender_gnn")],
+    logged = SignedPyfuncModelDataset(
+        name="gnn_model",
+        registered_model_name="gnn",
+        log_model_args={"code_paths": [str(BLUEPRINT / "src/recommender_gnn")]},
         serving_packages=["mlflow", "torch", "torch-geometric", "pandas", "numpy"],
         lock_file=str(BLUEPRINT / "requirements.lock"),
     )
@@ -154,7 +154,7 @@ def _pipeline_predictions(checkpoint, valid, train):
 
 def test_pyfunc_rejects_input_without_its_columns():
     _, valid, labels = tiny_split()
-    model, _ = _package(trained_checkpoint(), valid, labels)
+    model = _package(trained_checkpoint(), valid, labels)[0]["python_model"]
     example = sessions_with_aids(valid, item_map(N_ITEMS))
     with pytest.raises(ValueError, match=r"model input lacks column\(s\) \['type'\]"):
         model.predict(None, example.drop(columns="type"))

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from recommender_gnn.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
-from recommender_gnn.datasets.mlflow_pyfunc_model_dataset import MlflowPyfuncModelDataset
+from recommender_gnn.datasets.signed_pyfunc_model_dataset import SignedPyfuncModelDataset
 from recommender_gnn.pipelines.model_registry.nodes import (
     FORMAT_VERSION,
     IncompatibleModelError,
@@ -71,10 +71,10 @@ def registry(tmp_path, monkeypatch):
 
 def register_champion(model) -> MlflowModelAliasDataset:
     """``model`` logged with the catalog's serving roots and promoted as 'champion'."""
-    logged = MlflowPyfuncModelDataset(
-        model_name="gnn",
-        artifact_path="gnn_model",
-        code_paths=[str(BLUEPRINT / "src/recommender_gnn")],
+    logged = SignedPyfuncModelDataset(
+        name="gnn_model",
+        registered_model_name="gnn",
+        log_model_args={"code_paths": [str(BLUEPRINT / "src/recommender_gnn")]},
         serving_packages=SERVING_ROOTS,
         lock_file=str(BLUEPRINT / "requirements.lock"),
     )
@@ -139,13 +139,14 @@ def test_a_champion_packaged_in_another_format_is_refused_by_name(packaged_forma
     """As a champion registered by older code: ``score_champion`` stops the run naming the
     model, version and formats (never an AttributeError inside predict, never skipped)."""
     _, valid, labels = tiny_split()
-    model, _ = _package(trained_checkpoint(max_epochs=1), valid, labels)
+    packaged, _ = _package(trained_checkpoint(max_epochs=1), valid, labels)
+    model = packaged["python_model"]
     del model.scoring  # what the older code's SessionRecommender lacked
     if packaged_format is None:
         del model.format_version
     else:
         model.format_version = packaged_format
-    champion = register_champion(model).load()
+    champion = register_champion(packaged).load()
     found = packaged_format or "none \\(older code\\)"
     with pytest.raises(
         IncompatibleModelError,

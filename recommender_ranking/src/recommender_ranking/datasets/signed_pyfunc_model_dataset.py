@@ -5,7 +5,8 @@ kedro-mlflow's ``MlflowModelTrackingDataset`` passes fixed ``save_args`` from th
 the model has no signature. With a signature, MLflow checks every request before ``predict``
 (``mlflow models serve`` answers HTTP 400 "Model is missing inputs [...]" instead of running
 the model on a frame without the column), and the registry shows the input columns.
-kedro-datasets has no MLflow dataset. Copied from the ga4-mlops blueprint.
+kedro-datasets has no MLflow dataset.
+Kit file: kit/files/src/recommender_ranking/datasets/signed_pyfunc_model_dataset.py (kit/sync.py).
 """
 
 from typing import Any
@@ -19,17 +20,17 @@ from recommender_ranking.serving_requirements import serving_requirements
 
 
 class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
-    """``save({"python_model": PythonModel, "input_example": DataFrame, "metadata": dict})``
-    (metadata optional) logs the model to the active run with the example and the signature
-    inferred from it (input columns and the predictions on the example), then registers it as a
-    new version of ``registered_model_name``. Load the model through the registry (by alias),
-    not from here.
+    """``save({"python_model": PythonModel, "input_example": DataFrame, "signature":
+    ModelSignature, "metadata": dict})`` (signature and metadata optional) logs the model to the
+    active run with the example and the signature, inferred from the example when not given
+    (input columns and the predictions on the example), then registers it as a new version of
+    ``registered_model_name``. Load the model through the registry (by alias), not from here.
 
     Example catalog entry::
 
-        ranking_model:
+        model:
           type: recommender_ranking.datasets.signed_pyfunc_model_dataset.SignedPyfuncModelDataset
-          name: ranking_model
+          name: model
           registered_model_name: recommender_ranking
           serving_packages: [mlflow, lightgbm, scikit-learn, pandas, numpy]
           log_model_args:
@@ -76,7 +77,7 @@ class SignedPyfuncModelDataset(AbstractDataset[dict[str, Any], None]):
                 "one for `kedro run`)."
             )
         model, example = data["python_model"], pd.DataFrame(data["input_example"])
-        signature = infer_signature(example, model.predict(None, example))
+        signature = data.get("signature") or infer_signature(example, model.predict(None, example))
         requirements = (
             {
                 "pip_requirements": serving_requirements(

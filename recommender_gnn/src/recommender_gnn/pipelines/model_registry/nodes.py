@@ -60,8 +60,6 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
         self.seen_items = seen_items
         self.scoring = scoring
         self.format_version = FORMAT_VERSION
-        self.signature = None
-        self.input_example = None
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         found = getattr(self, "format_version", None)
@@ -142,8 +140,9 @@ def package_model(
     valid_labels: pd.DataFrame,
     params: dict[str, Any],
     selection: dict[str, Any],
-) -> tuple[SessionRecommender, dict[str, Any]]:
-    """The pyfunc (with signature and a real input example) and its model card.
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pyfunc with a real input example and its signature (what SignedPyfuncModelDataset
+    logs), and its model card.
 
     The card keeps the clean validation figures (the model fit before the validation week,
     ``gnn_seen_policy``) and, for the champion comparison, the packaged (refit) model's own
@@ -160,8 +159,7 @@ def package_model(
     )
     first = valid_sessions["session"].drop_duplicates().head(params["input_example_sessions"])
     example = sessions_with_aids(valid_sessions[valid_sessions["session"].isin(first)], item_map)
-    model.signature = infer_signature(example, model.predict(None, example))
-    model.input_example = example
+    signature = infer_signature(example, model.predict(None, example))
     searched = set(gnn_best_params.get("search_space") or {})
     card = {
         "model": "SR-GNN (Wu et al. 2019) with one readout per OTTO event type, PyG",
@@ -175,7 +173,7 @@ def package_model(
             lambda frame: model.predict(None, frame), valid_sessions, valid_labels, item_map
         ),
     }
-    return model, card
+    return {"python_model": model, "input_example": example, "signature": signature}, card
 
 
 def _pyfunc_scores(predict, valid_sessions, valid_labels, item_map) -> dict[str, float]:
