@@ -68,9 +68,10 @@ run: check ## Install and run every blueprint end to end (kedro run --env=local)
 test: check kit-check ## The kit check, then install, lint and test every blueprint (what CI runs)
 	@$(call FOR_EACH_BLUEPRINT,test)
 
-kit-check: ## Fail naming every blueprint copy that differs from its source in kit/
-	@cd kit && PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" -m unittest -q test_sync
+kit-check: ## Fail naming every blueprint copy that differs from its source in kit/, and internal labels or outside paths in the text
+	@cd kit && PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" -m unittest -q test_sync test_text_check
 	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/sync.py check
+	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/text_check.py
 
 sync-kit: ## Write kit/files into every blueprint (edit shared files in kit/, then run this)
 	@"$(PYTHON)" kit/sync.py sync

@@ -5,7 +5,7 @@
     python benchmarks/benchmark.py --skip-default        # only the generator/preparation scales
     python benchmarks/benchmark.py --skip-default --scales --full 0.01 0.1   # whole __default__
     python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
-        --workdir /work/scale/ranking_100 --git-ref HEAD --limit-gb 20    # kept data, watchdog
+        --workdir ~/ranking_100 --git-ref HEAD --limit-gb 20    # kept data, watchdog
     python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
         --params ranking_sql.test_sample_per_million=100000   # any --params of kedro run
 

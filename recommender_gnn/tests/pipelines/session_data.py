@@ -1,6 +1,6 @@
 """Tiny hand-made session tables in the canonical schema, with a planted next-item rule.
 
-Used by the model tests until (and independently of) G1's generator: the next item is
+Used by the model tests independently of the OTTO generator: the next item is
 ``(item + 1) % n_items`` with probability ``follow``, so a model that learns transitions beats
 chance by far within one or two epochs.
 """
