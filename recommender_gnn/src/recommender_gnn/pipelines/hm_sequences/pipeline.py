@@ -1,5 +1,5 @@
-"""H&M transactions -> sequences (data_preparation's H&M adapter) -> weekly split -> the OTTO pipelines' own
-training and inference nodes, reused through namespaces -> MAP@12 / Recall@12 against
+"""H&M transactions -> sequences (data_preparation's H&M adapter) -> weekly split -> the OTTO
+pipelines' own training and inference nodes, reused through namespaces -> MAP@12 / Recall@12 against
 popularity and repurchase. Runs alone: ``kedro run --pipelines=hm_sequences``."""
 
 from kedro.pipeline import Node, Pipeline, pipeline
