@@ -16,6 +16,8 @@ SHELL := /bin/bash
 KIT_MK := $(lastword $(MAKEFILE_LIST))
 
 PROJECT := $(notdir $(CURDIR))
+# OpenMP threads wait passively (src/<package>/openmp.py says why), unless the caller says otherwise.
+export OMP_WAIT_POLICY ?= passive
 # Interpreter used to create .venv; override with: make install PYTHON=/path/to/python3.11
 PYTHON ?= python3.11
 VENV := .venv

@@ -1,5 +1,6 @@
 """Shared fixtures: a throwaway project copy, the real kedro CLI, and tiny run parameters."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ from tests.kedro_cli import (  # re-exported: the tests import them from here
     copy_project,
     run_kedro,
 )
+
+# Like the Makefile and settings.py: before any test loads an OpenMP runtime (openmp.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 # A small pipeline for the tests that run or compile it in the gcp environment
 # (test_gcp_environment.py, a kit copy).

@@ -1,4 +1,5 @@
-"""Project settings that act before the pipelines load."""
+"""OpenMP's wait policy is set before the pipelines load, the same everywhere the blueprint
+runs (openmp.py). Kit file."""
 
 import os
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 from tests.conftest import BLUEPRINT
 
 READ_OPENMP = (
-    "import os, ga4_mlops.settings; "
+    "import os, {{package}}.settings; "
     "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
 )
 OPENMP_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
@@ -36,9 +37,10 @@ def test_settings_make_openmp_wait_passively_unless_the_environment_says_otherwi
 
 
 def test_every_place_the_blueprint_runs_sets_the_same_openmp_wait_policy():
-    """Makefile, image (so Vertex AI steps), dev container and tests agree with settings.py."""
+    """Makefile (kit.mk), image (so Vertex AI steps), dev container and tests agree with
+    settings.py."""
     expected = "OMP_WAIT_POLICY=passive"
-    makefile = (BLUEPRINT / "Makefile").read_text()
+    makefile = (BLUEPRINT / "kit.mk").read_text()
     assert "export OMP_WAIT_POLICY ?= passive" in makefile
     assert expected in (BLUEPRINT / "Dockerfile").read_text()
     devcontainer = (BLUEPRINT / ".devcontainer" / "devcontainer.json").read_text()

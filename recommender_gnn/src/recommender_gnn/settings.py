@@ -1,11 +1,10 @@
 """Project settings: see https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
-import os
-
 from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.config_resolvers import CUSTOM_RESOLVERS
 from recommender_gnn.hooks import NodeProfileHooks
+from recommender_gnn.openmp import wait_passively
 from recommender_gnn.quiet_warnings import filter_third_party_warnings
 from recommender_gnn.run_hooks import (
     KnownEnvironmentHook,
@@ -17,12 +16,9 @@ from recommender_gnn.run_hooks import (
 # loads the datasets and clients that raise them.
 filter_third_party_warnings()
 
-# OpenMP threads (torch's, and DuckDB's neighbours in the same process) spin after each
-# parallel region by default; on a busy machine (a laptop, a CI runner, a shared VM) that
-# spinning competes with the work itself. Passive waiting was the fastest setting for the
-# GNN's small training steps both on a loaded and on a more loaded 2-core machine (README,
-# "Measured figures"). Set before torch is imported; an explicit environment setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# OpenMP waits passively before torch is imported (openmp.py): the fastest setting for the GNN's
+# small training steps on a loaded and a more loaded 2-core machine (README, "Measured figures").
+wait_passively()
 
 # Per-node seconds and peak memory when RECOMMENDER_GNN_NODE_PROFILE names a CSV file (hooks.py);
 # an unknown --env stops the run with the environments that exist; pattern datasets exist

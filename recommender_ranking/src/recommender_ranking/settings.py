@@ -1,10 +1,9 @@
 """Project settings: see https://docs.kedro.org/en/stable/kedro_project_setup/settings.html."""
 
-import os
-
 from kedro.config import OmegaConfigLoader
 
 from recommender_ranking.config_resolvers import CUSTOM_RESOLVERS
+from recommender_ranking.openmp import wait_passively
 from recommender_ranking.quiet_warnings import filter_third_party_warnings
 from recommender_ranking.run_hooks import (
     KnownEnvironmentHook,
@@ -21,12 +20,9 @@ filter_third_party_warnings()
 # pipeline writes is named with that pipeline before any node runs (run_hooks.py).
 HOOKS = (KnownEnvironmentHook(), PatternDatasetsHook(), MissingInputsHook())
 
-# OpenMP threads that wait for work spin by default; with LightGBM, scikit-learn and torch each
-# bringing an OpenMP runtime into one process, spinning threads steal the cores the others
-# need on a busy machine (README, "Busy machines"). A bounded spin
-# costs nothing on a quiet machine. Set before any of those libraries is imported (settings are
-# read before the pipelines); an explicit value in the environment wins.
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# OpenMP waits passively before LightGBM, scikit-learn and torch load their runtimes
+# (openmp.py; README, "Busy machines").
+wait_passively()
 
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
