@@ -44,6 +44,7 @@ def test_compositions(registered):
         registered, "data_generation", "data_preparation", *models
     )
     assert not nodes_of(registered, "hm_sequences") & nodes_of(registered, "__default__")
+    assert not nodes_of(registered, "banking_data") & nodes_of(registered, "__default__")
 
 
 def test_end_to_end_needs_only_the_raw_files(registered):

@@ -23,6 +23,7 @@ FOLDER_PIPELINES = (
     "model_registry",
     "submission",
     "hm_sequences",
+    "banking_data",
 )
 
 # One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
@@ -36,6 +37,7 @@ VERTEX_AI_STEPS = {
     "evaluate": ("blend", "seen_items", "model_evaluation"),  # CPU, tables of candidates
     "register-and-submit": ("model_registry", "submission"),
     "hm-sequences": ("hm_sequences",),
+    "banking-data": ("banking_data",),  # Santander format: its own runs, not end_to_end
 }
 
 
