@@ -66,7 +66,9 @@ class MissingInputsHook:
 
     Only inputs some registered pipeline outputs are checked (raw data, parameters and
     external sources are not ours to produce), and only datasets that can tell whether they
-    exist (not memory datasets, nor datasets without ``_exists``). ``tryfirst``: before
+    exist (not memory datasets, nor datasets without ``_exists``) and that need to (a dataset
+    whose ``loads_when_missing`` is true, such as the generator's oracle on real data, loads
+    an empty table instead). ``tryfirst``: before
     kedro-mlflow starts an MLflow run that this check would leave empty.
     """
 
@@ -88,6 +90,8 @@ class MissingInputsHook:
                 continue
             dataset = catalog.get(name)
             can_tell = type(dataset)._exists is not AbstractDataset._exists
+            if getattr(dataset, "loads_when_missing", False):
+                continue
             if isinstance(dataset, MemoryDataset) or not can_tell or dataset.exists():
                 continue
             described = dataset._describe().get("filepath")

@@ -80,6 +80,7 @@ class OttoJsonlDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._kind = kind
         self._chunk_lines = int(chunk_lines)
         self._optional = optional
+        self.loads_when_missing = optional  # run_hooks.MissingInputsHook leaves it alone
         self._engine = engine
         self._fs, self._path = fsspec.core.url_to_fs(self._filepath, **(credentials or {}))
         self._appending = False

@@ -32,6 +32,7 @@ class ParquetPartsDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     ) -> None:
         self._filepath = str(filepath).rstrip("/")
         self._optional = optional
+        self.loads_when_missing = optional  # run_hooks.MissingInputsHook leaves it alone
         self._columns = dict(columns or {})
         self._fs, self._path = fsspec.core.url_to_fs(self._filepath, **(credentials or {}))
         self._parts_written = 0

@@ -19,6 +19,8 @@ from kedro_datasets.partitions import PartitionedDataset
 class OptionalPartitionedDataset(PartitionedDataset):
     """A PartitionedDataset that loads an empty or missing folder as no partitions."""
 
+    loads_when_missing = True  # run_hooks.MissingInputsHook leaves it alone
+
     def load(self) -> dict[str, Callable[[], Any]]:
         try:
             return super().load()
@@ -30,6 +32,8 @@ class OptionalPartitionedDataset(PartitionedDataset):
 
 class OptionalParquetDataset(ParquetDataset):
     """A ParquetDataset that loads a missing file as an empty frame with ``columns``."""
+
+    loads_when_missing = True  # run_hooks.MissingInputsHook leaves it alone
 
     def __init__(self, *, columns: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
