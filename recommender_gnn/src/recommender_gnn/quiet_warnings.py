@@ -18,6 +18,8 @@ THIRD_PARTY_NOISE = (
     (FutureWarning, r"Support for google-cloud-storage < 3\.0\.0 will be removed", ""),
     # woodwork (featuretools' types) still imports setuptools' pkg_resources.
     (UserWarning, r"pkg_resources is deprecated as an API", ""),
+    # featuretools' deep feature synthesis hands pandas numpy callables (np.mean ...).
+    (FutureWarning, r"The provided callable <function \w+ at 0x[0-9a-f]+> is currently using", ""),
     # Kedro 1.7 and kedro-mlflow call OmegaConf's register_new_resolver themselves.
     (UserWarning, r"register_new_resolver\(\) is deprecated", ""),
 )
