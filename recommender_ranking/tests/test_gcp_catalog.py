@@ -43,29 +43,3 @@ def test_conf_gcp_resolves_with_only_the_vertex_ai_project_variable(no_project, 
     week0["filepath"] = week0["filepath"].format(query="candidates_repurchase")
     dataset = AbstractDataset.from_config("recommendation_sql_candidates_repurchase", week0)
     assert dataset._describe()["dataset"] == "vertex-job-project.hm_recommendation_week"
-
-
-def test_bigquery_gets_every_sql_parameter_with_the_runs_params_over_globals(monkeypatch):
-    """The queries' parameters on BigQuery are globals ranking_sql (as on DuckDB), typed by the
-    bq_query_parameters resolver, with a run's --params ranking_sql.<key>= over them."""
-    monkeypatch.setenv("GCP_PROJECT_ID", "a-project")
-    loader = OmegaConfigLoader(
-        str(BLUEPRINT / "conf"),
-        **{**CONFIG_LOADER_ARGS, "default_run_env": "gcp"},
-        env="gcp",
-        runtime_params={"ranking_sql": {"test_sample_per_million": 100000}},
-    )
-    sql = loader["globals"]["ranking_sql"]
-    job = loader["catalog"]["sql_{query}"]["load_args"]["configuration"]["query"]
-    parameters = {p["name"]: p for p in job["queryParameters"]}
-    assert set(parameters) == set(sql)
-    assert parameters["test_sample_per_million"]["parameterValue"] == {"value": "100000"}
-    assert parameters["train_sample_per_million"]["parameterValue"] == {
-        "value": str(sql["train_sample_per_million"])
-    }
-    windows = parameters["popularity_windows_days"]
-    assert windows["parameterType"] == {"type": "ARRAY", "arrayType": {"type": "INT64"}}
-    assert [v["value"] for v in windows["parameterValue"]["arrayValues"]] == [
-        str(days) for days in sql["popularity_windows_days"]
-    ]
-    assert parameters["sample_salt"]["parameterType"] == {"type": "STRING"}

@@ -97,7 +97,7 @@ def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch, runti
     assert entry["filepath"] == "src/recommender_ranking/sql/{query}.sql"
     job = entry["load_args"]["configuration"]["query"]
     assert job["defaultDataset"]["projectId"] == "demo-project"
-    values = {}
+    values, types = {}, {}
     for parameter in job["queryParameters"]:
         value = parameter["parameterValue"]
         values[parameter["name"]] = (
@@ -105,7 +105,16 @@ def test_bigquery_gets_every_parameter_with_the_globals_value(monkeypatch, runti
             if "arrayValues" in value
             else value["value"]
         )
-    assert values == {**globals_["ranking_sql"], **(runtime_params or {}).get("ranking_sql", {})}
+        types[parameter["name"]] = parameter["parameterType"]
+    expected = {**globals_["ranking_sql"], **(runtime_params or {}).get("ranking_sql", {})}
+    # BigQuery's REST API takes every value as a string (the bq_query_parameters resolver).
+    assert values == {
+        name: [str(item) for item in value] if isinstance(value, list) else str(value)
+        for name, value in expected.items()
+    }
+    assert types["popularity_windows_days"] == {"type": "ARRAY", "arrayType": {"type": "INT64"}}
+    assert types["sample_salt"] == {"type": "STRING"}
+    assert types["test_sample_per_million"] == {"type": "INT64"}
 
 
 def test_the_bigquery_only_error_of_the_zetasql_check_runs_on_duckdb(tmp_path):
