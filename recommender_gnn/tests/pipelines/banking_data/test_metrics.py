@@ -64,7 +64,10 @@ def test_submission_form_reads_as_ranked_products():
     # As read back from the CSV (every field text): the same integer customers.
     as_read = submission.astype(str).replace({"added_products": {"": ""}})
     pd.testing.assert_frame_equal(submission_to_long(as_read), long)
-    with pytest.raises(ValueError, match=r"submission field 'ncodpers' holds 'x7': expected an"):
+    with pytest.raises(
+        ValueError,
+        match=r"submission: column 'ncodpers' must hold a positive integer customer id.*'x7'",
+    ):
         submission_to_long(as_read.assign(ncodpers=["x7", "8"]))
 
 

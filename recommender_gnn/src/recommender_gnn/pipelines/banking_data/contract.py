@@ -113,7 +113,8 @@ def _snapshot_months(raw: pd.DataFrame, dataset: str) -> tuple[np.ndarray, np.nd
     return parsed.rows(dates.to_numpy()), parsed.rows(months.to_numpy())
 
 
-def _customers(raw: pd.DataFrame, dataset: str) -> np.ndarray:
+def customer_ids(raw: pd.DataFrame, dataset: str) -> np.ndarray:
+    """``ncodpers`` as int32, whether read as text or built in memory."""
     parsed = _Column(raw, "ncodpers")
     integer = parsed.text.str.fullmatch(r"\d{1,9}").fillna(False).to_numpy(dtype=bool)
     parsed.check(~integer, dataset, "a positive integer customer id (at most 9 digits)")
@@ -166,7 +167,7 @@ def clean_santander(raw: pd.DataFrame, dataset: str, has_products: bool) -> pd.D
     required = TRAIN_COLUMNS if has_products else TEST_COLUMNS
     require_columns(raw, required, dataset, hint=" (the Santander train/test CSV columns)")
     dates, months = _snapshot_months(raw, dataset)
-    customers = _customers(raw, dataset)
+    customers = customer_ids(raw, dataset)
     keys = pd.DataFrame({"fecha_dato": dates, "ncodpers": customers})
     duplicated = keys.duplicated(keep=False).to_numpy()
     if duplicated.any():

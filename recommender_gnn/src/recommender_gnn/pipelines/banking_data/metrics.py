@@ -12,7 +12,7 @@ import pandas as pd
 
 from recommender_gnn.checks import require_columns
 
-from .contract import PRODUCTS, added_products, month_index
+from .contract import PRODUCTS, added_products, customer_ids, month_index
 
 
 def map_at_k(
@@ -96,14 +96,8 @@ def submission_to_long(submission: pd.DataFrame) -> pd.DataFrame:
     """(customer, product, rank) of a ``ncodpers,added_products`` frame (space separated)."""
     require_columns(submission, ["ncodpers", "added_products"], "submission")
     products = submission["added_products"].fillna("").str.split()
-    # Integers whether the frame was built in memory or read from the CSV as text.
-    customer = pd.to_numeric(submission["ncodpers"], errors="coerce")
-    if customer.isna().any() or (customer % 1 != 0).any():
-        bad = submission["ncodpers"][customer.isna() | (customer % 1 != 0)].iloc[0]
-        raise ValueError(f"submission field 'ncodpers' holds {bad!r}: expected an integer id")
-    long = pd.DataFrame({"customer": customer.astype("int32"), "product": products}).explode(
-        "product"
-    )
+    customer = customer_ids(submission, "submission")  # text (from the CSV) or integers
+    long = pd.DataFrame({"customer": customer, "product": products}).explode("product")
     long = long.dropna(subset=["product"])
     long["rank"] = long.groupby("customer").cumcount() + 1
     return long.reset_index(drop=True)
