@@ -45,6 +45,8 @@ def test_compositions(registered):
     )
     assert not nodes_of(registered, "hm_sequences") & nodes_of(registered, "__default__")
     assert not nodes_of(registered, "banking_data") & nodes_of(registered, "__default__")
+    assert nodes_of(registered, "banking") == nodes_of(registered, "banking_data", "banking_models")
+    assert not nodes_of(registered, "banking") & nodes_of(registered, "__default__")
 
 
 def test_end_to_end_needs_only_the_raw_files(registered):

@@ -11,7 +11,7 @@ from kedro.framework.project import pipelines
 from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS, tag_vertex_ai_steps
 from tests.conftest import VERTEX_IMAGE, compile_vertex_spec
 
-END_TO_END_STEPS = set(VERTEX_AI_STEPS) - {"hm-sequences", "banking-data"}
+END_TO_END_STEPS = set(VERTEX_AI_STEPS) - {"hm-sequences", "banking-data", "banking-models"}
 
 
 def step_nodes(executor: dict) -> set[str]:

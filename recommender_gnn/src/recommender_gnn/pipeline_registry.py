@@ -24,6 +24,7 @@ FOLDER_PIPELINES = (
     "submission",
     "hm_sequences",
     "banking_data",
+    "banking_models",
 )
 
 # One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
@@ -38,6 +39,7 @@ VERTEX_AI_STEPS = {
     "register-and-submit": ("model_registry", "submission"),
     "hm-sequences": ("hm_sequences",),
     "banking-data": ("banking_data",),  # Santander format: its own runs, not end_to_end
+    "banking-models": ("banking_models",),  # LightGBM on lag features, CPU; not end_to_end
 }
 
 
@@ -55,7 +57,8 @@ def register_pipelines() -> dict[str, Pipeline]:
 
     ``models`` fits, tunes and compares every model on the persisted splits and writes the
     submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
-    ``--env=gcp``); ``__default__`` puts the generator in front of it.
+    ``--env=gcp``); ``__default__`` puts the generator in front of it. ``banking`` (Santander
+    format: generated data, then its models) is a separate run, outside ``__default__``.
     """
     pipelines = tag_vertex_ai_steps(_folder_pipelines(), VERTEX_AI_STEPS)
     models = (
@@ -73,5 +76,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         **pipelines,
         "models": models,
         "end_to_end": end_to_end,
+        "banking": pipelines["banking_data"] + pipelines["banking_models"],
         "__default__": pipelines["data_generation"] + end_to_end,
     }

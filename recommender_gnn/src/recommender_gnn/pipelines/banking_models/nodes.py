@@ -1,0 +1,193 @@
+"""Kedro nodes of the banking models: thin wrappers over features.py, model.py, evaluation.py.
+
+Protocol: every choice (Optuna's parameters, the number of rounds) is made on the validation
+month (May 2016, index 16) by models trained on target months before it; the test month (June
+2016) is predicted by the model refit on target months up to 16, and only reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from ..banking_data.contract import TEST_MONTH, VALIDATION_MONTH, added_products, month_date
+from ..banking_data.metrics import (
+    map_at_k,
+    oracle_month,
+    oracle_predictions,
+    popularity_predictions,
+    submission_to_long,
+)
+from .evaluation import average_precision, paired_bootstrap, submission_frame, with_fallback
+from .features import candidate_features, category_vocabulary, target_months, training_rows
+from .model import fit, predict, tune_lightgbm
+
+logger = logging.getLogger(__name__)
+REFERENCE = "popularity"  # the model every difference interval is taken against
+
+
+def _vocabulary(train: pd.DataFrame, features: dict[str, Any]) -> dict[str, list[str]]:
+    return category_vocabulary(train, list(features["categorical_attributes"]))
+
+
+def _month_customers(train: pd.DataFrame, month: int) -> np.ndarray:
+    return train.loc[train["month"] == month, "customer"].to_numpy()
+
+
+def validation_datasets(
+    train: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows of the target months before the validation month, the validation
+    month's candidates): everything a validation model sees."""
+    features = params["features"]
+    vocabulary = _vocabulary(train, features)
+    months = target_months(VALIDATION_MONTH, features["target_offsets"])
+    visible = train[train["month"] < VALIDATION_MONTH]  # the validation month's flags: labels
+    rows = training_rows(visible, months, features, vocabulary)
+    attributes = train[train["month"] == VALIDATION_MONTH]
+    candidates = candidate_features(visible, attributes, VALIDATION_MONTH, features, vocabulary)
+    logger.info("banking validation: %d training rows (target months %s), %d candidates",
+                len(rows), months, len(candidates))  # fmt: skip
+    return rows, candidates
+
+
+def refit_datasets(
+    train: pd.DataFrame, test: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows of the target months up to the validation month, the test month's
+    candidates, attributes from ``santander_test``)."""
+    features = params["features"]
+    vocabulary = _vocabulary(train, features)
+    months = target_months(TEST_MONTH, features["target_offsets"])
+    rows = training_rows(train, months, features, vocabulary)
+    candidates = candidate_features(train, test, TEST_MONTH, features, vocabulary)
+    logger.info("banking refit: %d training rows (target months %s), %d test candidates",
+                len(rows), months, len(candidates))  # fmt: skip
+    return rows, candidates
+
+
+def tune_banking_lightgbm(
+    rows: pd.DataFrame,
+    candidates: pd.DataFrame,
+    train: pd.DataFrame,
+    params: dict[str, Any],
+    tuning: dict[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """(chosen parameters, the trials, validation predictions of the chosen trial)."""
+    k = int(params["k"])
+    truth = added_products(train).query("month == @VALIDATION_MONTH")
+    customers = _month_customers(train, VALIDATION_MONTH)
+    return tune_lightgbm(rows, candidates, truth, customers, params["lightgbm"],
+                         params["features"], tuning, k)  # fmt: skip
+
+
+def refit_banking_lightgbm(
+    rows: pd.DataFrame, chosen: dict[str, Any], params: dict[str, Any]
+) -> lgb.Booster:
+    """The chosen parameters and number of rounds, on the target months up to month 16."""
+    return fit(rows, chosen, params["features"], int(chosen["num_boost_round"]))
+
+
+def predict_banking_test(
+    booster: lgb.Booster,
+    candidates: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The refit model's top k for every test customer (popularity for the absent)."""
+    k = int(params["k"])
+    ranked = predict(booster, candidates, params["features"], k)
+    return with_fallback(ranked, train, TEST_MONTH, test["customer"].to_numpy(), k)
+
+
+def banking_submission(predictions: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Kaggle's submission, one row per test customer in the test file's order."""
+    return submission_frame(predictions, test["customer"].to_numpy())
+
+
+def _split_scores(
+    split: str, month: int, rankings: dict, truth, customers, k: int, bootstrap: dict
+) -> list[dict[str, Any]]:
+    customers = np.sort(pd.unique(np.asarray(customers)))
+    per_customer = {
+        model: average_precision(ranked, truth, customers, k).to_numpy()
+        for model, ranked in rankings.items()
+    }
+    intervals = paired_bootstrap(per_customer, int(bootstrap["resamples"]),
+                                 int(bootstrap["seed"]), float(bootstrap["confidence"]),
+                                 reference=REFERENCE)  # fmt: skip
+    rows = []
+    for model, ranked in rankings.items():
+        scores, interval = map_at_k(ranked, truth, customers, k), intervals[model]
+        rows.append(
+            {
+                "split": split, "fecha_dato": month_date(month), "model": model, "k": k,
+                "map_all": scores["map_all"], "map_all_ci_low": interval["ci_low"],
+                "map_all_ci_high": interval["ci_high"], "map_adders": scores["map_adders"],
+                "n_customers": scores["n_customers"], "n_adders": scores["n_adders"],
+                "map_all_diff": interval["diff"], "map_all_diff_ci_low": interval["diff_ci_low"],
+                "map_all_diff_ci_high": interval["diff_ci_high"],
+            }
+        )  # fmt: skip
+        logger.info("%s %s MAP@%d: %.5f [%.5f, %.5f] (adders %.4f)", split, model, k,
+                    scores["map_all"], interval["ci_low"], interval["ci_high"],
+                    scores["map_adders"])  # fmt: skip
+    return rows
+
+
+def score_banking_models(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    test_labels: pd.DataFrame,
+    oracle: pd.DataFrame,
+    valid_predictions: pd.DataFrame,
+    test_predictions: pd.DataFrame,
+    params: dict[str, Any],
+    bootstrap: dict[str, Any],
+) -> pd.DataFrame:
+    """MAP@k of the oracle (when it has the month), popularity and LightGBM on validation
+    and test, with 95% bootstrap intervals over customers and paired ones of each model's
+    difference with popularity."""
+    k = int(params["k"])
+    valid_customers = _month_customers(train, VALIDATION_MONTH)
+    splits = {
+        "validation": (
+            VALIDATION_MONTH, valid_customers,
+            added_products(train).query("month == @VALIDATION_MONTH"),
+            with_fallback(valid_predictions, train, VALIDATION_MONTH, valid_customers, k),
+        ),
+        "test": (TEST_MONTH, test["customer"].to_numpy(), submission_to_long(test_labels),
+                 test_predictions),
+    }  # fmt: skip
+    rows = []
+    for split, (month, customers, truth, lightgbm) in splits.items():
+        rankings = {}
+        known = oracle_month(oracle, month)
+        if len(known):
+            rankings["oracle"] = oracle_predictions(known, k)
+        rankings["popularity"] = popularity_predictions(train, month, k)
+        rankings["lightgbm"] = lightgbm
+        rows += _split_scores(split, month, rankings, truth, customers, k, bootstrap)
+    return pd.DataFrame(rows)
+
+
+def check_banking_scores(scores: pd.DataFrame, params: dict[str, Any]) -> None:
+    """The closing sanity check: LightGBM's validation MAP@k must beat popularity's by more
+    than ``sanity.min_validation_uplift_over_popularity`` (the generator makes additions
+    depend on attributes and held products, which popularity ignores)."""
+    margin = float(params["sanity"]["min_validation_uplift_over_popularity"])
+    valid = scores[scores["split"] == "validation"].set_index("model")["map_all"]
+    uplift = float(valid["lightgbm"] - valid["popularity"])
+    if not uplift > margin:
+        raise ValueError(
+            f"banking_model_scores: LightGBM's validation MAP@{params['k']} "
+            f"{valid['lightgbm']:.5f} does not beat popularity's {valid['popularity']:.5f} by "
+            f"more than banking_models.sanity.min_validation_uplift_over_popularity={margin}"
+        )
+    logger.info("banking sanity check passed: LightGBM beats popularity on validation by %.5f",
+                uplift)  # fmt: skip

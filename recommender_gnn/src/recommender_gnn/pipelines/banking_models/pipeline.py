@@ -1,0 +1,97 @@
+"""Banking models on the typed Santander tables of ``banking_data``
+(conf/base/catalog_banking_models.yml): lag features, LightGBM tuned on the validation month
+and refit for the test month, the MAP@7 report with bootstrap intervals and Kaggle's
+submission. ``kedro run --pipelines=banking`` runs it after ``banking_data``."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    banking_submission,
+    check_banking_scores,
+    predict_banking_test,
+    refit_banking_lightgbm,
+    refit_datasets,
+    score_banking_models,
+    tune_banking_lightgbm,
+    validation_datasets,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=validation_datasets,
+                inputs=["santander_train", "params:banking_models"],
+                outputs=["banking_validation_rows", "banking_validation_candidates"],
+                name="banking_validation_features",
+            ),
+            Node(
+                func=refit_datasets,
+                inputs=["santander_train", "santander_test", "params:banking_models"],
+                outputs=["banking_refit_rows", "banking_test_candidates"],
+                name="banking_refit_features",
+            ),
+            Node(
+                func=tune_banking_lightgbm,
+                inputs=[
+                    "banking_validation_rows",
+                    "banking_validation_candidates",
+                    "santander_train",
+                    "params:banking_models",
+                    "params:model_selection.tuning",
+                ],
+                outputs=[
+                    "banking_lightgbm_params",
+                    "banking_lightgbm_trials",
+                    "banking_validation_predictions",
+                ],
+                name="tune_banking_lightgbm",
+            ),
+            Node(
+                func=refit_banking_lightgbm,
+                inputs=["banking_refit_rows", "banking_lightgbm_params", "params:banking_models"],
+                outputs="banking_lightgbm_model",
+                name="refit_banking_lightgbm",
+            ),
+            Node(
+                func=predict_banking_test,
+                inputs=[
+                    "banking_lightgbm_model",
+                    "banking_test_candidates",
+                    "santander_train",
+                    "santander_test",
+                    "params:banking_models",
+                ],
+                outputs="banking_test_predictions",
+                name="predict_banking_test",
+            ),
+            Node(
+                func=banking_submission,
+                inputs=["banking_test_predictions", "santander_test"],
+                outputs="banking_submission",
+                name="write_banking_submission",
+            ),
+            Node(
+                func=score_banking_models,
+                inputs=[
+                    "santander_train",
+                    "santander_test",
+                    "santander_test_labels",
+                    "santander_oracle",
+                    "banking_validation_predictions",
+                    "banking_test_predictions",
+                    "params:banking_models",
+                    "params:model_selection.bootstrap",
+                ],
+                outputs="banking_model_scores",
+                name="score_banking_models",
+            ),
+            Node(
+                func=check_banking_scores,
+                inputs=["banking_model_scores", "params:banking_models"],
+                outputs=None,
+                name="check_banking_scores",
+            ),
+        ]
+    )
