@@ -66,3 +66,19 @@ def test_end_to_end_needs_only_the_raw_files(registered):
             for query in ("covisitation_counts", "covisitation_buy2buy", "transition_counts")
         ),
     }
+
+
+def test_banking_end_to_end_is_banking_without_the_generator(registered):
+    assert nodes_of(registered, "banking_end_to_end") == nodes_of(registered, "banking") - {
+        "generate_santander"
+    }
+    free = registered["banking_end_to_end"].inputs()
+    datasets = {name for name in free if not name.startswith("params:") and name != "parameters"}
+    # Kaggle's two files; the labels and the oracle load empty when absent (real data).
+    assert datasets == {
+        "santander_train_raw",
+        "santander_test_raw",
+        "santander_test_labels",
+        "santander_oracle",
+        "banking_current_champion",
+    }

@@ -43,6 +43,9 @@ VERTEX_AI_STEPS = {
 }
 
 
+GENERATOR = "generate_santander"  # the node banking_end_to_end leaves out (real files)
+
+
 def _folder_pipelines() -> dict[str, Pipeline]:
     return {
         name: importlib.import_module(
@@ -58,7 +61,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     ``models`` fits, tunes and compares every model on the persisted splits and writes the
     submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
     ``--env=gcp``); ``__default__`` puts the generator in front of it. ``banking`` (Santander
-    format: generated data, then its models) is a separate run, outside ``__default__``.
+    format: generated data, then its models) is a separate run, outside ``__default__``;
+    ``banking_end_to_end`` is its path for Kaggle's real ``train_ver2.csv``/``test_ver2.csv``
+    (banking_data without the generator, then banking_models).
     """
     pipelines = tag_vertex_ai_steps(_folder_pipelines(), VERTEX_AI_STEPS)
     models = (
@@ -72,10 +77,14 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["submission"]
     )
     end_to_end = pipelines["data_preparation"] + models
+    banking_typing = pipelines["banking_data"].only_nodes(
+        *(node.name for node in pipelines["banking_data"].nodes if node.name != GENERATOR)
+    )
     return {
         **pipelines,
         "models": models,
         "end_to_end": end_to_end,
         "banking": pipelines["banking_data"] + pipelines["banking_models"],
+        "banking_end_to_end": banking_typing + pipelines["banking_models"],
         "__default__": pipelines["data_generation"] + end_to_end,
     }

@@ -7,11 +7,11 @@ import pytest
 
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS, VALIDATION_MONTH
 from recommender_gnn.pipelines.banking_data.metrics import map_at_k, submission_to_long
-from recommender_gnn.pipelines.banking_models import create_pipeline
 from recommender_gnn.pipelines.banking_models.nodes import (
     check_banking_scores,
     score_banking_models,
 )
+from recommender_gnn.pipelines.banking_models.pipeline import create_pipeline
 from tests.conftest import copy_project, latest_version, run_kedro
 
 BOOTSTRAP = {"resamples": 200, "seed": 1, "confidence": 0.95}
@@ -61,7 +61,8 @@ def test_pipeline_nodes():
     assert {node.name for node in create_pipeline().nodes} == {
         "banking_validation_features", "banking_refit_features", "tune_banking_lightgbm",
         "refit_banking_lightgbm", "predict_banking_test", "write_banking_submission",
-        "score_banking_models", "check_banking_scores",
+        "score_banking_models", "check_banking_scores", "score_banking_champion",
+        "package_banking_model", "decide_banking_promotion",
     }  # fmt: skip
 
 

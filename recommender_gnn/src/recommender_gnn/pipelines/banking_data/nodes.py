@@ -41,7 +41,10 @@ def score_references(
     params: dict[str, Any],
 ) -> pd.DataFrame:
     """MAP@k of the oracle and popularity on the validation (May 2016) and test (June 2016)
-    months: the floor and the ceiling any model of this data sits between."""
+    months: the floor and the ceiling any model of this data sits between.
+
+    Real data has neither test labels nor oracle (both load empty): without labels there are
+    no test rows, without the oracle's rows for a month no oracle row for it."""
     k = int(params["k"])
     months = {
         "validation": (
@@ -49,14 +52,16 @@ def score_references(
             train.loc[train["month"] == VALIDATION_MONTH, "customer"],
             added_products(train).query("month == @VALIDATION_MONTH"),
         ),
-        "test": (TEST_MONTH, test["customer"], submission_to_long(test_labels)),
     }
+    if has_labels(test_labels):
+        months["test"] = (TEST_MONTH, test["customer"], submission_to_long(test_labels))
     rows = []
     for split, (month, customers, truth) in months.items():
-        rankings = {
-            "oracle": oracle_predictions(oracle_month(oracle, month), k),
-            "popularity": popularity_predictions(train, month, k),
-        }
+        rankings = {}
+        known = oracle_month(oracle, month)
+        if len(known):
+            rankings["oracle"] = oracle_predictions(known, k)
+        rankings["popularity"] = popularity_predictions(train, month, k)
         for model, predictions in rankings.items():
             scores = map_at_k(predictions, truth, customers, k)
             logger.info("%s %s MAP@%d: %.5f (adders %.4f)", split, model, k,
@@ -64,3 +69,11 @@ def score_references(
             rows.append({"split": split, "fecha_dato": month_date(month), "model": model,
                          "k": k, **scores})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def has_labels(test_labels: pd.DataFrame) -> bool:
+    """Whether the test month has labels (generated data); logs why not (real data)."""
+    if len(test_labels):
+        return True
+    logger.info("santander_test_labels is empty (real data has none): no test rows scored")
+    return False

@@ -1,7 +1,9 @@
 """Banking models on the typed Santander tables of ``banking_data``
 (conf/base/catalog_banking_models.yml): lag features, LightGBM tuned on the validation month
 and refit for the test month, the MAP@7 report with bootstrap intervals and Kaggle's
-submission. ``kedro run --pipelines=banking`` runs it after ``banking_data``."""
+submission, and the refit model registered in MLflow with its alias gated (registry.py).
+``kedro run --pipelines=banking`` runs it after ``banking_data`` (``banking_end_to_end`` on
+Kaggle's real files)."""
 
 from kedro.pipeline import Node, Pipeline
 
@@ -15,6 +17,7 @@ from .nodes import (
     tune_banking_lightgbm,
     validation_datasets,
 )
+from .registry import decide_banking_promotion, package_banking_model, score_banking_champion
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -92,6 +95,41 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["banking_model_scores", "params:banking_models"],
                 outputs=None,
                 name="check_banking_scores",
+            ),
+            Node(
+                func=score_banking_champion,
+                inputs=[
+                    "banking_current_champion",
+                    "banking_validation_candidates",
+                    "santander_train",
+                    "params:banking_models",
+                ],
+                outputs="banking_champion_valid_scores",
+                name="score_banking_champion",
+            ),
+            Node(
+                func=package_banking_model,
+                inputs=[
+                    "banking_lightgbm_model",
+                    "banking_lightgbm_params",
+                    "banking_validation_candidates",
+                    "santander_train",
+                    "params:banking_models",
+                    "params:banking_models.registry",
+                ],
+                outputs=["banking_model", "banking_model_card"],
+                name="package_banking_model",
+            ),
+            Node(
+                func=decide_banking_promotion,
+                inputs=[
+                    "banking_model_card",
+                    "banking_champion_valid_scores",
+                    "banking_model_scores",
+                    "params:banking_models.registry.quality_gate",
+                ],
+                outputs=["banking_champion_model", "banking_promotion_decision"],
+                name="decide_banking_promotion",
             ),
         ]
     )
