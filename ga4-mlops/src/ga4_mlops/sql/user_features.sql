@@ -26,6 +26,11 @@
 -- and the categorical columns may look further back than the lookback (still before S).
 -- label: 1 if the user has >= 1 @target_event in [S, S + horizon_days), 0 if not, NULL if
 -- S + horizon_days - 1 is after data_last_date (the horizon is not fully observed yet).
+-- revenue_usd_horizon: purchase revenue (ecommerce.purchase_revenue_in_usd of purchase events,
+-- NULL revenue counted as 0) in the label window [S, S + horizon_days), NULL where label is
+-- NULL: GA4's predicted-revenue target. A target, never a feature (model_input.columns puts
+-- it under other_targets). The revenue of the lookback (the last 28 days by default) is the
+-- feature revenue_usd_lookback.
 -- data_first_date / data_last_date: first and last event_date found in the date window (all
 -- users, before sampling), for validation downstream.
 --
@@ -191,6 +196,7 @@ user_snapshots AS (
     MAX_BY(first_touch_source, IF(is_history, first_touch_source_at, NULL))
       AS first_touch_source,
     SUM(IF(is_horizon, target_events, 0)) AS target_events_horizon,
+    ROUND(SUM(IF(is_horizon, revenue_usd, 0)), 2) AS revenue_usd_horizon,
     SUM(IF(is_horizon, event_count, 0)) AS events_horizon
   FROM snapshot_session_days
   GROUP BY user_pseudo_id, snapshot_date
@@ -252,6 +258,11 @@ SELECT
     WHEN u.target_events_horizon > 0 THEN 1
     ELSE 0
   END AS label,
+  IF(
+    DATE_DIFF(w.data_last_date, u.snapshot_date, DAY) < @horizon_days - 1,
+    NULL,
+    u.revenue_usd_horizon
+  ) AS revenue_usd_horizon,
   w.data_first_date,
   w.data_last_date
 FROM user_snapshots AS u

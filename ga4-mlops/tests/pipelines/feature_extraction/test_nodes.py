@@ -60,6 +60,7 @@ def test_the_table_keeps_ids_features_and_label_typed_alike(raw, caplog):
         *COLUMNS["numeric"],
         *COLUMNS["categorical"],
         COLUMNS["target"],
+        *COLUMNS["other_targets"],
     ]
     assert "data_last_date" not in table.columns
     assert table["user_pseudo_id"].map(type).eq(str).all()
@@ -69,6 +70,17 @@ def test_the_table_keeps_ids_features_and_label_typed_alike(raw, caplog):
     scoring = table["snapshot_date"] == pd.Timestamp("2021-01-22")
     assert table.loc[scoring, "label"].isna().all()
     assert table.loc[~scoring, "label"].notna().all()
+    # the horizon's revenue: float, NaN exactly where the label is unknown
+    revenue = table.set_index(["user_pseudo_id", table["snapshot_date"].dt.strftime("%m-%d")])[
+        "revenue_usd_horizon"
+    ]
+    assert str(revenue.dtype) == "float64"
+    assert revenue.isna().tolist() == table["label"].isna().tolist()
+    assert (revenue[("u0", "01-08")], revenue[("u1", "01-15")], revenue[("u1", "01-08")]) == (
+        10.0,
+        40.0,  # 01-16 and 01-20: both inside [01-15, 01-22)
+        0.0,
+    )
     assert table["snapshot_date"].is_monotonic_increasing
     assert "snapshot 2021-01-08: 10 users, positive rate 0.1000" in caplog.text
     assert "snapshot 2021-01-22: 10 users, positive rate n/a (unlabelled)" in caplog.text

@@ -85,12 +85,14 @@ def test_the_pipeline_runs_on_the_local_catalog(tmp_path, monkeypatch):
         *columns["numeric"],
         *columns["categorical"],
         columns["target"],
+        *columns["other_targets"],
     ]
     scoring_dates = parameters["model_input"]["splits"]["dates"]["scoring"]
     scoring = table["snapshot_date"].isin(pd.to_datetime(scoring_dates))
     assert table.loc[scoring, "label"].isna().all()
     assert table.loc[~scoring, "label"].isin([0, 1]).all()
     assert table.loc[~scoring, "label"].sum() > 0
+    assert table["revenue_usd_horizon"].isna().tolist() == table["label"].isna().tolist()
 
 
 def test_the_gcp_catalog_sends_bigquery_a_named_parameter_query(monkeypatch):

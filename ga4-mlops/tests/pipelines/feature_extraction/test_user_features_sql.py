@@ -182,8 +182,11 @@ def expected_features(events: list[dict[str, Any]], params: dict[str, Any]) -> p
                 & (events_of_user["day"] < snapshot + timedelta(days=horizon))
             ]
             label: float = float((horizon_events["name"] == params["target_event"]).any())
+            revenue: float = (
+                horizon_events.loc[horizon_events["name"] == "purchase", "revenue"].fillna(0).sum()
+            )
             if (last_day - snapshot).days < horizon - 1:
-                label = np.nan
+                label = revenue = np.nan
             record = {
                 "user_pseudo_id": user,
                 "snapshot_date": pd.Timestamp(snapshot),
@@ -209,6 +212,7 @@ def expected_features(events: list[dict[str, Any]], params: dict[str, Any]) -> p
                 "max_funnel_step": look["name"].map(FUNNEL).fillna(0).max(),
                 "events_per_session": len(look) / sessions if sessions else np.nan,
                 "label": label,
+                "revenue_usd_horizon": revenue,
             }
             for column in CATEGORICAL:
                 known = history[history[column].notna()]
@@ -231,6 +235,11 @@ def compare(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
         actual["label"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
         expected["label"].astype(float).to_numpy(),
     )
+    np.testing.assert_allclose(
+        actual["revenue_usd_horizon"].astype(float),
+        expected["revenue_usd_horizon"].astype(float),
+        err_msg="revenue_usd_horizon",
+    )
 
 
 def test_features_match_an_independent_pandas_computation(tmp_path):
@@ -248,6 +257,10 @@ def test_features_match_an_independent_pandas_computation(tmp_path):
     assert by_key.loc[("u1", "01-10"), "label"] == 1  # purchase exactly on the snapshot
     assert by_key.loc[("u2", "01-10"), "label"] == 1  # purchase on the last horizon day
     assert by_key.loc[("u3", "01-17"), "label"] == 0  # purchase on the day after the horizon
+    assert by_key.loc[("u1", "01-10"), "revenue_usd_horizon"] == 80.0  # on the snapshot: in
+    assert by_key.loc[("u2", "01-10"), "revenue_usd_horizon"] == 25.5  # last horizon day: in
+    assert by_key.loc[("u3", "01-17"), "revenue_usd_horizon"] == 0.0  # the day after: out
+    assert by_key.loc[("u1", "01-10"), "revenue_usd_lookback"] == 0.0  # the snapshot is not past
     assert by_key.loc[("u3", "01-17"), "days_since_first_touch"] == 15  # before the lookback
     assert by_key.loc[("u1", "01-10"), "days_since_first_touch"] == 16  # first_touch field
     assert np.isnan(by_key.loc[("u4", "01-10"), "events_per_session"])  # no ga_session_id
@@ -325,8 +338,10 @@ def test_label_window_boundaries(tmp_path, purchase_day, last_data_day, label):
     buyer = result.set_index("user_pseudo_id").loc["buyer"]
     if label is None:
         assert pd.isna(buyer["label"])
+        assert pd.isna(buyer["revenue_usd_horizon"])  # the same window, unknown alike
     else:
         assert buyer["label"] == label
+        assert buyer["revenue_usd_horizon"] == 5.0 * label
 
 
 def test_the_date_window_bounds_what_is_read(tmp_path):

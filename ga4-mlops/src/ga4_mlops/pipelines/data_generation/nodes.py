@@ -13,7 +13,10 @@ The generative model (all rates per UTC day):
 So the sessions with a target event are a thinned Poisson process and
 ``P(target in window) = 1 - exp(-q * sum(rate(d) for d in window)) * (1 - q)^[first touch
 in window]`` exactly, where ``q`` is the per-session probability of the target event:
-``oracle_probabilities`` computes it from ``ga4_user_truth``.
+``oracle_probabilities`` computes it from ``ga4_user_truth``. A purchase's value is drawn
+independently of the funnel, so the expected revenue of a window is the expected number of
+purchase sessions times the user's mean purchase value (``purchase_value_mean_usd`` in the
+truth): ``oracle_expected_revenue``, the oracle of GA4's predicted revenue.
 
 Planted signal: intent raises both the visit rate and every funnel step (saturating above
 ``users.intent_saturation``) and shows in the observable dwell time and pages per session;
@@ -35,10 +38,10 @@ from typing import Any
 
 import pandas as pd
 
-from .oracle import TRUTH_COLUMNS, oracle_probabilities
+from .oracle import TRUTH_COLUMNS, oracle_expected_revenue, oracle_probabilities
 from .sessions import Simulation, build_simulation, day_events
 
-__all__ = ["generate_ga4_events", "oracle_probabilities"]
+__all__ = ["generate_ga4_events", "oracle_expected_revenue", "oracle_probabilities"]
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,11 @@
-"""Truth and oracle: the latent columns kept per user, and the exact target probability."""
+"""Truth and oracle: the latent columns kept per user, the exact target probability and the
+exact expected purchase revenue of a window."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import poisson
 
 from ga4_mlops.checks import require_columns
 
@@ -36,6 +38,7 @@ TRUTH_COLUMNS = (
     *(f"step_prob_{step}" for step in FUNNEL_STEPS),
     "session_prob_add_to_cart",
     "session_prob_purchase",
+    "purchase_value_mean_usd",
 )
 
 
@@ -61,6 +64,70 @@ def oracle_probabilities(
     churn = target_event == CHURN
     probability_column = "sessions_per_day_base" if churn else f"session_prob_{target_event}"
     require_columns(user_truth, (*ORACLE_COLUMNS, probability_column), "ga4_user_truth")
+    rows, expected_sessions, first_touch_inside = _sessions_in_window(
+        user_truth, keys, horizon_days
+    )
+    # Churn: no session at all, i.e. every session "fires" (q = 1).
+    q = np.ones(len(keys)) if churn else user_truth[probability_column].to_numpy(dtype=float)[rows]
+    no_event = np.exp(-q * expected_sessions) * np.where(first_touch_inside, 1 - q, 1.0)
+    probability = no_event if churn else 1 - no_event
+    return pd.Series(probability, index=keys.index, name=f"oracle_probability_{target_event}")
+
+
+def oracle_expected_revenue(
+    user_truth: pd.DataFrame, keys: pd.DataFrame, horizon_days: int
+) -> pd.Series:
+    """Each key's exact expected purchase revenue (USD) in ``[snapshot_date, + horizon_days)``.
+
+    Purchase sessions are the Poisson sessions (plus the first-touch one) thinned by the
+    per-session purchase probability ``q``, and a purchase's value is drawn independently of
+    whether and when it happens, so ``E[revenue] = q * (sum(rate(d)) + [first touch in
+    window]) * purchase_value_mean_usd`` (``purchase_value_mean``). GA4's predicted revenue
+    is this over 28 days; the feature query's ``revenue_usd_horizon`` is its realisation.
+    """
+    if not is_int(horizon_days) or horizon_days < 1:
+        raise ValueError(f"horizon_days must be an integer >= 1, got {horizon_days!r}")
+    value_columns = ("session_prob_purchase", "purchase_value_mean_usd")
+    require_columns(user_truth, (*ORACLE_COLUMNS, *value_columns), "ga4_user_truth")
+    rows, expected_sessions, first_touch_inside = _sessions_in_window(
+        user_truth, keys, horizon_days
+    )
+    q, value = (user_truth[column].to_numpy(dtype=float)[rows] for column in value_columns)
+    revenue = q * (expected_sessions + first_touch_inside) * value
+    return pd.Series(revenue, index=keys.index, name="oracle_expected_revenue_usd")
+
+
+def purchase_value_mean(
+    product_pages_mean: np.ndarray,
+    item_price: np.ndarray,
+    item_popularity: np.ndarray,
+    extra_add_to_cart_mean: float,
+    extra_quantity_mean: float,
+) -> np.ndarray:
+    """Expected value of one purchase per user, as ``day_events`` draws the cart.
+
+    A purchasing session views ``1 + Poisson(product_pages_mean)`` product pages and adds the
+    last ``min(1 + Poisson(extra_add_to_cart_mean), pages)`` of them; each page's item is
+    drawn by popularity and each line's quantity is ``1 + Poisson(extra_quantity_mean)``,
+    all independently of the funnel outcomes. So ``E[value] = E[lines] * E[price] *
+    E[quantity]`` with ``E[lines] = 1 + sum_k P(X >= k) P(Y >= k)`` for ``k >= 1``, ``X, Y``
+    the two Poisson counts (``E[min(X, Y)]`` as a sum of joint tails).
+    """
+    product_pages_mean = np.asarray(product_pages_mean, dtype=float)
+    tail_terms = int(np.ceil(extra_add_to_cart_mean + 12 * np.sqrt(extra_add_to_cart_mean))) + 40
+    k = np.arange(1, tail_terms + 1)
+    adds_tail = poisson.sf(k - 1, extra_add_to_cart_mean)  # P(X >= k)
+    pages_tail = poisson.sf(k[None, :] - 1, product_pages_mean[:, None])  # P(Y >= k)
+    lines = 1 + pages_tail @ adds_tail
+    price = float(np.dot(item_popularity, item_price) / np.sum(item_popularity))
+    return lines * price * (1 + extra_quantity_mean)
+
+
+def _sessions_in_window(
+    user_truth: pd.DataFrame, keys: pd.DataFrame, horizon_days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truth row of each key, its expected Poisson sessions in the window and whether the
+    first-touch session (not part of the Poisson process) falls inside it."""
     require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
     truth_ids = pd.Index(user_truth["user_pseudo_id"].astype(str))
     if not truth_ids.is_unique:
@@ -77,8 +144,6 @@ def oracle_probabilities(
         pd.to_datetime(user_truth["first_touch_date"]).to_numpy().astype("datetime64[D]")[rows]
     )
     rates = VisitRates.of(user_truth)
-    # Churn: no session at all, i.e. every session "fires" (q = 1).
-    q = np.ones(len(keys)) if churn else user_truth[probability_column].to_numpy(dtype=float)[rows]
     expected_sessions = np.zeros(len(keys))
     first_touch_inside = np.zeros(len(keys), dtype=bool)
     for offset in range(horizon_days):
@@ -86,6 +151,4 @@ def oracle_probabilities(
         age = (day - first_touch).astype(np.int64)
         expected_sessions += rates.daily(rows, weekday_of(day), age)
         first_touch_inside |= age == 0
-    no_event = np.exp(-q * expected_sessions) * np.where(first_touch_inside, 1 - q, 1.0)
-    probability = no_event if churn else 1 - no_event
-    return pd.Series(probability, index=keys.index, name=f"oracle_probability_{target_event}")
+    return rows, expected_sessions, first_touch_inside

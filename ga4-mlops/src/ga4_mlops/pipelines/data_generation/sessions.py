@@ -17,6 +17,7 @@ from .export import (
     struct_array,
     user_export_columns,
 )
+from .oracle import purchase_value_mean
 from .params import Calendar, calendar_of, pick, random_stream
 from .schema import GA4_EVENT_SCHEMA
 from .users import VisitRates, simulate_users
@@ -169,6 +170,15 @@ class Simulation:
 def build_simulation(params: dict[str, Any]) -> tuple[Simulation, pd.DataFrame]:
     """Users, their session plan and the store: all but the events themselves."""
     users, plan = plan_sessions(simulate_users(params), params)
+    site = build_site(int(params["seed"]), int(params["session"]["n_items"]))
+    # The oracle's expected revenue needs each user's mean purchase value (the store's prices).
+    users["purchase_value_mean_usd"] = purchase_value_mean(
+        users["product_pages_mean"].to_numpy(),
+        site.item_price,
+        site.item_popularity,
+        float(params["session"]["extra_add_to_cart_mean"]),
+        float(params["session"]["extra_quantity_mean"]),
+    )
     simulation = Simulation(
         calendar=calendar_of(params),
         seed=int(params["seed"]),
@@ -176,7 +186,7 @@ def build_simulation(params: dict[str, Any]) -> tuple[Simulation, pd.DataFrame]:
         users={column: users[column].to_numpy() for column in USER_SESSION_COLUMNS},
         user_columns=user_export_columns(users),
         plan=plan,
-        site=build_site(int(params["seed"]), int(params["session"]["n_items"])),
+        site=site,
     )
     return simulation, users
 

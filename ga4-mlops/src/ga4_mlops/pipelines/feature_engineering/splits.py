@@ -226,6 +226,15 @@ def split_model_input(
     method, target = splits["by"], columns["target"]
     date_column = columns.get("date") if method == "date" else None
     feature_columns = [*columns["numeric"], *columns["categorical"]]
+    targets = [target, *(columns.get("other_targets") or [])]
+    leaking = [column for column in targets if column in feature_columns]
+    if leaking:
+        raise ValueError(
+            f"params model_input.columns lists target column(s) {leaking} among the features "
+            "(numeric / categorical): a target is never model input"
+        )
+    # Other targets (e.g. GA4's revenue_usd_horizon) ride along when the table has them; they
+    # are not required: an environment for another table inherits conf/base's list.
     required = [*columns["id"], *([date_column] if date_column else []), target, *feature_columns]
     require_columns(
         model_input_table, required, DATASET, hint=" declared in params model_input.columns"

@@ -68,6 +68,11 @@ def _check_query_parameters(feature_query: dict[str, Any]) -> tuple[list[date], 
     return snapshots, lookback, horizon
 
 
+def other_targets(columns: dict[str, Any]) -> list[str]:
+    """Targets kept beside ``target`` (e.g. the horizon's revenue): never model features."""
+    return list(columns.get("other_targets") or [])
+
+
 def _check_columns(raw: pd.DataFrame, columns: dict[str, Any]) -> list[str]:
     """The columns the table must keep, in order; fail if the query did not return them."""
     keep = list(
@@ -78,6 +83,7 @@ def _check_columns(raw: pd.DataFrame, columns: dict[str, Any]) -> list[str]:
                 *columns["numeric"],
                 *columns["categorical"],
                 columns["target"],
+                *other_targets(columns),
             ]
         )
     )
@@ -101,7 +107,8 @@ def _to_datetime(values: pd.Series) -> pd.Series:
 def _standardise_types(
     table: pd.DataFrame, columns: dict[str, Any], feature_query: dict[str, Any]
 ) -> pd.DataFrame:
-    """Same dtypes from every engine: ids str, date datetime64, numbers float64, label Int64."""
+    """Same dtypes from every engine: ids str, date datetime64, numbers float64, label Int64,
+    other targets float64 (NaN where unknown)."""
     table = table.copy()
     date_column, target = columns["date"], columns["target"]
     for column in columns["id"]:
@@ -128,6 +135,14 @@ def _standardise_types(
             f"{feature_query['target_event']!r})"
         )
     table[target] = labels.astype("Int64")
+    for column in other_targets(columns):
+        try:
+            table[column] = pd.to_numeric(table[column], errors="raise").astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{RAW_DATASET} column '{column}' must be numeric (params model_input.columns."
+                f"other_targets): {error}"
+            ) from error
     return table
 
 
