@@ -10,7 +10,7 @@ from tests.conftest import copy_project, latest_version, run_kedro
 
 RUN_PARAMS = (
     "model_selection.tuning.n_trials=2,model_selection.bootstrap.resamples=200,"
-    "banking_models.lightgbm.num_boost_round=100"
+    "banking_models.lightgbm.num_boost_round=100,banking_models.gnn.max_epochs=6"
 )
 
 
@@ -38,7 +38,8 @@ def test_banking_end_to_end_runs_on_the_real_files_alone(tmp_path):
     # Without labels: validation rows only; without the oracle: no oracle row.
     scores = pd.read_csv(data / "08_reporting" / "banking_model_scores.csv")
     assert scores[["split", "model"]].to_numpy().tolist() == [
-        ["validation", "popularity"], ["validation", "lightgbm"],
+        ["validation", "popularity"], ["validation", "lightgbm"], ["validation", "gnn"],
+        ["validation", "blend"],
     ]  # fmt: skip
     references = pd.read_csv(data / "08_reporting" / "banking_data_scores.csv")
     assert references[["split", "model"]].to_numpy().tolist() == [["validation", "popularity"]]

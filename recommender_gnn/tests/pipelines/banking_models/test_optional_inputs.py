@@ -67,10 +67,12 @@ def test_reports_without_labels_or_oracle(santander, params):
 
     valid = pd.DataFrame({"customer": train.loc[train["month"] == VALIDATION_MONTH, "customer"],
                           "product": PRODUCTS[2], "rank": 1})  # fmt: skip
-    scores = score_banking_models(train, test, no_labels, no_oracle, valid, valid.iloc[:0],
-                                  params, BOOTSTRAP)  # fmt: skip
+    nothing = valid.iloc[:0]
+    scores = score_banking_models(train, test, no_labels, no_oracle, valid, nothing, valid,
+                                  nothing, valid, nothing, params, BOOTSTRAP)  # fmt: skip
     assert scores[["split", "model"]].to_numpy().tolist() == [
-        ["validation", "popularity"], ["validation", "lightgbm"],
+        ["validation", "popularity"], ["validation", "lightgbm"], ["validation", "gnn"],
+        ["validation", "blend"],
     ]  # fmt: skip
     assert (scores["map_all"] > 0).all()
     with pytest.raises(KeyError):

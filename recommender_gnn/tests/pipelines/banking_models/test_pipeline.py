@@ -1,12 +1,18 @@
 """The report's rows and intervals, the closing sanity check, and `kedro run --pipelines=banking`
 through the real CLI on small generated data."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS, VALIDATION_MONTH
-from recommender_gnn.pipelines.banking_data.metrics import map_at_k, submission_to_long
+from recommender_gnn.pipelines.banking_data.metrics import (
+    map_at_k,
+    popularity_predictions,
+    submission_to_long,
+)
 from recommender_gnn.pipelines.banking_models.nodes import (
     check_banking_scores,
     score_banking_models,
@@ -23,14 +29,26 @@ def test_report_scores_every_model_and_split_with_intervals(santander, params):
                           "product": PRODUCTS[2], "rank": 1})  # fmt: skip
     # "lightgbm" here: the test labels themselves, a perfect ranking of the test month.
     perfect = submission_to_long(santander["test_labels"])
+    # The GNN: the same validation list, popularity on the test month; the blend: nothing
+    # ranked (every customer falls back to popularity on validation).
+    popular = popularity_predictions(train, VALIDATION_MONTH + 1, 7)
+    nothing = perfect.iloc[:0]
     scores = score_banking_models(train, test, santander["test_labels"], santander["oracle"],
-                                  valid, perfect, params, BOOTSTRAP)  # fmt: skip
+                                  valid, perfect, valid, popular, nothing, nothing, params,
+                                  BOOTSTRAP)  # fmt: skip
     assert scores[["split", "model"]].to_numpy().tolist() == [
         ["validation", "oracle"], ["validation", "popularity"], ["validation", "lightgbm"],
-        ["test", "oracle"], ["test", "popularity"], ["test", "lightgbm"],
+        ["validation", "gnn"], ["validation", "blend"],
+        ["test", "oracle"], ["test", "popularity"], ["test", "lightgbm"], ["test", "gnn"],
+        ["test", "blend"],
     ]  # fmt: skip
     by = scores.set_index(["split", "model"])
     assert by.loc[("test", "lightgbm"), "map_adders"] == pytest.approx(1.0)
+    assert by.loc[("validation", "gnn"), "map_all"] == by.loc[("validation", "lightgbm"), "map_all"]
+    assert by.loc[("test", "gnn"), "map_all"] == by.loc[("test", "popularity"), "map_all"]
+    assert by.loc[("validation", "blend"), "map_all"] == pytest.approx(
+        by.loc[("validation", "popularity"), "map_all"]
+    )
     assert (by["map_all_ci_low"] <= by["map_all"]).all()
     assert (by["map_all"] <= by["map_all_ci_high"]).all()
     assert (by.xs("popularity", level="model")["map_all_diff"] == 0).all()
@@ -40,8 +58,9 @@ def test_report_scores_every_model_and_split_with_intervals(santander, params):
     # Without oracle rows for the months (real data), the report goes on without it.
     no_oracle = santander["oracle"].iloc[:0]
     scores = score_banking_models(train, test, santander["test_labels"], no_oracle, valid,
-                                  perfect, params, BOOTSTRAP)  # fmt: skip
-    assert set(scores["model"]) == {"popularity", "lightgbm"}
+                                  perfect, valid, popular, nothing, nothing, params,
+                                  BOOTSTRAP)  # fmt: skip
+    assert set(scores["model"]) == {"popularity", "lightgbm", "gnn", "blend"}
 
 
 def test_sanity_check_fails_when_lightgbm_does_not_beat_popularity(params):
@@ -62,7 +81,9 @@ def test_pipeline_nodes():
         "banking_validation_features", "banking_refit_features", "tune_banking_lightgbm",
         "refit_banking_lightgbm", "predict_banking_test", "write_banking_submission",
         "score_banking_models", "check_banking_scores", "score_banking_champion",
-        "package_banking_model", "decide_banking_promotion",
+        "package_banking_model", "decide_banking_promotion", "tune_banking_gnn",
+        "refit_banking_gnn", "predict_banking_gnn_test", "tune_banking_blend",
+        "blend_banking_test", "decide_banking_submission",
     }  # fmt: skip
 
 
@@ -76,13 +97,14 @@ def test_kedro_run_banking_generates_fits_scores_and_submits(tmp_path):
         "--pipelines=banking",
         "--params",
         "banking_data.generator.n_customers=4000,model_selection.tuning.n_trials=2,"
-        "model_selection.bootstrap.resamples=200,banking_models.lightgbm.num_boost_round=100",
+        "model_selection.bootstrap.resamples=200,banking_models.lightgbm.num_boost_round=100,"
+        "banking_models.gnn.max_epochs=6",
     )
     data = project / "data"
     scores = pd.read_csv(data / "08_reporting" / "banking_model_scores.csv")
     assert scores[["split", "model"]].to_numpy().tolist() == [
-        ["validation", "oracle"], ["validation", "popularity"], ["validation", "lightgbm"],
-        ["test", "oracle"], ["test", "popularity"], ["test", "lightgbm"],
+        [split, model] for split in ("validation", "test")
+        for model in ("oracle", "popularity", "lightgbm", "gnn", "blend")
     ]  # fmt: skip
     by = scores.set_index(["split", "model"])["map_all"]
     # The sanity node passed, so LightGBM beat popularity on validation; the oracle is the top.
@@ -104,9 +126,14 @@ def test_kedro_run_banking_generates_fits_scores_and_submits(tmp_path):
     held = may.reindex(recommended["customer"]).to_numpy()
     column = np.array([PRODUCTS.index(p) for p in recommended["product"]])
     assert not (held[np.arange(len(column)), column] == 1).any()
-    # The submission file is what the report scored for LightGBM on the test month.
+    # The gate chose the blend (it beat popularity on validation): the submission file is what
+    # the report scored for the blend on the test month.
+    decision = json.loads(
+        latest_version(data / "08_reporting" / "banking_submission_decision.json").read_text()
+    )
+    assert decision["submitted"] == "blend" and decision["uplift"] > 0
     labels = pd.read_csv(data / "01_raw" / "santander" / "test_labels.csv", dtype=str,
                          keep_default_na=False)  # fmt: skip
     rescored = map_at_k(submission_to_long(submission.astype(str)), submission_to_long(labels),
                         test["customer"], 7)  # fmt: skip
-    assert rescored["map_all"] == pytest.approx(by[("test", "lightgbm")], abs=1e-12)
+    assert rescored["map_all"] == pytest.approx(by[("test", "blend")], abs=1e-12)

@@ -161,7 +161,8 @@ def build_month_graph(
     previous, _ = _rows_at(history, month - 1, customers)
     current = source.iloc[rows[found]]
     fallback = history.iloc[previous[~found]]
-    frame = pd.concat([current, fallback], ignore_index=True)
+    parts = [part for part in (current, fallback) if len(part)] or [current]
+    frame = pd.concat(parts, ignore_index=True)  # no empty part: pandas warns on those
     order = np.concatenate([np.flatnonzero(found), np.flatnonzero(~found)])
     encoded = encode_attributes(frame, encoder)
     encoded[order] = encoded.copy()

@@ -23,7 +23,13 @@ from ..banking_data.metrics import (
     submission_to_long,
 )
 from ..banking_data.nodes import has_labels
-from .evaluation import average_precision, paired_bootstrap, submission_frame, with_fallback
+from .evaluation import (
+    average_precision,
+    paired_bootstrap,
+    popularity_for,
+    submission_frame,
+    with_fallback,
+)
 from .features import candidate_features, category_vocabulary, target_months, training_rows
 from .model import fit, predict, tune_lightgbm
 
@@ -106,9 +112,22 @@ def predict_banking_test(
     return with_fallback(ranked, train, TEST_MONTH, test["customer"].to_numpy(), k)
 
 
-def banking_submission(predictions: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
-    """Kaggle's submission, one row per test customer in the test file's order."""
-    return submission_frame(predictions, test["customer"].to_numpy())
+def banking_submission(
+    decision: dict[str, Any],
+    lightgbm: pd.DataFrame,
+    gnn: pd.DataFrame,
+    blend: pd.DataFrame,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """Kaggle's submission from the gate's model, one row per test customer in the test file's
+    order (popularity: every customer gets the popular products not held in May)."""
+    customers = test["customer"].to_numpy()
+    ranked = {"lightgbm": lightgbm, "gnn": gnn, "blend": blend}.get(decision["submitted"])
+    if ranked is None:  # the baseline
+        ranked = popularity_for(train, TEST_MONTH, customers, int(params["k"]))
+    return submission_frame(ranked, customers)
 
 
 def _split_scores(
@@ -146,37 +165,72 @@ def score_banking_models(
     test: pd.DataFrame,
     test_labels: pd.DataFrame,
     oracle: pd.DataFrame,
-    valid_predictions: pd.DataFrame,
-    test_predictions: pd.DataFrame,
+    lightgbm_valid: pd.DataFrame,
+    lightgbm_test: pd.DataFrame,
+    gnn_valid: pd.DataFrame,
+    gnn_test: pd.DataFrame,
+    blend_valid: pd.DataFrame,
+    blend_test: pd.DataFrame,
     params: dict[str, Any],
     bootstrap: dict[str, Any],
 ) -> pd.DataFrame:
-    """MAP@k of the oracle (when it has the month), popularity and LightGBM on validation
-    and test, with 95% bootstrap intervals over customers and paired ones of each model's
-    difference with popularity. Without test labels (real data: they load empty) the report
-    has validation rows only; without the oracle's rows for a month, no oracle row for it."""
+    """MAP@k of the oracle (when it has the month), popularity, LightGBM, the GNN and their
+    blend on validation and test, with 95% bootstrap intervals over customers and paired ones
+    of each model's difference with popularity. Without test labels (real data: they load
+    empty) the report has validation rows only; without the oracle's rows for a month, no
+    oracle row for it."""
     k = int(params["k"])
     valid_customers = _month_customers(train, VALIDATION_MONTH)
+    models = {"lightgbm": (lightgbm_valid, lightgbm_test), "gnn": (gnn_valid, gnn_test),
+              "blend": (blend_valid, blend_test)}  # fmt: skip
     splits = {
         "validation": (
             VALIDATION_MONTH, valid_customers,
             added_products(train).query("month == @VALIDATION_MONTH"),
-            with_fallback(valid_predictions, train, VALIDATION_MONTH, valid_customers, k),
+            {name: with_fallback(valid, train, VALIDATION_MONTH, valid_customers, k)
+             for name, (valid, _) in models.items()},
         ),
     }  # fmt: skip
     if has_labels(test_labels):
         splits["test"] = (TEST_MONTH, test["customer"].to_numpy(),
-                          submission_to_long(test_labels), test_predictions)  # fmt: skip
+                          submission_to_long(test_labels),
+                          {name: ranked for name, (_, ranked) in models.items()})  # fmt: skip
     rows = []
-    for split, (month, customers, truth, lightgbm) in splits.items():
+    for split, (month, customers, truth, model_rankings) in splits.items():
         rankings = {}
         known = oracle_month(oracle, month)
         if len(known):
             rankings["oracle"] = oracle_predictions(known, k)
         rankings["popularity"] = popularity_predictions(train, month, k)
-        rankings["lightgbm"] = lightgbm
+        rankings.update(model_rankings)
         rows += _split_scores(split, month, rankings, truth, customers, k, bootstrap)
     return pd.DataFrame(rows)
+
+
+BASELINES = ("popularity",)  # what a model must beat (the oracle is a ceiling, not a model)
+
+
+def decide_banking_submission(scores: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    """The submission's model, on validation only: ``submission.model`` if its MAP@k beats the
+    strongest baseline's by ``submission.min_uplift_over_best_baseline``, else that baseline."""
+    gate = params["submission"]
+    valid = scores[scores["split"] == "validation"].set_index("model")["map_all"]
+    candidate = str(gate["model"])
+    best_baseline = max(BASELINES, key=lambda name: valid[name])
+    uplift = float(valid[candidate] - valid[best_baseline])
+    passed = uplift > float(gate["min_uplift_over_best_baseline"])
+    decision = {
+        "submitted": candidate if passed else best_baseline,
+        "candidate": candidate,
+        "candidate_valid_map": float(valid[candidate]),
+        "best_baseline": best_baseline,
+        "best_baseline_valid_map": float(valid[best_baseline]),
+        "uplift": uplift,
+        "min_uplift_over_best_baseline": float(gate["min_uplift_over_best_baseline"]),
+    }
+    logger.info("banking submission: %s (%s validation MAP@%s uplift %.5f over %s)",
+                decision["submitted"], candidate, params["k"], uplift, best_baseline)  # fmt: skip
+    return decision
 
 
 def check_banking_scores(scores: pd.DataFrame, params: dict[str, Any]) -> None:

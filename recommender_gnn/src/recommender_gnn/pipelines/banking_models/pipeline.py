@@ -7,9 +7,17 @@ Kaggle's real files)."""
 
 from kedro.pipeline import Node, Pipeline
 
+from .gnn_nodes import (
+    blend_test,
+    predict_banking_gnn_test,
+    refit_banking_gnn,
+    tune_banking_blend,
+    tune_banking_gnn,
+)
 from .nodes import (
     banking_submission,
     check_banking_scores,
+    decide_banking_submission,
     predict_banking_test,
     refit_banking_lightgbm,
     refit_datasets,
@@ -70,8 +78,79 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="predict_banking_test",
             ),
             Node(
+                func=tune_banking_gnn,
+                inputs=[
+                    "santander_train",
+                    "params:banking_models",
+                    "params:model_selection.tuning",
+                ],
+                outputs=[
+                    "banking_gnn_params",
+                    "banking_gnn_trials",
+                    "banking_gnn_validation_predictions",
+                ],
+                name="tune_banking_gnn",
+            ),
+            Node(
+                func=refit_banking_gnn,
+                inputs=["santander_train", "banking_gnn_params", "params:banking_models"],
+                outputs="banking_gnn_model",
+                name="refit_banking_gnn",
+            ),
+            Node(
+                func=predict_banking_gnn_test,
+                inputs=[
+                    "banking_gnn_model",
+                    "santander_train",
+                    "santander_test",
+                    "params:banking_models",
+                ],
+                outputs="banking_gnn_test_predictions",
+                name="predict_banking_gnn_test",
+            ),
+            Node(
+                func=tune_banking_blend,
+                inputs=[
+                    "santander_train",
+                    "banking_validation_predictions",
+                    "banking_gnn_validation_predictions",
+                    "params:banking_models",
+                ],
+                outputs=[
+                    "banking_blend_weights",
+                    "banking_blend_grid",
+                    "banking_blend_validation_predictions",
+                ],
+                name="tune_banking_blend",
+            ),
+            Node(
+                func=blend_test,
+                inputs=[
+                    "banking_test_predictions",
+                    "banking_gnn_test_predictions",
+                    "banking_blend_weights",
+                    "params:banking_models",
+                ],
+                outputs="banking_blend_test_predictions",
+                name="blend_banking_test",
+            ),
+            Node(
+                func=decide_banking_submission,
+                inputs=["banking_model_scores", "params:banking_models"],
+                outputs="banking_submission_decision",
+                name="decide_banking_submission",
+            ),
+            Node(
                 func=banking_submission,
-                inputs=["banking_test_predictions", "santander_test"],
+                inputs=[
+                    "banking_submission_decision",
+                    "banking_test_predictions",
+                    "banking_gnn_test_predictions",
+                    "banking_blend_test_predictions",
+                    "santander_train",
+                    "santander_test",
+                    "params:banking_models",
+                ],
                 outputs="banking_submission",
                 name="write_banking_submission",
             ),
@@ -84,6 +163,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "santander_oracle",
                     "banking_validation_predictions",
                     "banking_test_predictions",
+                    "banking_gnn_validation_predictions",
+                    "banking_gnn_test_predictions",
+                    "banking_blend_validation_predictions",
+                    "banking_blend_test_predictions",
                     "params:banking_models",
                     "params:model_selection.bootstrap",
                 ],
