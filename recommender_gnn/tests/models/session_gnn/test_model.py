@@ -8,12 +8,12 @@ import torch
 from torch.nn import functional
 from torch_geometric.data import Batch
 
+from recommender_gnn.models.device import select_device
 from recommender_gnn.models.session_gnn.graphs import session_graph
 from recommender_gnn.models.session_gnn.model import (
     PopularityNegatives,
     SessionGNN,
     SessionGraphLayer,
-    select_device,
 )
 
 

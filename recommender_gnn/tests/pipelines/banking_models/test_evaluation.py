@@ -6,9 +6,12 @@ import pandas as pd
 import pytest
 
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS, TEST_MONTH
-from recommender_gnn.pipelines.banking_data.metrics import map_at_k, popularity_predictions
-from recommender_gnn.pipelines.banking_models.evaluation import (
+from recommender_gnn.pipelines.banking_data.metrics import (
     average_precision,
+    map_at_k,
+    popularity_predictions,
+)
+from recommender_gnn.pipelines.banking_models.evaluation import (
     paired_bootstrap,
     popularity_for,
     submission_frame,

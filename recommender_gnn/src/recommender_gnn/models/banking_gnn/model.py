@@ -110,16 +110,3 @@ def build_model(config: dict[str, Any]) -> BankingGNN:
         n_layers=config["n_layers"],
         dropout=config["dropout"],
     )
-
-
-def select_device(requested: str = "auto") -> torch.device:
-    """``auto``: the GPU when one is present, else the CPU; or exactly what is asked."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"banking GNN params: device is '{requested}' but torch sees no CUDA device; "
-            "use 'auto' (GPU when present, else CPU) or 'cpu'"
-        )
-    return device

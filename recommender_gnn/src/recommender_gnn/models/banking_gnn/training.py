@@ -38,8 +38,9 @@ import torch
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS, added_products
 from recommender_gnn.pipelines.banking_data.metrics import map_at_k
 
+from ..device import select_device
 from .graph import N_PRODUCTS, MonthGraph, build_month_graph, fit_encoder, n_features
-from .model import build_model, select_device
+from .model import build_model
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def fit_banking_gnn(
     with _deterministic(int(params["num_threads"])):
         torch.manual_seed(int(params["seed"]))
         rng = np.random.default_rng(int(params["seed"]))
-        device = select_device(params["device"])
+        device = select_device(params["device"], "banking_models.gnn.device")
         lags = int(params["lags"])
         encoder = fit_encoder(train[train["month"].isin(months)], int(params["top_categories"]))
         graphs = [build_month_graph(train, m, encoder, lags, labelled=True) for m in months]
@@ -305,7 +306,7 @@ def score_banking_gnn(
     """
     config = checkpoint["config"]
     with _deterministic(int(config.get("num_threads", 1))):
-        device = select_device(config.get("device", "auto"))
+        device = select_device(config.get("device", "auto"), "banking_models.gnn.device")
         model = build_model(config)
         model.load_state_dict(checkpoint["state_dict"])
         model.to(device)

@@ -263,16 +263,3 @@ def build_model(config: dict[str, Any]) -> SessionGNN:
         scale=float(config.get("scale", 16.0)),
         per_type_heads=bool(config.get("per_type_heads", True)),  # older checkpoints had them
     )
-
-
-def select_device(requested: str = "auto") -> torch.device:
-    """``auto``: the GPU when one is present (Vertex AI), else the CPU; or exactly what is asked."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"params model_training.device is '{requested}' but torch sees no CUDA device; "
-            "use 'auto' (GPU when present, else CPU) or 'cpu'"
-        )
-    return device

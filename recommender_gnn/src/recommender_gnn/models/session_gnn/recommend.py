@@ -17,9 +17,10 @@ import torch
 
 from recommender_gnn.model_selection.policy import empty_predictions
 
+from ..device import select_device
 from .evaluation import EVENT_TYPES
 from .graphs import SessionEvents, prefix_events
-from .model import build_model, select_device
+from .model import build_model
 
 CANDIDATE_COLUMNS = ["session", "event_type", "item", "rank", "score"]
 

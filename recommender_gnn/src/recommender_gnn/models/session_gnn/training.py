@@ -17,9 +17,10 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from ..device import select_device
 from .evaluation import EVENT_TYPES, otto_scores
 from .graphs import SessionEvents
-from .model import PopularityNegatives, build_model, select_device
+from .model import PopularityNegatives, build_model
 from .recommend import BestHeads, load_model, popular_item_ids, scoring_params, top_new_items
 from .stream import count_pairs, future_targets, training_batches
 

@@ -15,36 +15,45 @@ from recommender_gnn.checks import require_columns
 from .contract import PRODUCTS, added_products, customer_ids, month_index
 
 
-def map_at_k(
+def average_precision(
     predictions: pd.DataFrame, truth: pd.DataFrame, customers, k: int = 7
-) -> dict[str, float]:
-    """{"map_all", "map_adders", "n_customers", "n_adders"}. Every listed customer counts and
-    one who adds nothing scores 0 (map_all); map_adders averages over those who add something.
-    AP@k = sum over hits at rank i of precision@i, divided by min(k, products added).
-    Predictions of unlisted customers are ignored; a repeated product takes a rank but
-    scores once (as the competition's apk)."""
+) -> pd.Series:
+    """AP@k of every listed customer (index: the customers, sorted; 0 for one who adds
+    nothing): the sum over hits at rank i of precision@i, divided by min(k, products added).
+    Predictions of unlisted customers are ignored; a repeated product takes a rank but scores
+    once (as the competition's apk)."""
     require_columns(predictions, ["customer", "product", "rank"], "predictions")
     require_columns(truth, ["customer", "product"], "truth")
-    customers = pd.Index(pd.unique(np.asarray(customers)))
+    customers = np.sort(pd.unique(np.asarray(customers)))
     truth = truth[truth["customer"].isin(customers)].drop_duplicates(["customer", "product"])
     n_added = truth.groupby("customer").size()
     ranked = predictions[predictions["customer"].isin(n_added.index)]
     ranked = ranked.sort_values(["customer", "rank"], kind="stable")
     ranked = ranked[ranked.groupby("customer").cumcount() < k].copy()
     ranked["position"] = ranked.groupby("customer").cumcount() + 1
-    # As the competition's apk: a repeated product keeps its slot but is not a hit again.
     first = ranked[~ranked.duplicated(["customer", "product"])]
     hits = first.merge(truth[["customer", "product"]], on=["customer", "product"], how="inner")
     hits = hits.sort_values(["customer", "position"], kind="stable")
     precision = (hits.groupby("customer").cumcount() + 1) / hits["position"]
     summed = precision.groupby(hits["customer"].to_numpy()).sum()
-    average_precision = summed / np.minimum(k, n_added.reindex(summed.index))
-    total = float(average_precision.sum())
-    n_adders = len(n_added)
+    per_adder = summed / np.minimum(k, n_added.reindex(summed.index))
+    return per_adder.reindex(customers, fill_value=0.0).astype(float).rename("average_precision")
+
+
+def map_at_k(
+    predictions: pd.DataFrame, truth: pd.DataFrame, customers, k: int = 7
+) -> dict[str, float]:
+    """{"map_all", "map_adders", "n_customers", "n_adders"}: the mean ``average_precision``
+    over every listed customer (one who adds nothing scores 0: the competition's MAP@7) and
+    over those who add something."""
+    per_customer = average_precision(predictions, truth, customers, k)
+    listed = per_customer.index
+    n_adders = int(truth.loc[truth["customer"].isin(listed), "customer"].nunique())
+    total = float(per_customer.sum())
     return {
-        "map_all": total / len(customers) if len(customers) else 0.0,
+        "map_all": total / len(listed) if len(listed) else 0.0,
         "map_adders": total / n_adders if n_adders else 0.0,
-        "n_customers": len(customers),
+        "n_customers": len(listed),
         "n_adders": n_adders,
     }
 

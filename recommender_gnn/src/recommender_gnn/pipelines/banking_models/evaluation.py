@@ -1,9 +1,6 @@
-"""Per-customer average precision, a paired bootstrap over customers, the fallback for
-customers with no previous month, and Kaggle's submission format.
-
-``average_precision`` follows ``banking_data.metrics.map_at_k`` line for line (its mean over
-the listed customers is ``map_all``; tests check it), so the intervals are intervals of the
-competition's metric.
+"""A paired bootstrap over customers of ``banking_data.metrics.average_precision`` (whose
+mean is the competition's MAP@7), the fallback for customers with no previous month, and
+Kaggle's submission format.
 """
 
 from __future__ import annotations
@@ -11,33 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.checks import require_columns
-
 from ..banking_data.contract import PRODUCTS, SUBMISSION_COLUMNS
 from ..banking_data.metrics import popularity_predictions
-
-
-def average_precision(
-    predictions: pd.DataFrame, truth: pd.DataFrame, customers, k: int = 7
-) -> pd.Series:
-    """AP@k of every listed customer (index: the customers, sorted; 0 for one who adds
-    nothing), computed as ``map_at_k`` computes it."""
-    require_columns(predictions, ["customer", "product", "rank"], "predictions")
-    require_columns(truth, ["customer", "product"], "truth")
-    customers = np.sort(pd.unique(np.asarray(customers)))
-    truth = truth[truth["customer"].isin(customers)].drop_duplicates(["customer", "product"])
-    n_added = truth.groupby("customer").size()
-    ranked = predictions[predictions["customer"].isin(n_added.index)]
-    ranked = ranked.sort_values(["customer", "rank"], kind="stable")
-    ranked = ranked[ranked.groupby("customer").cumcount() < k].copy()
-    ranked["position"] = ranked.groupby("customer").cumcount() + 1
-    first = ranked[~ranked.duplicated(["customer", "product"])]
-    hits = first.merge(truth[["customer", "product"]], on=["customer", "product"], how="inner")
-    hits = hits.sort_values(["customer", "position"], kind="stable")
-    precision = (hits.groupby("customer").cumcount() + 1) / hits["position"]
-    summed = precision.groupby(hits["customer"].to_numpy()).sum()
-    per_adder = summed / np.minimum(k, n_added.reindex(summed.index))
-    return per_adder.reindex(customers, fill_value=0.0).astype(float).rename("average_precision")
 
 
 def paired_bootstrap(

@@ -9,10 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from recommender_gnn.model_selection.tuning import tune
 from recommender_gnn.models.banking_gnn import (
     fit_banking_gnn,
     score_banking_gnn,
@@ -23,6 +21,7 @@ from recommender_gnn.models.banking_gnn import (
 from ..banking_data.contract import TEST_MONTH, VALIDATION_MONTH, added_products
 from ..banking_data.metrics import map_at_k
 from .evaluation import with_fallback
+from .tuning import tune_on_map
 
 logger = logging.getLogger(__name__)
 
@@ -38,26 +37,21 @@ def tune_banking_gnn(
     trial, the chosen trial's validation ranking)."""
     params, k = banking["gnn"], int(banking["k"])
     months = training_months(VALIDATION_MONTH, params)
-    trials: list[tuple[int, pd.DataFrame]] = []
 
-    def evaluate(trial_params: dict[str, Any], report) -> dict[str, Any]:
+    def evaluate(trial_params: dict[str, Any], report) -> tuple:
         checkpoint, _ = fit_banking_gnn(
             train, months, {**_gnn_params(trial_params), "k": k}, valid=(train, VALIDATION_MONTH)
         )
         ranking = top_k(score_banking_gnn(checkpoint, train, VALIDATION_MONTH), k)
-        trials.append((int(checkpoint["best_epoch"]), ranking))
-        nothing = float("nan")  # tune() records OTTO's per-type columns: not defined here
-        return {"score": float(checkpoint["best_valid_map"]), "clicks": nothing,
-                "carts": nothing, "orders": nothing, "policy": {}}  # fmt: skip
+        return checkpoint["best_valid_map"], checkpoint["best_epoch"], ranking
 
-    chosen, table = tune("banking_gnn", evaluate, params, tuning)
-    table = table.drop(columns=["clicks", "carts", "orders"]).rename(columns={"score": "map_all"})
-    table.insert(1, "best_epoch", [epoch for epoch, _ in trials])
-    best = int(np.flatnonzero(table["chosen"].to_numpy())[0])
-    chosen = {**chosen, "max_epochs": int(table.loc[best, "best_epoch"])}
+    chosen, table, epochs, ranking = tune_on_map(
+        "banking_gnn", evaluate, params, tuning, "best_epoch"
+    )
+    chosen = {**chosen, "max_epochs": epochs}
     logger.info("banking GNN: validation MAP@%d %.5f after %d epochs", k,
-                table.loc[best, "map_all"], chosen["max_epochs"])  # fmt: skip
-    return chosen, table, trials[best][1]
+                table.loc[table["chosen"], "map_all"].iloc[0], epochs)  # fmt: skip
+    return chosen, table, ranking
 
 
 def refit_banking_gnn(

@@ -17,12 +17,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from recommender_gnn.model_selection.tuning import tune
-
 from ..banking_data.contract import PRODUCTS
 from ..banking_data.generator import SHORT
 from ..banking_data.metrics import map_at_k
 from .features import LABEL, feature_names
+from .tuning import tune_on_map
 
 logger = logging.getLogger(__name__)
 
@@ -163,26 +162,20 @@ def tune_lightgbm(
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """(chosen params with ``num_boost_round`` = the chosen trial's best rounds, one row per
     trial, the chosen trial's validation predictions at those rounds)."""
-    trials: list[tuple[int, pd.DataFrame | None]] = []
 
-    def evaluate(trial_params: dict[str, Any], report: Callable) -> dict[str, Any]:
+    def evaluate(trial_params: dict[str, Any], report: Callable) -> tuple:
         history, predictions = checkpoint_scores(
             rows, valid_features, valid_truth, valid_customers, trial_params, features_config,
             k, report,
         )  # fmt: skip
         best = max(range(len(history)), key=lambda i: (history[i][1], -i))
         rounds, value = history[best]
-        trials.append((rounds, predictions[rounds]))
-        # tune() records OTTO's per-type columns: not defined here (dropped below).
-        nothing = float("nan")
-        return {"score": value, "clicks": nothing, "carts": nothing, "orders": nothing,
-                "policy": {}}  # fmt: skip
+        return value, rounds, predictions[rounds]
 
-    chosen, table = tune("banking_lightgbm", evaluate, params, tuning)
-    table = table.drop(columns=["clicks", "carts", "orders"]).rename(columns={"score": "map_all"})
-    table.insert(1, "best_rounds", [rounds for rounds, _ in trials])
-    best = int(np.flatnonzero(table["chosen"].to_numpy())[0])
-    chosen = {**chosen, "num_boost_round": int(table.loc[best, "best_rounds"])}
+    chosen, table, rounds, ranking = tune_on_map(
+        "banking_lightgbm", evaluate, params, tuning, "best_rounds"
+    )
+    chosen = {**chosen, "num_boost_round": rounds}
     logger.info("banking LightGBM: validation MAP@%d %.5f with %d rounds", k,
-                table.loc[best, "map_all"], chosen["num_boost_round"])  # fmt: skip
-    return chosen, table, trials[best][1]
+                table.loc[table["chosen"], "map_all"].iloc[0], rounds)  # fmt: skip
+    return chosen, table, ranking

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..banking_data.contract import TEST_MONTH, VALIDATION_MONTH, added_products, month_date
 from ..banking_data.metrics import (
+    average_precision,
     map_at_k,
     oracle_month,
     oracle_predictions,
@@ -24,7 +25,6 @@ from ..banking_data.metrics import (
 )
 from ..banking_data.nodes import has_labels
 from .evaluation import (
-    average_precision,
     paired_bootstrap,
     popularity_for,
     submission_frame,
