@@ -75,8 +75,9 @@ def test_registry_gates_the_alias_and_serves_the_champion(fitted, santander, tmp
     train, params, candidates = santander["train"], fitted["params"], fitted["candidates"]
     monkeypatch.chdir(tmp_path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    # An experiment of this store: an earlier test's active experiment id is not in it.
-    mlflow.set_experiment("banking_registry_test")
+    # Runs in an experiment of this store, named explicitly: no global active experiment is
+    # read (another test's id is not in this store) or left behind for later tests.
+    experiment = mlflow.MlflowClient().create_experiment("banking_registry_test")
     logged = SignedPyfuncModelDataset(
         name="banking_model",
         registered_model_name="banking",
@@ -94,7 +95,7 @@ def test_registry_gates_the_alias_and_serves_the_champion(fitted, santander, tmp
         champion_scores = score_banking_champion(current.load(), candidates, train, params)
         gate = {"min_uplift_over_best_baseline": margin, "min_uplift_over_champion": 0.0}
         decision, _ = decide_banking_promotion(card, champion_scores, scores, gate)
-        with mlflow.start_run():
+        with mlflow.start_run(experiment_id=experiment):
             logged.save(model)
             champion.save(decision)
         return {"card": card, "champion": champion_scores, "decision": decision}
