@@ -27,7 +27,8 @@ def test_compile_banking_gives_its_two_steps(tmp_path, monkeypatch):
         step: {node.name for node in pipelines[folder].nodes}
         for step, folder in BANKING_STEPS.items()
     }
-    assert {"package_banking_model", "decide_banking_promotion"} <= nodes_of["banking-models"]
+    registry_nodes = {"package_banking_model", "decide_banking_promotion"}
+    assert {f"banking_models.{node}" for node in registry_nodes} <= nodes_of["banking-models"]
     tasks = spec["root"]["dag"]["tasks"]
     assert "banking-data" in tasks["banking-models"]["dependentTasks"]
     resources = executors["exec-banking-models"]["container"]["resources"]

@@ -81,7 +81,9 @@ def test_closed_gates_refuse_the_candidate(tiny_project):
     closed = ",".join([TINY_PARAMS, *CLOSED_GATES, "model_selection.test_week_models=submitted"])
     run_kedro(tiny_project, "run", "--env=local", "--pipelines=model_registry", "--params", closed)
     run_kedro(
-        tiny_project, "run", "--env=local", "--from-nodes=gate_submission", "--params", closed
+        tiny_project,
+        *("run", "--env=local", "--from-nodes=model_evaluation.gate_submission"),
+        *("--params", closed),
     )
     promotion = json.loads(
         latest_version(data / "08_reporting" / "promotion_decision.json").read_text()

@@ -1,6 +1,8 @@
 """The registered pipelines are exactly the compositions the README (and the interfaces between
 the two halves of the blueprint) promise, and every pipeline folder is registered."""
 
+import importlib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,7 @@ def test_end_to_end_needs_only_the_raw_files(registered):
 
 def test_banking_end_to_end_is_banking_without_the_generator(registered):
     assert nodes_of(registered, "banking_end_to_end") == nodes_of(registered, "banking") - {
-        "generate_santander"
+        "banking_data.generate_santander"
     }
     free = registered["banking_end_to_end"].inputs()
     datasets = {name for name in free if not name.startswith("params:") and name != "parameters"}
@@ -82,3 +84,26 @@ def test_banking_end_to_end_is_banking_without_the_generator(registered):
         "santander_oracle",
         "banking_current_champion",
     }
+
+
+def test_every_node_runs_in_the_namespace_of_its_folder_pipeline():
+    """Kedro-Viz draws one box per namespace: a folder pipeline without one would spill its nodes
+    into the graph, and one interrupted by another (Kedro warns) would draw the two boxes as a
+    cycle. The namespace renames nodes only, never datasets or parameters."""
+    configure_project("recommender_gnn")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        registered = register_pipelines()
+    assert not [str(w.message) for w in caught if "is interrupted" in str(w.message)]
+    folder_of = {}
+    for folder in FOLDER_PIPELINES:
+        module = importlib.import_module(f"recommender_gnn.pipelines.{folder}.pipeline")
+        bare = module.create_pipeline()
+        assert registered[folder].datasets() == bare.datasets(), folder
+        assert {node.name for node in registered[folder].nodes} == {
+            f"{folder}.{node.name}" for node in bare.nodes
+        }
+        folder_of.update({node.name: folder for node in registered[folder].nodes})
+    for name, pipeline in registered.items():
+        namespaces = {node.name: (node.namespace or "").split(".")[0] for node in pipeline.nodes}
+        assert namespaces == {node: folder_of[node] for node in namespaces}, name

@@ -180,7 +180,8 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
 
 
 def _node_pipelines() -> dict[str, str]:
-    """Node name -> the modular pipeline (folder) it belongs to."""
+    """Node name as Kedro's log prints it -> the modular pipeline (folder) it belongs to. The log
+    ("Running node: <name>: ...") prints the name without its namespace, the folder."""
     from recommender_ranking.pipeline_registry import register_pipelines
 
     pipelines = register_pipelines()
@@ -191,7 +192,7 @@ def _node_pipelines() -> dict[str, str]:
         "recommendations",
     ):  # fmt: skip
         for node in pipelines.get(name, []).nodes if name in pipelines else []:
-            mapping.setdefault(node.name, name)
+            mapping.setdefault(node.name.removeprefix(f"{name}."), name)
     return mapping
 
 

@@ -3,11 +3,16 @@
 The folders are imported by name rather than with ``find_pipelines``: since Kedro 1.7,
 ``kedro run --pipelines=end_to_end`` makes ``find_pipelines`` load only a folder of that name,
 which leaves the compositions below without their parts.
+
+Each folder pipeline is namespaced by its folder name, so Kedro-Viz opens one box per folder
+(expanded on click) and a node is named ``<folder>.<node>`` (``kedro run
+--from-nodes=model_evaluation.gate_submission``). Dataset and parameter names are left as they
+are (``prefix_datasets_with_namespace=False``): the catalog and parameters files name them.
 """
 
 import importlib
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, pipeline
 
 from recommender_gnn.vertex_ai_steps import tag_vertex_ai_steps
 
@@ -43,14 +48,17 @@ VERTEX_AI_STEPS = {
 }
 
 
-GENERATOR = "generate_santander"  # the node banking_end_to_end leaves out (real files)
+# The node banking_end_to_end leaves out (real files), named in its folder's namespace.
+GENERATOR = "banking_data.generate_santander"
 
 
 def _folder_pipelines() -> dict[str, Pipeline]:
     return {
-        name: importlib.import_module(
-            f"recommender_gnn.pipelines.{name}.pipeline"
-        ).create_pipeline()
+        name: pipeline(
+            importlib.import_module(f"recommender_gnn.pipelines.{name}.pipeline").create_pipeline(),
+            namespace=name,
+            prefix_datasets_with_namespace=False,
+        )
         for name in FOLDER_PIPELINES
     }
 

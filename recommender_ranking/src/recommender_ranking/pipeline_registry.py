@@ -4,11 +4,16 @@ The folders are imported by name rather than through ``find_pipelines``: since K
 ``find_pipelines`` only loads the pipelines named on the command line (``--pipelines=X``), so a
 composition such as ``end_to_end`` could not be built from it. tests/test_pipeline_registry.py
 checks that every folder is registered.
+
+Each folder pipeline is namespaced by its folder name, so Kedro-Viz opens one box per folder
+(expanded on click) and a node is named ``<folder>.<node>`` (``kedro run
+--nodes=candidate_generation.select_customer_weeks``). Dataset and parameter names are left as
+they are (``prefix_datasets_with_namespace=False``): the catalog and parameters files name them.
 """
 
 import importlib
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, pipeline
 
 from recommender_ranking.vertex_ai_steps import tag_vertex_ai_steps
 
@@ -39,7 +44,11 @@ VERTEX_AI_STEPS = {
 
 
 def _folder_pipeline(name: str) -> Pipeline:
-    return importlib.import_module(f"recommender_ranking.pipelines.{name}").create_pipeline()
+    return pipeline(
+        importlib.import_module(f"recommender_ranking.pipelines.{name}").create_pipeline(),
+        namespace=name,
+        prefix_datasets_with_namespace=False,
+    )
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -21,7 +21,7 @@ def test_one_pass_inference_gives_the_per_chunk_submission(tiny_project, tmp_pat
     one_chunk = pd.read_csv(project / "data" / "07_model_output" / "submission.csv", dtype=str)
     run_kedro(  # 600 customers in 4 chunks
         project,
-        *("run", "--env=local", "--nodes=select_customer_weeks"),
+        *("run", "--env=local", "--nodes=candidate_generation.select_customer_weeks"),
         *("--params", "candidate_generation.customers_per_chunk=150"),
     )
     chunks = sorted((project / "data" / "05_model_input" / "recommendation_customers").iterdir())

@@ -31,9 +31,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             )
         ]
     )
+    # The OTTO scoring nodes as a nested namespace: "hm_sequences.gnn_inference.<node>" once the
+    # registry puts the folder's namespace around them (Kedro-Viz: a box inside hm_sequences).
     inference = pipeline(
         gnn_inference.create_pipeline(),
-        namespace=NAMESPACE,
+        namespace="gnn_inference",
         inputs={
             "gnn_checkpoint": "hm_gnn_checkpoint",
             "gnn_refit_checkpoint": "hm_gnn_checkpoint",

@@ -1,7 +1,11 @@
 """Every model on validation (what choices were made on) and on test (only reported), with
-paired bootstrap intervals; a table by session length, a plot and MLflow metrics."""
+paired bootstrap intervals; a table by session length, a plot and MLflow metrics. The test week's
+predictions are made here, after the gate: seen_items' policies applied to the test candidates
+of every model, or of the submitted one only."""
 
 from kedro.pipeline import Node, Pipeline
+
+from recommender_gnn.pipelines.seen_items.pipeline import policy_on_test_week
 
 from .nodes import (
     evaluate_test,
@@ -36,13 +40,14 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 name="evaluate_validation",
             ),
             # Which model the submission comes from, decided on validation before the test week
-            # is predicted (seen_items predicts it for that model only, if so configured).
+            # is predicted (policy_on_test_week: for that model only, if so configured).
             Node(
                 func=gate_submission,
                 inputs=["model_selection_report", "params:submission"],
                 outputs="submission_decision",
                 name="gate_submission",
             ),
+            *policy_on_test_week(models),
             Node(
                 func=evaluate_test,
                 inputs={

@@ -1,5 +1,8 @@
-"""One policy per model: chosen on validation, applied to the validation and test candidates
-(the test week of every model, or of the submitted one only: model_selection.test_week_models)."""
+"""One policy per model: chosen on validation, applied to the validation candidates. Its
+application to the test candidates (the test week of every model, or of the submitted one only:
+model_selection.test_week_models) comes after the gate, so model_evaluation runs those nodes
+(``policy_on_test_week``): this folder's namespace then ends before model_evaluation's begins, as
+Kedro (and Kedro-Viz's one box per namespace) requires."""
 
 from functools import partial, update_wrapper
 
@@ -15,7 +18,6 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
     nodes = []
     for model in models:
         chooser = update_wrapper(partial(choose_policy, model=model), choose_policy)
-        tester = update_wrapper(partial(apply_test_policy, model=model), apply_test_policy)
         nodes += [
             Node(
                 func=chooser,
@@ -41,6 +43,17 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 outputs=f"{model}_valid_predictions",
                 name=f"{model}_valid_predictions",
             ),
+        ]
+    return Pipeline(nodes)
+
+
+def policy_on_test_week(models=MODELS) -> list[Node]:
+    """Each model's policy on its test candidates, for every model or only the one the gate
+    submits (``submission_decision``): part of model_evaluation's pipeline."""
+    nodes = []
+    for model in models:
+        tester = update_wrapper(partial(apply_test_policy, model=model), apply_test_policy)
+        nodes += [
             Node(
                 func=tester,
                 inputs=[
@@ -55,4 +68,4 @@ def create_pipeline(models=MODELS, **kwargs) -> Pipeline:
                 name=f"{model}_test_predictions",
             ),
         ]
-    return Pipeline(nodes)
+    return nodes
