@@ -1,7 +1,8 @@
 """The served model's code: the registered pyfunc model and the preprocessing it applies.
 
 Only pandas, numpy, scikit-learn and MLflow here (and the fitted classifier's own library
-when unpickled), never Kedro or the pipeline packages: the model's code path and its
+when unpickled) and the plain modules ``ga4_mlops.checks`` and ``ga4_mlops.problem_types``,
+never Kedro or the pipeline packages: the model's code path and its
 requirements (``serving_packages`` of SignedPyfuncModelDataset) then stay what scoring needs.
 """
 
@@ -10,10 +11,12 @@ import logging
 import mlflow.pyfunc
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.compose import ColumnTransformer
 
 from ga4_mlops.checks import require_columns
+from ga4_mlops.problem_types import BINARY, score_column
+from ga4_mlops.problem_types import problem_type as validated_problem_type
 
 logger = logging.getLogger(__name__)
 
@@ -60,25 +63,50 @@ def transform_features(
 
 
 class PropensityModel(mlflow.pyfunc.PythonModel):
-    """Raw model-input rows in, raw and calibrated probabilities out (one row per input)."""
+    """Raw model-input rows in, the raw and calibrated scores out (one row per input).
+
+    ``problem_type`` (``ga4_mlops.problem_types``): ``binary`` scores probabilities
+    (``raw_probability``, ``calibrated_probability``: ``predict_proba`` of the classifier and
+    of the calibrator), ``regression`` scores amounts (``raw_prediction``,
+    ``calibrated_prediction``: ``predict`` of the regressor and of the calibrator), e.g.
+    predicted revenue. The name stays ``PropensityModel`` for both, and so do the attribute
+    names (``classifier`` holds the regressor of a regression model): registered versions
+    are pickled by class and attribute names, and the ones already in the registry must
+    keep loading (those have no ``problem_type`` attribute: binary).
+    """
 
     def __init__(
         self,
         preprocessor: ColumnTransformer,
-        classifier: ClassifierMixin,
-        calibrator: ClassifierMixin,
+        classifier: ClassifierMixin | RegressorMixin,
+        calibrator: ClassifierMixin | RegressorMixin,
+        problem_type: str = BINARY,
     ) -> None:
         self.preprocessor = preprocessor
         self.classifier = classifier
         self.calibrator = calibrator
+        self.problem_type = validated_problem_type({"problem_type": problem_type})
 
     def predict(self, context, model_input, params=None):
         features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
-        raw_probability = self.classifier.predict_proba(features)[:, 1]
+        kind = getattr(self, "problem_type", BINARY)
+        if kind == BINARY:
+            raw_probability = self.classifier.predict_proba(features)[:, 1]
+            return pd.DataFrame(
+                {
+                    "raw_probability": raw_probability,
+                    "calibrated_probability": self.calibrator.predict_proba(features)[:, 1],
+                },
+                index=features.index,
+            )
         return pd.DataFrame(
             {
-                "raw_probability": raw_probability,
-                "calibrated_probability": self.calibrator.predict_proba(features)[:, 1],
+                score_column("raw", kind): np.asarray(
+                    self.classifier.predict(features), dtype="float64"
+                ).ravel(),
+                score_column("calibrated", kind): np.asarray(
+                    self.calibrator.predict(features), dtype="float64"
+                ).ravel(),
             },
             index=features.index,
         )

@@ -119,3 +119,159 @@ def test_an_unknown_candidate_is_named(test_set):
         decide_promotion(
             metrics(), test_set, None, COLUMNS, EVALUATION, {**GATE, "candidate": "lgbm"}
         )
+
+
+# Predicted revenue (problem_type regression): checks of its own, on regression_report's figures.
+REGRESSION_GATE = {
+    **GATE,
+    "min_normalized_gini": 0.2,
+    "max_abs_total_relative_error": 0.25,
+    "min_normalized_gini_uplift_over_baseline": 0.0,
+    "max_normalized_gini_drop_vs_champion": 0.01,
+    "max_rmse_rise_vs_champion": 0.02,
+}
+REGRESSION_COLUMNS = {**COLUMNS, "target": "revenue", "problem_type": "regression"}
+
+
+def regression_metrics(gini=0.5, baseline_gini=0.3, total_error=0.05, rmse=10.0):
+    row = {"rows": 1000, "mae": 2.0, "decile_calibration_error": 0.5, "mean_actual": 2.0}
+    return pd.DataFrame(
+        [
+            {
+                "model": "baseline",
+                **row,
+                "rmse": 12.0,
+                "normalized_gini": baseline_gini,
+                "total_relative_error": 0.4,
+                "mean_predicted": 2.8,
+            },
+            {
+                "model": "model_calibrated",
+                **row,
+                "rmse": rmse,
+                "normalized_gini": gini,
+                "total_relative_error": total_error,
+                "mean_predicted": 2.0 * (1 + total_error),
+            },
+        ]
+    )
+
+
+class PredictsColumn:
+    """A registered regression model's predict(): the calibrated prediction is one column."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
+        prediction = rows[self.column].to_numpy()
+        return pd.DataFrame({"raw_prediction": prediction, "calibrated_prediction": prediction})
+
+
+@pytest.fixture
+def revenue_test_set() -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    expected = rng.gamma(0.3, 10.0, 20000)  # expected revenue per customer
+    buys = rng.random(20000) < np.clip(expected / 20.0, 0, 1)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(20000)],
+            "signal": expected,
+            "revenue": np.where(buys, rng.gamma(4.0, 5.0, 20000), 0.0),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("figures", "failed"),
+    [
+        ({}, []),
+        ({"gini": 0.25}, ["normalized_gini_uplift_over_baseline"]),
+        ({"gini": 0.15, "baseline_gini": 0.1}, ["normalized_gini"]),
+        ({"total_error": -0.3}, ["abs_total_relative_error"]),  # |-0.3| > 0.25
+        ({"total_error": 0.2}, []),
+    ],
+)
+def test_a_first_regression_model_is_compared_with_the_baseline(figures, failed, revenue_test_set):
+    decision = decide_promotion(
+        regression_metrics(**figures),
+        revenue_test_set,
+        None,
+        REGRESSION_COLUMNS,
+        EVALUATION,
+        REGRESSION_GATE,
+    )
+    assert decision["failed_checks"] == failed
+    assert decision["promote"] is (not failed)
+    assert set(decision["checks"]) == {
+        "normalized_gini",
+        "abs_total_relative_error",
+        "normalized_gini_uplift_over_baseline",
+    }
+    assert decision["compared_with"]["model"] == "baseline"
+    baseline = decision["compared_with"]["metrics"]["normalized_gini"]
+    assert baseline == figures.get("baseline_gini", 0.3)
+    uplift = decision["checks"]["normalized_gini_uplift_over_baseline"]["value"]
+    assert uplift == pytest.approx(figures.get("gini", 0.5) - baseline)
+
+
+def test_a_later_regression_model_is_compared_with_the_champion_on_this_test_split(
+    revenue_test_set,
+):
+    champion = RegisteredModel("revenue", "champion", "4", PredictsColumn("signal"))
+    scored = decide_promotion(
+        regression_metrics(),
+        revenue_test_set,
+        champion,
+        REGRESSION_COLUMNS,
+        EVALUATION,
+        REGRESSION_GATE,
+    )
+    figures = scored["compared_with"]["metrics"]
+    assert scored["compared_with"]["version"] == "4"
+    assert 0.2 < figures["normalized_gini"] < 0.9  # the champion scored here, not its card
+    assert figures["mean_actual"] == pytest.approx(revenue_test_set["revenue"].mean())
+    assert "normalized_gini_uplift_over_baseline" not in scored["checks"]
+
+    def decide(gini: float, rmse: float) -> dict:
+        figures_now = regression_metrics(gini=gini, rmse=rmse)
+        return decide_promotion(
+            figures_now,
+            revenue_test_set,
+            champion,
+            REGRESSION_COLUMNS,
+            EVALUATION,
+            REGRESSION_GATE,
+        )
+
+    as_good = decide(figures["normalized_gini"] - 0.009, figures["rmse"] * 1.019)
+    assert as_good["promote"], as_good["failed_checks"]
+    worse = decide(figures["normalized_gini"] - 0.02, figures["rmse"] * 1.03)
+    assert worse["failed_checks"] == ["normalized_gini_drop_vs_champion", "rmse_rise_vs_champion"]
+    assert worse["checks"]["rmse_rise_vs_champion"]["value"] == pytest.approx(0.03)
+
+
+def test_a_binary_champion_cannot_judge_a_regression_candidate(revenue_test_set):
+    champion = RegisteredModel("revenue", "champion", "2", ScoresColumn("signal"))
+    with pytest.raises(ValueError, match=r"champion revenue version 2 cannot score"):
+        decide_promotion(
+            regression_metrics(),
+            revenue_test_set,
+            champion,
+            REGRESSION_COLUMNS,
+            EVALUATION,
+            REGRESSION_GATE,
+        )
+
+
+def test_a_missing_regression_setting_or_metric_is_named(revenue_test_set):
+    unset = {k: v for k, v in REGRESSION_GATE.items() if k != "min_normalized_gini"}
+    with pytest.raises(ValueError, match=r"quality_gate.min_normalized_gini is missing"):
+        decide_promotion(
+            regression_metrics(), revenue_test_set, None, REGRESSION_COLUMNS, EVALUATION, unset
+        )
+    # A binary evaluation table under a regression configuration.
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['normalized_gini'"):
+        decide_promotion(
+            metrics(), revenue_test_set, None, REGRESSION_COLUMNS, EVALUATION, REGRESSION_GATE
+        )

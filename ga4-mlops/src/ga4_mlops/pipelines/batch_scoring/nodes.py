@@ -5,27 +5,41 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ga4_mlops.checks import require_columns
 from ga4_mlops.datasets.mlflow_model_alias_dataset import RegisteredModel
+from ga4_mlops.problem_types import problem_type, score_column
 
 
 def score_rows(
     champion_model: RegisteredModel, rows: pd.DataFrame, columns: dict[str, Any]
 ) -> pd.DataFrame:
-    """Probabilities, decile (1 = the most likely 10%) and model version per row.
+    """Scores, decile (1 = the highest 10%) and model version per row.
 
-    Ids pass through untouched (a GA4 ``user_pseudo_id`` stays a string). Deciles rank by
-    calibrated then raw probability and break remaining ties by row order: reproducible.
+    The score columns are the served model's: ``raw_probability`` and
+    ``calibrated_probability`` (``problem_type`` binary), ``raw_prediction`` and
+    ``calibrated_prediction`` (regression: predicted revenue). Ids pass through untouched (a
+    GA4 ``user_pseudo_id`` stays a string). Deciles rank by calibrated then raw score and
+    break remaining ties by row order: reproducible.
     """
+    kind = problem_type(columns)
+    raw, calibrated = score_column("raw", kind), score_column("calibrated", kind)
     input_columns = [*columns["numeric"], *columns["categorical"]]
     predictions = champion_model.model.predict(rows[input_columns])
+    require_columns(
+        predictions,
+        [raw, calibrated],
+        f"the output of model {champion_model.name} version {champion_model.version}",
+        hint=f" (params model_input.columns.problem_type is {kind!r}: a model for another "
+        "problem type needs its own registered name, globals registered_model.name)",
+    )
     scores = rows[list(columns["id"])].copy()
-    scores["raw_probability"] = predictions["raw_probability"].to_numpy()
-    scores["calibrated_probability"] = predictions["calibrated_probability"].to_numpy()
+    scores[raw] = predictions[raw].to_numpy()
+    scores[calibrated] = predictions[calibrated].to_numpy()
     order = np.lexsort(
         (
             np.arange(len(scores)),
-            -scores["raw_probability"].to_numpy(),
-            -scores["calibrated_probability"].to_numpy(),
+            -scores[raw].to_numpy(),
+            -scores[calibrated].to_numpy(),
         )
     )
     rank = np.empty(len(scores), dtype="int64")

@@ -13,6 +13,10 @@ shows a shift among its buyers. Categorical features: one bin per reference cate
 and every unseen category together; the per-category terms are reported too. The usual reading:
 < 0.1 stable, 0.1-0.2 worth a look, > 0.2 a real shift (thresholds are parameters). Drift never
 fails the run: it is reported, logged as a warning and sent to MLflow.
+
+The score is ``params drift_monitoring.score_column``: ``calibrated_probability`` for a binary
+model, ``calibrated_prediction`` for a regression one (predicted revenue, conf/revenue). An
+amount is binned as any numeric column: exact zeros apart, quantile bins of the rest.
 """
 
 import logging
@@ -27,6 +31,11 @@ from matplotlib.figure import Figure
 from ga4_mlops.checks import require_columns
 
 logger = logging.getLogger(__name__)
+
+SCORE_HINT = (
+    " (params drift_monitoring.score_column: calibrated_probability for problem_type binary, "
+    "calibrated_prediction for regression)"
+)
 
 MISSING = "__missing__"
 UNSEEN = "__unseen__"
@@ -195,7 +204,13 @@ def build_drift_reference(
     _require_rows(train_set, "dataset 'train_set'")
     require_columns(train_set, features, "dataset 'train_set'", role="feature")
     _require_rows(test_predictions, "dataset 'test_predictions'")
-    require_columns(test_predictions, [score_column], "dataset 'test_predictions'", role="score")
+    require_columns(
+        test_predictions,
+        [score_column],
+        "dataset 'test_predictions'",
+        role="score",
+        hint=SCORE_HINT,
+    )
     max_rows = int(params["reference_max_rows"])
     rows = train_set[features]
     if len(rows) > max_rows:
@@ -241,7 +256,7 @@ def compute_drift_report(
         require_columns(data, categorical, name, role="categorical")
     for data, name in ((reference_scores, names[2]), (current_scores, names[3])):
         _require_rows(data, name)
-        require_columns(data, [score_column], name, role="score")
+        require_columns(data, [score_column], name, role="score", hint=SCORE_HINT)
 
     n_bins, epsilon = params["n_bins"], params["epsilon"]
     rows = [

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ga4_mlops.checks import require_columns
+from ga4_mlops.problem_types import REGRESSION, problem_type
 
 logger = logging.getLogger(__name__)
 
@@ -199,13 +200,23 @@ def _check_unassigned(
         )
 
 
-def _labelled(part: pd.DataFrame, split_name: str, target: str) -> pd.DataFrame:
+def _labelled(part: pd.DataFrame, split_name: str, target: str, kind: str) -> pd.DataFrame:
+    """The split with its target checked: 0/1 as int64 (binary) or amounts >= 0 (regression)."""
     labels = part[target]
     if labels.isna().any():
         raise ValueError(
             f"{DATASET} column '{target}' is missing for {labels.isna().sum()} rows of split "
             f"'{split_name}': a labelled split needs its full horizon inside the data"
         )
+    if kind == REGRESSION:
+        amounts = pd.to_numeric(labels, errors="coerce").astype("float64")
+        bad = ~np.isfinite(amounts) | (amounts < 0)
+        if bad.any():
+            raise ValueError(
+                f"{DATASET} column '{target}' must hold amounts >= 0 in split '{split_name}' "
+                f"(problem_type regression), found {sorted(labels[bad].unique())[:5]}"
+            )
+        return part.assign(**{target: amounts})
     if not set(labels.unique()) <= {0, 1}:
         raise ValueError(
             f"{DATASET} column '{target}' must hold 0/1 in split '{split_name}', found "
@@ -223,7 +234,7 @@ def split_model_input(
     honest: the model is tested on a later period than it learned from, as it will be used.
     """
     splits = normalise_splits(splits)
-    method, target = splits["by"], columns["target"]
+    method, target, kind = splits["by"], columns["target"], problem_type(columns)
     date_column = columns.get("date") if method == "date" else None
     feature_columns = [*columns["numeric"], *columns["categorical"]]
     targets = [target, *(columns.get("other_targets") or [])]
@@ -267,14 +278,15 @@ def split_model_input(
             by = f"with {date_column} " if date_column else "by id hash "
             raise ValueError(f"{DATASET} has no rows {by}in split '{split_name}' ({rule}){known}")
         if split_name != "scoring":
-            part = _labelled(part, split_name, target)
+            part = _labelled(part, split_name, target, kind)
         parts.append(part)
     _check_unassigned(assigned, dates, float(splits["max_unassigned_share"]), method)
     if dates is not None:
         check_time_order(dates, assigned, int(splits["label_horizon_days"]), date_column)
     for split_name, part in zip(SPLIT_NAMES, parts, strict=True):
         rate = "n/a" if split_name == "scoring" else f"{part[target].mean():.4f}"
-        logger.info("split %s: %d rows, positive rate %s", split_name, len(part), rate)
+        what = "mean target" if kind == REGRESSION else "positive rate"
+        logger.info("split %s: %d rows, %s %s", split_name, len(part), what, rate)
     if parts[0][target].nunique() < 2:
         raise ValueError(
             f"{DATASET} column '{target}' has a single class in split 'train': the target "

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ga4_mlops.pipelines.feature_engineering.splits import assign_by_date, normalise_splits
+from ga4_mlops.problem_types import REGRESSION, problem_type
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ def _to_datetime(values: pd.Series) -> pd.Series:
 def _standardise_types(
     table: pd.DataFrame, columns: dict[str, Any], feature_query: dict[str, Any]
 ) -> pd.DataFrame:
-    """Same dtypes from every engine: ids str, date datetime64, numbers float64, label Int64,
-    other targets float64 (NaN where unknown)."""
+    """Same dtypes from every engine: ids str, date datetime64, numbers float64, target Int64
+    (an amount: float64), other targets float64 (NaN where unknown)."""
     table = table.copy()
     date_column, target = columns["date"], columns["target"]
     for column in columns["id"]:
@@ -127,14 +128,22 @@ def _standardise_types(
         values = table[column].astype("object")
         table[column] = values.where(values.notna(), None)
     labels = pd.to_numeric(table[target], errors="coerce").astype("Float64")
-    bad = table[target].notna() & ~labels.isin([0, 1]).fillna(False)
+    if problem_type(columns) == REGRESSION:
+        bad = table[target].notna() & ~(labels >= 0).fillna(False)
+        expected = "an amount >= 0 or NULL (problem_type regression)"
+    else:
+        bad = table[target].notna() & ~labels.isin([0, 1]).fillna(False)
+        expected = "0, 1 or NULL"
     if bad.any():
         raise ValueError(
-            f"{RAW_DATASET} column '{target}' must hold 0, 1 or NULL, found "
+            f"{RAW_DATASET} column '{target}' must hold {expected}, found "
             f"{sorted(table.loc[bad, target].astype(str).unique())[:5]} (target_event "
             f"{feature_query['target_event']!r})"
         )
-    table[target] = labels.astype("Int64")
+    if problem_type(columns) == REGRESSION:
+        table[target] = labels.astype("float64")
+    else:
+        table[target] = labels.astype("Int64")
     for column in other_targets(columns):
         try:
             table[column] = pd.to_numeric(table[column], errors="raise").astype("float64")

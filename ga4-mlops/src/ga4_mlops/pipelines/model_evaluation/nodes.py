@@ -4,6 +4,10 @@ Purchase is rare, so ROC-AUC alone flatters every model: PR-AUC, lift/capture in
 few percent (what a campaign targets) and calibration (what a bid or budget multiplies) are
 reported beside it. The functions taking ``y_true`` and a ``{model_name: scores}`` mapping
 are reused by the oracle benchmark; the node functions only select columns.
+
+With ``model_input.columns.problem_type: regression`` (predicted revenue) the same nodes
+report ``regression_report`` and draw the revenue versions of the plots (decile calibration
+and revenue gains in ``regression_plots.py``; ROC and precision-recall of finding buyers).
 """
 
 import math
@@ -23,13 +27,21 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-CALIBRATION_STRATEGIES = ("quantile", "uniform")
+from ga4_mlops.problem_types import REGRESSION, problem_type, target_values
+
+from . import regression_plots
+from .grouping import calibration_bins
+from .grouping import cumulative_gains as _cumulative_gains
+from .regression_metrics import regression_report, report_mlflow_metrics
 
 
 def _validated_arrays(
-    y_true: ArrayLike, y_score: ArrayLike, name: str = "y_score"
+    y_true: ArrayLike, y_score: ArrayLike, name: str = "y_score", probabilities: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Binary 0/1 labels and probabilities in [0, 1] of the same length, with both classes."""
+    """Binary 0/1 labels and probabilities in [0, 1] of the same length, with both classes.
+
+    ``probabilities=False`` accepts any finite score (e.g. predicted revenue ranking buyers).
+    """
     labels = np.asarray(y_true, dtype="float64").ravel()
     scores = np.asarray(y_score, dtype="float64").ravel()
     if labels.shape != scores.shape:
@@ -40,7 +52,10 @@ def _validated_arrays(
         raise ValueError("y_true is empty: expected at least one labelled row")
     if np.isnan(labels).any() or not np.isin(labels, (0.0, 1.0)).all():
         raise ValueError("y_true must contain only 0 and 1 (no missing labels)")
-    if np.isnan(scores).any() or (scores < 0).any() or (scores > 1).any():
+    if not probabilities:
+        if not np.isfinite(scores).all():
+            raise ValueError(f"{name} must be finite scores with no missing values")
+    elif np.isnan(scores).any() or (scores < 0).any() or (scores > 1).any():
         raise ValueError(f"{name} must be probabilities in [0, 1] with no missing values")
     if np.unique(labels).size < 2:
         raise ValueError(
@@ -53,43 +68,6 @@ def _validated_arrays(
 def _fraction_key(fraction: float) -> str:
     """0.01 -> '1pct', 0.025 -> '2.5pct': stable metric names for any top fraction."""
     return f"{round(fraction * 100, 6):g}pct"
-
-
-def calibration_bins(
-    y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10, strategy: str = "quantile"
-) -> pd.DataFrame:
-    """Group rows into score bins: count, mean predicted score and observed positive rate.
-
-    ``quantile`` gives equal-frequency bins (edges at score quantiles; tied scores stay in
-    one bin, so there can be fewer bins); ``uniform`` gives equal-width bins on [0, 1].
-    Rows are assigned like ``sklearn.calibration.calibration_curve`` does, so the two agree.
-    Empty bins are dropped.
-    """
-    labels = np.asarray(y_true, dtype="float64").ravel()
-    scores = np.asarray(y_score, dtype="float64").ravel()
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins}")
-    if strategy == "quantile":
-        edges = np.quantile(scores, np.linspace(0.0, 1.0, n_bins + 1))
-    elif strategy == "uniform":
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    else:
-        raise ValueError(
-            f"calibration strategy must be one of {CALIBRATION_STRATEGIES}, got {strategy!r}"
-        )
-    bin_ids = np.searchsorted(edges[1:-1], scores)
-    counts = np.bincount(bin_ids, minlength=n_bins)
-    score_sums = np.bincount(bin_ids, weights=scores, minlength=n_bins)
-    positive_sums = np.bincount(bin_ids, weights=labels, minlength=n_bins)
-    non_empty = counts > 0
-    return pd.DataFrame(
-        {
-            "bin": np.flatnonzero(non_empty),
-            "count": counts[non_empty],
-            "mean_score": score_sums[non_empty] / counts[non_empty],
-            "observed_rate": positive_sums[non_empty] / counts[non_empty],
-        }
-    )
 
 
 def expected_calibration_error(
@@ -160,7 +138,10 @@ def classification_metrics(
 def _scores_by_model(
     test_predictions: pd.DataFrame, columns: Mapping[str, Any], models: Mapping[str, str]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Labels and one score vector per model, with a clear error for a missing column."""
+    """Target and one score vector per model, with a clear error for a missing column.
+
+    The target is 0/1 labels (binary) or float amounts (regression, ``target_values``).
+    """
     required = [columns["target"], *models.values()]
     missing = [column for column in required if column not in test_predictions.columns]
     if missing:
@@ -174,7 +155,7 @@ def _scores_by_model(
             f"dataset 'test_predictions' column '{columns['target']}' has missing labels: "
             "the test split must be fully labelled"
         )
-    return labels.to_numpy(dtype="int64"), {
+    return target_values(test_predictions, columns), {
         name: test_predictions[column].to_numpy(dtype="float64") for name, column in models.items()
     }
 
@@ -186,9 +167,16 @@ def evaluate_models(
 
     The metrics are ``{"<model>.<metric>": {"value": v, "step": 0}}``, the format of
     kedro-mlflow's ``MlflowMetricsHistoryDataset``; its catalog ``prefix`` (``test``) makes
-    the names in MLflow ``test.<model>.<metric>``.
+    the names in MLflow ``test.<model>.<metric>``. Regression: the ``regression_report``
+    table (RMSE, MAE, normalized Gini, ... with ``n_bins`` deciles) and each of its columns.
     """
     labels, scores = _scores_by_model(test_predictions, columns, params["models"])
+    if problem_type(columns) == REGRESSION:
+        try:
+            table = regression_report(labels, scores, n_bins=params["n_bins"])
+        except ValueError as error:
+            raise ValueError(f"dataset 'test_predictions': {error}") from error
+        return table, report_mlflow_metrics(table)
     rows = []
     for model_name, model_scores in scores.items():
         try:
@@ -222,12 +210,13 @@ def evaluate_models(
 
 
 def _checked_curves(
-    y_true: ArrayLike, scores: Mapping[str, ArrayLike]
+    y_true: ArrayLike, scores: Mapping[str, ArrayLike], probabilities: bool = True
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     if not scores:
         raise ValueError("scores must map at least one model name to its score vector")
     validated = {
-        name: _validated_arrays(y_true, s, name=f"scores['{name}']") for name, s in scores.items()
+        name: _validated_arrays(y_true, s, f"scores['{name}']", probabilities)
+        for name, s in scores.items()
     }
     labels = next(iter(validated.values()))[0]
     return labels, {name: pair[1] for name, pair in validated.items()}
@@ -274,9 +263,14 @@ def plot_calibration_curves(
     return figure
 
 
-def plot_roc_curves(y_true: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figure:
-    """ROC curve per model with its AUC, and the chance diagonal."""
-    labels, model_scores = _checked_curves(y_true, scores)
+def plot_roc_curves(
+    y_true: ArrayLike, scores: Mapping[str, ArrayLike], probabilities: bool = True
+) -> Figure:
+    """ROC curve per model with its AUC, and the chance diagonal.
+
+    ``probabilities=False``: the scores may be any finite ranking (e.g. predicted revenue).
+    """
+    labels, model_scores = _checked_curves(y_true, scores, probabilities)
     figure = Figure(figsize=(6, 6), layout="constrained")
     axes = figure.subplots()
     for name, values in model_scores.items():
@@ -289,9 +283,14 @@ def plot_roc_curves(y_true: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figur
     return figure
 
 
-def plot_precision_recall_curves(y_true: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figure:
-    """Precision-recall curve per model with its average precision, and the base rate."""
-    labels, model_scores = _checked_curves(y_true, scores)
+def plot_precision_recall_curves(
+    y_true: ArrayLike, scores: Mapping[str, ArrayLike], probabilities: bool = True
+) -> Figure:
+    """Precision-recall curve per model with its average precision, and the base rate.
+
+    ``probabilities=False``: the scores may be any finite ranking (e.g. predicted revenue).
+    """
+    labels, model_scores = _checked_curves(y_true, scores, probabilities)
     figure = Figure(figsize=(6, 6), layout="constrained")
     axes = figure.subplots()
     for name, values in model_scores.items():
@@ -303,19 +302,6 @@ def plot_precision_recall_curves(y_true: ArrayLike, scores: Mapping[str, ArrayLi
     axes.set(xlabel="recall", ylabel="precision", title="Precision-recall curves", ylim=(0, 1.02))
     axes.legend(loc="upper right")
     return figure
-
-
-def _cumulative_gains(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of rows targeted vs share of positives captured, ties spread evenly."""
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores = scores[order]
-    sorted_labels = labels[order].astype("float64")
-    # Average the labels within each tie group: the expected gains under a random tie order.
-    _, group_ids = np.unique(-sorted_scores, return_inverse=True)
-    group_means = np.bincount(group_ids, weights=sorted_labels) / np.bincount(group_ids)
-    gains = np.concatenate([[0.0], np.cumsum(group_means[group_ids]) / labels.sum()])
-    targeted = np.arange(labels.size + 1) / labels.size
-    return targeted, gains
 
 
 def plot_cumulative_gains(y_true: ArrayLike, scores: Mapping[str, ArrayLike]) -> Figure:
@@ -347,8 +333,13 @@ def plot_cumulative_gains(y_true: ArrayLike, scores: Mapping[str, ArrayLike]) ->
 def calibration_plot(
     test_predictions: pd.DataFrame, columns: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
-    """Reliability diagram of every model on the test split."""
+    """Reliability diagram of every model on the test split.
+
+    Regression: mean predicted vs mean actual revenue per decile of each model's prediction.
+    """
     labels, scores = _scores_by_model(test_predictions, columns, params["models"])
+    if problem_type(columns) == REGRESSION:
+        return regression_plots.plot_decile_calibration(labels, scores, n_bins=params["n_bins"])
     return plot_calibration_curves(
         labels, scores, n_bins=params["n_bins"], strategy=params["calibration_strategy"]
     )
@@ -357,21 +348,44 @@ def calibration_plot(
 def roc_plot(
     test_predictions: pd.DataFrame, columns: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
-    """ROC curves of every model on the test split."""
-    return plot_roc_curves(*_scores_by_model(test_predictions, columns, params["models"]))
+    """ROC curves of every model on the test split.
+
+    Regression: how well each predicted amount finds the buyers (target > 0).
+    """
+    target, scores = _scores_by_model(test_predictions, columns, params["models"])
+    if problem_type(columns) == REGRESSION:
+        figure = plot_roc_curves(regression_plots.buyers(target), scores, probabilities=False)
+        figure.axes[0].set_title(regression_plots.BUYER_CURVE_TITLE.format("ROC curves"))
+        return figure
+    return plot_roc_curves(target, scores)
 
 
 def precision_recall_plot(
     test_predictions: pd.DataFrame, columns: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
-    """Precision-recall curves of every model on the test split."""
-    return plot_precision_recall_curves(
-        *_scores_by_model(test_predictions, columns, params["models"])
-    )
+    """Precision-recall curves of every model on the test split.
+
+    Regression: how well each predicted amount finds the buyers (target > 0).
+    """
+    target, scores = _scores_by_model(test_predictions, columns, params["models"])
+    if problem_type(columns) == REGRESSION:
+        figure = plot_precision_recall_curves(
+            regression_plots.buyers(target), scores, probabilities=False
+        )
+        title = regression_plots.BUYER_CURVE_TITLE.format("Precision-recall curves")
+        figure.axes[0].set_title(title)
+        return figure
+    return plot_precision_recall_curves(target, scores)
 
 
 def cumulative_gains_plot(
     test_predictions: pd.DataFrame, columns: dict[str, Any], params: dict[str, Any]
 ) -> Figure:
-    """Cumulative gains of every model on the test split."""
-    return plot_cumulative_gains(*_scores_by_model(test_predictions, columns, params["models"]))
+    """Cumulative gains of every model on the test split.
+
+    Regression: share of the total revenue captured by the top x% by predicted revenue.
+    """
+    target, scores = _scores_by_model(test_predictions, columns, params["models"])
+    if problem_type(columns) == REGRESSION:
+        return regression_plots.plot_revenue_gains(target, scores)
+    return plot_cumulative_gains(target, scores)

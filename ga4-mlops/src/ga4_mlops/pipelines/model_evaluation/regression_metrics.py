@@ -15,11 +15,13 @@ caller's choice and is not done here. The scale does not change its normalized G
 ranking metric) but does change its RMSE, MAE, calibration and total.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+
+from .grouping import calibration_bins
 
 
 def _validated_arrays(
@@ -113,25 +115,18 @@ def calibration_by_decile(y_true: ArrayLike, y_pred: ArrayLike, n_bins: int = 10
     bottom. Deciles are equal-frequency bins with edges at quantiles of the prediction;
     tied predictions stay in one bin, the lowest their value reaches (a constant, or the
     many zeros of a lookback baseline, fall in decile 1), so there can be fewer than
-    ``n_bins`` rows (empty bins are dropped). Rows are assigned as ``calibration_bins``
-    (``nodes.py``) assigns them. Columns: ``decile``, ``count``, ``mean_predicted``,
-    ``mean_actual``.
+    ``n_bins`` rows (empty bins are dropped). The grouping is ``calibration_bins``
+    (``grouping.py``), shared with the binary reliability diagram. Columns: ``decile``,
+    ``count``, ``mean_predicted``, ``mean_actual``.
     """
     actual, predicted = _validated_arrays(y_true, y_pred)
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins}")
-    edges = np.quantile(predicted, np.linspace(0.0, 1.0, n_bins + 1))
-    bin_ids = np.searchsorted(edges[1:-1], predicted)
-    counts = np.bincount(bin_ids, minlength=n_bins)
-    predicted_sums = np.bincount(bin_ids, weights=predicted, minlength=n_bins)
-    actual_sums = np.bincount(bin_ids, weights=actual, minlength=n_bins)
-    non_empty = counts > 0
+    bins = calibration_bins(actual, predicted, n_bins=n_bins, strategy="quantile")
     return pd.DataFrame(
         {
-            "decile": np.flatnonzero(non_empty) + 1,
-            "count": counts[non_empty],
-            "mean_predicted": predicted_sums[non_empty] / counts[non_empty],
-            "mean_actual": actual_sums[non_empty] / counts[non_empty],
+            "decile": bins["bin"].to_numpy() + 1,
+            "count": bins["count"].to_numpy(),
+            "mean_predicted": bins["mean_score"].to_numpy(),
+            "mean_actual": bins["observed_rate"].to_numpy(),
         }
     )
 
@@ -204,3 +199,22 @@ def regression_report(
             }
         )
     return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+def report_mlflow_metrics(
+    table: pd.DataFrame, metrics: Sequence[str] | None = None
+) -> dict[str, dict[str, float | int]]:
+    """``{"<model>.<metric>": {"value": v, "step": 0}}`` from a ``regression_report`` table.
+
+    The format of kedro-mlflow's ``MlflowMetricsHistoryDataset``, named as the binary
+    evaluation names its metrics. ``metrics``: the columns to log (default: every column
+    but ``model``).
+    """
+    names = (
+        [column for column in table.columns if column != "model"] if metrics is None else metrics
+    )
+    return {
+        f"{row['model']}.{metric}": {"value": float(row[metric]), "step": 0}
+        for row in table.to_dict("records")
+        for metric in names
+    }

@@ -8,11 +8,13 @@ import logging
 from typing import Any
 
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
 
 from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.model_training.nodes import calibration_method
+from ga4_mlops.problem_types import BINARY, problem_type
 from ga4_mlops.scoring_model import PropensityModel
 
 logger = logging.getLogger(__name__)
@@ -22,8 +24,8 @@ INPUT_EXAMPLE_ROWS = 5
 
 def package_model(
     preprocessor: ColumnTransformer,
-    classifier: ClassifierMixin,
-    calibrator: ClassifierMixin,
+    classifier: BaseEstimator,
+    calibrator: BaseEstimator,
     tuned_hyperparameters: dict[str, Any],
     evaluation_metrics: pd.DataFrame,
     columns: dict[str, Any],
@@ -39,7 +41,13 @@ def package_model(
     promotion gate reads), so the decision is made only after the model itself has been
     saved and registered. The card carries the quality gate's decision (promotion_decision),
     which ``apply_promotion`` then hands to the alias.
+
+    ``classifier`` and ``calibrator`` are the training pipeline's ``model`` and ``calibrator``:
+    for ``problem_type`` ``regression`` a regressor and a calibrator with ``predict`` (the
+    served model then outputs ``raw_prediction`` and ``calibrated_prediction``). A regression
+    card also names its ``problem_type``; a binary card is as it always was.
     """
+    kind = problem_type(columns)
     feature_columns = [*columns["numeric"], *columns["categorical"]]
     require_columns(example_rows, feature_columns, "input example rows")
     input_example = example_rows[feature_columns].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
@@ -54,13 +62,25 @@ def package_model(
         "target": columns["target"],
         "splits": splits,
         "tuned_hyperparameters": tuned_hyperparameters,
-        "calibration_method": calibration_method(calibrator),
+        "calibration_method": _calibration_method(calibrator, kind),
         "test_metrics": metrics,
         # The quality gate's decision with both models' figures (model_registry/gate.py).
         "promotion": promotion_decision,
     }
-    model = PropensityModel(preprocessor, classifier, calibrator)
+    if kind != BINARY:
+        model_card = {"problem_type": kind, **model_card}
+    model = PropensityModel(preprocessor, classifier, calibrator, problem_type=kind)
     return {"python_model": model, "input_example": input_example}, model_card
+
+
+def _calibration_method(calibrator: BaseEstimator, kind: str) -> str:
+    """What the calibrator applies: ``none`` for the frozen model alone, else its ``method``
+    (a regression calibrator without one is named by its class)."""
+    if kind == BINARY:
+        return calibration_method(calibrator)
+    if isinstance(calibrator, FrozenEstimator):
+        return "none"
+    return str(getattr(calibrator, "method", type(calibrator).__name__))
 
 
 def _metrics_by_model(evaluation_metrics: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -1,4 +1,4 @@
-"""The classifiers, in one place: the only code to change to add a model besides LightGBM.
+"""The models, in one place: the only code to change to add a model besides LightGBM.
 
 ``nodes.py`` builds, tunes and refits the model through ``make_classifier``, ``fit_trial``
 and ``fit_final`` and never names a library. Each kind is a class with those three steps,
@@ -6,7 +6,10 @@ registered in ``KINDS``; ``parameters_model_training.yml`` picks one with
 ``model_training.model.kind`` and holds each kind's settings under
 ``model_training.model.kinds.<kind>`` (``fixed`` hyperparameters, Optuna ``search_space``, and
 what its fitting reads). An environment selects another kind without touching base's
-LightGBM settings (``docs/new-blueprint.md``, "Swap the model").
+LightGBM settings (``docs/new-blueprint.md``, "Swap the model"). Each kind serves one
+problem type (``problem_types.py``): classifiers (``predict_proba``) for ``binary``,
+regressors (``predict``) for ``regression``; ``kind`` may list several kinds of that type,
+each tuned alike and the best on validation kept (``nodes.tune_hyperparameters``).
 """
 
 from typing import Any
@@ -16,12 +19,18 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna_integration import LightGBMPruningCallback
-from sklearn.base import ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
+
+from ga4_mlops.problem_types import BINARY, REGRESSION
+
+from .regression import TwoPartRevenueRegressor, make_tweedie_regressor, make_two_part_regressor
 
 
 class LightGBM:
     """The default: LightGBM, early-stopped on validation and pruned by Optuna."""
+
+    problem_type = BINARY
 
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> ClassifierMixin:
@@ -78,6 +87,8 @@ class HistGradientBoosting:
     Category codes are read as categories (negative codes, unseen or rare, count as missing).
     """
 
+    problem_type = BINARY
+
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> ClassifierMixin:
         return HistGradientBoostingClassifier(**hyperparameters)
@@ -114,15 +125,122 @@ class HistGradientBoosting:
         return classifier.fit(features, target)
 
 
+class Tweedie:
+    """Predicted revenue with one LightGBM regressor, Tweedie objective (``regression.py``),
+    early-stopped on validation's Tweedie deviance. Not pruned: Optuna's objective is the
+    selection metric (e.g. the Gini, maximised), not the deviance LightGBM reports."""
+
+    problem_type = REGRESSION
+
+    @staticmethod
+    def make(hyperparameters: dict[str, Any]) -> BaseEstimator:
+        return make_tweedie_regressor(hyperparameters)
+
+    @staticmethod
+    def fit_trial(
+        regressor: BaseEstimator,
+        train_features: pd.DataFrame,
+        train_target: np.ndarray,
+        validation_features: pd.DataFrame,
+        validation_target: np.ndarray,
+        categorical: list[str],
+        settings: dict[str, Any],
+        trial: optuna.Trial,
+    ) -> dict[str, Any]:
+        regressor.fit(
+            train_features,
+            train_target,
+            eval_X=validation_features,
+            eval_y=validation_target,
+            categorical_feature=categorical,
+            callbacks=[lgb.early_stopping(settings["early_stopping_rounds"], verbose=False)],
+        )
+        return {"n_estimators": int(regressor.best_iteration_ or regressor.n_estimators)}
+
+    fit_final = LightGBM.fit_final
+
+
+class TwoPart:
+    """Predicted revenue as P(purchase) x E[revenue | purchase] (``regression.py``): each
+    part early-stopped on validation; settings ``classifier__<name>`` / ``severity__<name>``."""
+
+    problem_type = REGRESSION
+
+    @staticmethod
+    def make(hyperparameters: dict[str, Any]) -> BaseEstimator:
+        return make_two_part_regressor(hyperparameters)
+
+    @staticmethod
+    def fit_trial(
+        regressor: TwoPartRevenueRegressor,
+        train_features: pd.DataFrame,
+        train_target: np.ndarray,
+        validation_features: pd.DataFrame,
+        validation_target: np.ndarray,
+        categorical: list[str],
+        settings: dict[str, Any],
+        trial: optuna.Trial,
+    ) -> dict[str, Any]:
+        regressor.fit(
+            train_features,
+            train_target,
+            eval_X=validation_features,
+            eval_y=validation_target,
+            early_stopping_rounds=settings["early_stopping_rounds"],
+            categorical_feature=categorical,
+        )
+        return {f"{part}__n_estimators": n for part, n in regressor.n_estimators_.items()}
+
+    @staticmethod
+    def fit_final(
+        regressor: TwoPartRevenueRegressor,
+        features: pd.DataFrame,
+        target: np.ndarray,
+        categorical: list[str],
+    ) -> BaseEstimator:
+        return regressor.fit(features, target, categorical_feature=categorical)
+
+
 # The kinds ``model_training.model.kind`` may name; a new model is one more class and entry.
-KINDS = {"lightgbm": LightGBM, "hist_gradient_boosting": HistGradientBoosting}
+KINDS = {
+    "lightgbm": LightGBM,
+    "hist_gradient_boosting": HistGradientBoosting,
+    "tweedie": Tweedie,
+    "two_part": TwoPart,
+}
 
 
-def kind_settings(params: dict[str, Any]) -> dict[str, Any]:
-    """The settings of the configured kind (``model_training.model.kinds.<kind>``)."""
-    kind = params["kind"]
+def configured_kinds(params: dict[str, Any], kind: str) -> list[str]:
+    """The kinds ``model_training.model.kind`` names (one, or a list to choose from on
+    validation), each checked: a class in KINDS, settings in ``kinds``, of ``kind`` (the
+    problem type of ``model_input.columns``)."""
+    named = params["kind"]
+    kinds = [named] if isinstance(named, str) else list(named)
     configured = params.get("kinds") or {}
-    if kind not in KINDS or kind not in configured:
+    for name in kinds:
+        if name not in KINDS or name not in configured:
+            raise ValueError(
+                f"params model_training.model.kind: {name!r} needs a class in KINDS "
+                f"(estimator.py: {sorted(KINDS)}) and settings in model_training.model.kinds "
+                f"({sorted(configured)})"
+            )
+        if KINDS[name].problem_type != kind:
+            raise ValueError(
+                f"params model_training.model.kind: {name!r} is a {KINDS[name].problem_type} "
+                f"model but params model_input.columns.problem_type is {kind!r}; kinds for it: "
+                f"{sorted(k for k, c in KINDS.items() if c.problem_type == kind)}"
+            )
+    if not kinds:
+        raise ValueError("params model_training.model.kind names no kind")
+    return kinds
+
+
+def kind_settings(params: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+    """The settings of a configured kind (``model_training.model.kinds.<kind>``; by default
+    the one ``kind`` names)."""
+    kind = kind or params["kind"]
+    configured = params.get("kinds") or {}
+    if not isinstance(kind, str) or kind not in KINDS or kind not in configured:
         raise ValueError(
             f"params model_training.model.kind: {kind!r} needs a class in KINDS "
             f"(estimator.py: {sorted(KINDS)}) and settings in model_training.model.kinds "
@@ -132,7 +250,8 @@ def kind_settings(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_classifier(kind: str, hyperparameters: dict[str, Any]) -> ClassifierMixin:
-    """An unfitted classifier of ``kind`` with ``predict_proba``, from its hyperparameters."""
+    """An unfitted model of ``kind`` from its hyperparameters: a classifier with
+    ``predict_proba`` (binary kinds) or a regressor with ``predict`` (regression kinds)."""
     return KINDS[kind].make(hyperparameters)
 
 

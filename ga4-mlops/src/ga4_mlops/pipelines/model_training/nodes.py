@@ -2,13 +2,16 @@
 
 Every split plays one role: train fits, validation tunes and early-stops, calibration fits
 the calibrator, test only measures (in model_evaluation). Nothing here ever sees test labels.
+``model_input.columns.problem_type`` picks what each step does: a binary target gets a
+logistic baseline, log-loss tuning and probability calibration; a regression target
+(predicted revenue) the lookback baseline, tuning on ``model.selection_metric`` and the
+total's calibration (``regression_steps.py``).
 """
 
 import logging
 from typing import Any
 
 import numpy as np
-import optuna
 import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -22,17 +25,19 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.metaestimators import available_if
 
-from .estimator import fit_final, fit_trial, kind_settings, make_classifier
+from ga4_mlops.problem_types import REGRESSION, problem_type, score_column, target_values
+
+from .estimator import fit_final, make_classifier
+from .regression_steps import LookbackBaseline, fit_regression_calibration
+from .tuning import _categorical_features, _row_sample, tune_hyperparameters
+
+__all__ = ["tune_hyperparameters"]  # a node of this pipeline, defined in tuning.py
 
 logger = logging.getLogger(__name__)
 
 
 def _target(data: pd.DataFrame, columns: dict[str, Any]) -> np.ndarray:
-    return data[columns["target"]].to_numpy(dtype="int64")
-
-
-def _categorical_features(features: pd.DataFrame, columns: dict[str, Any]) -> list[str]:
-    return [column for column in columns["categorical"] if column in features.columns]
+    return target_values(data, columns)
 
 
 def train_baseline(
@@ -41,7 +46,13 @@ def train_baseline(
     columns: dict[str, Any],
     params: dict[str, Any],
 ) -> SklearnPipeline:
-    """A logistic regression on scaled numerics and one-hot categories: the bar to beat."""
+    """A logistic regression on scaled numerics and one-hot categories: the bar to beat.
+
+    Regression: ``LookbackBaseline`` on ``params.column`` (the lookback window's revenue).
+    """
+    if problem_type(columns) == REGRESSION:
+        baseline = LookbackBaseline(params["column"], params.get("scale", 1.0))
+        return baseline.fit(train_features, _target(train_set, columns))
     categorical = _categorical_features(train_features, columns)
     numeric = [column for column in train_features.columns if column not in categorical]
     model = SklearnPipeline(
@@ -59,108 +70,6 @@ def train_baseline(
         ]
     )
     return model.fit(train_features, _target(train_set, columns))
-
-
-def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    suggested = {}
-    for name, space in search_space.items():
-        if space["type"] == "int":
-            suggested[name] = trial.suggest_int(
-                name, space["low"], space["high"], log=space.get("log", False)
-            )
-        elif space["type"] == "float":
-            suggested[name] = trial.suggest_float(
-                name, space["low"], space["high"], log=space.get("log", False)
-            )
-        else:
-            raise ValueError(
-                f"params model_training.model search_space.{name}: unknown type {space['type']!r}"
-            )
-    return suggested
-
-
-def _row_sample(
-    features: pd.DataFrame, data: pd.DataFrame, max_rows: int | None, seed: int, purpose: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded sample of ``max_rows`` rows (in their order) when there are more.
-
-    Tuning time grows with the rows times the trials, the refit's with the rows: at 10x the
-    public sample both would overrun the run's time budget. Smaller splits (the default
-    data) are used whole.
-    """
-    if max_rows is None or len(features) <= max_rows:
-        return features, data
-    rows = np.sort(np.random.default_rng(seed).choice(len(features), max_rows, replace=False))
-    logger.info("%s: a seeded sample of %d of %d rows", purpose, max_rows, len(features))
-    return features.iloc[rows], data.iloc[rows]
-
-
-def tune_hyperparameters(
-    train_features: pd.DataFrame,
-    train_set: pd.DataFrame,
-    validation_features: pd.DataFrame,
-    validation_set: pd.DataFrame,
-    columns: dict[str, Any],
-    params: dict[str, Any],
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Search the model's hyperparameters on the validation log loss.
-
-    The model is the kind ``params.kind`` names, with its ``fixed`` hyperparameters and
-    ``search_space`` from ``params.kinds.<kind>`` (``estimator.py``). A seeded TPE sampler
-    and a fixed trial count (no timeout) keep the search reproducible. Returns the best
-    hyperparameters (with what fitting chose, e.g. the early-stopped tree count) and all
-    trials.
-    """
-    categorical = _categorical_features(train_features, columns)
-    kind, settings = params["kind"], kind_settings(params)
-    tuning = params["optuna"]
-    train_features, train_set = _row_sample(
-        train_features, train_set, tuning.get("max_train_rows"), params["seed"], "Optuna"
-    )
-    train_target, validation_target = _target(train_set, columns), _target(validation_set, columns)
-
-    def objective(trial: optuna.Trial) -> float:
-        hyperparameters = {**settings["fixed"], **_suggest(trial, settings["search_space"])}
-        classifier = make_classifier(kind, hyperparameters)
-        learned = fit_trial(
-            kind,
-            classifier,
-            train_features,
-            train_target,
-            validation_features,
-            validation_target,
-            categorical,
-            settings,
-            trial,
-        )
-        for name, value in learned.items():
-            trial.set_user_attr(name, value)
-        probability = classifier.predict_proba(validation_features)[:, 1]
-        return float(log_loss(validation_target, probability, labels=[0, 1]))
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=params["seed"]),
-        pruner=optuna.pruners.MedianPruner(
-            n_startup_trials=tuning["pruner_startup_trials"],
-            n_warmup_steps=tuning["pruner_warmup_steps"],
-        ),
-    )
-    study.optimize(objective, n_trials=tuning["n_trials"])
-    best = study.best_trial
-    logger.info(
-        "Optuna: best validation log loss %.5f in trial %d of %d (%d pruned)",
-        best.value,
-        best.number,
-        len(study.trials),
-        sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
-    )
-    # what fitting chose (LightGBM: the early-stopped tree count) wins over the fixed values
-    best_hyperparameters = {**settings["fixed"], **best.params, **best.user_attrs}
-    trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "user_attrs"))
-    trials["state"] = trials["state"].astype(str)
-    return best_hyperparameters, trials
 
 
 def train_model(
@@ -188,10 +97,14 @@ def train_model(
     train_features, train_set = _row_sample(
         train_features, train_set, params.get("max_refit_rows"), params["seed"], "refit"
     )
-    kind = params["kind"]
+    # a list of kinds: the one tuning chose (``kind`` in its result)
+    kind = params["kind"] if isinstance(params["kind"], str) else best_hyperparameters["kind"]
+    hyperparameters = {
+        name: value for name, value in best_hyperparameters.items() if name != "kind"
+    }
     return fit_final(
         kind,
-        make_classifier(kind, best_hyperparameters),
+        make_classifier(kind, hyperparameters),
         train_features,
         _target(train_set, columns),
         _categorical_features(train_features, columns),
@@ -263,7 +176,11 @@ def fit_calibrator(
     scikit-learn's sigmoid is Platt scaling of the predicted probability (LightGBM has no
     ``decision_function``). Returns the calibrated classifier (``predict_proba`` on encoded
     features), the choice with every method's log loss, and the same as MLflow metrics.
+    Regression: ``none`` or one factor for the total (``regression_steps.py``).
     """
+    if problem_type(columns) == REGRESSION:
+        target = _target(calibration_set, columns)
+        return fit_regression_calibration(model, calibration_features, target, params)
     methods = list(params["methods"])
     unknown = [method for method in methods if method not in CALIBRATION_METHODS]
     if unknown or not methods:
@@ -313,7 +230,18 @@ def predict_test_set(
     calibrator: ClassifierMixin,
     columns: dict[str, Any],
 ) -> pd.DataFrame:
-    """Scores of all three models on the held-out test split, next to ids and labels."""
+    """Scores of all three models on the held-out test split, next to ids and labels:
+    ``<role>_probability`` (binary) or ``<role>_prediction`` (regression, amounts)."""
+    kind = problem_type(columns)
+    if kind == REGRESSION:
+        predictions = test_set[[*columns["id"], columns["target"]]].copy()
+        for role, fitted in (
+            ("baseline", baseline_model),
+            ("raw", model),
+            ("calibrated", calibrator),
+        ):
+            predictions[score_column(role, kind)] = fitted.predict(test_features)
+        return predictions
     raw_probability = model.predict_proba(test_features)[:, 1]
     predictions = test_set[[*columns["id"], columns["target"]]].copy()
     predictions["baseline_probability"] = baseline_model.predict_proba(test_features)[:, 1]
@@ -324,4 +252,4 @@ def predict_test_set(
 
 def calibration_method(calibrator: ClassifierMixin) -> str:
     """The method a fitted calibrator applies: ``none`` for the frozen model alone."""
-    return "none" if isinstance(calibrator, FrozenEstimator) else calibrator.method
+    return "none" if isinstance(calibrator, FrozenEstimator) else str(calibrator.method)

@@ -14,8 +14,9 @@ scikit-learn's estimator API (``fit(X, y)``, ``predict(X)`` >= 0), deterministic
   E[revenue | purchase] from an ``LGBMRegressor`` fitted on buyers only.
 
 ``choose_revenue_model`` picks one of the fitted models on the validation split by a
-configured metric (default: normalized Gini, ties broken by RMSE). Not wired into the
-pipelines yet; ``REVENUE_KINDS`` and ``make_revenue_model`` mirror ``estimator.py``.
+configured metric (default: normalized Gini, ties broken by RMSE). The training pipeline
+reaches both through ``estimator.py``'s kinds ``tweedie`` and ``two_part``; Optuna's
+objective is ``validation_score`` of the same metric.
 """
 
 from collections.abc import Mapping
@@ -25,31 +26,16 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import RegressorMixin
 
 from ga4_mlops.pipelines.model_evaluation.regression_metrics import regression_report
-
-# Settings every LightGBM fit here gets (besides the seed and the thread count): the same
-# seed then gives the same model bit for bit, as in parameters_model_training.yml.
-DETERMINISTIC = {"deterministic": True, "force_col_wise": True, "verbosity": -1}
+from ga4_mlops.revenue_models import (
+    TwoPartRevenueRegressor,
+    _lightgbm_settings,
+    _validated_target,
+)
 
 DEFAULT_TWEEDIE_VARIANCE_POWER = 1.4
-
-
-def _lightgbm_settings(params: Mapping[str, Any] | None, seed: int, n_jobs: int) -> dict:
-    """The caller's hyperparameters over the deterministic defaults, seed and thread count."""
-    return {**DETERMINISTIC, "random_state": seed, "n_jobs": n_jobs, **(params or {})}
-
-
-def _validated_target(y: ArrayLike) -> np.ndarray:
-    """Revenue as a finite, non-negative float array."""
-    target = np.asarray(y, dtype="float64").ravel()
-    if not np.isfinite(target).all():
-        raise ValueError("revenue target must be finite (drop rows whose label is missing)")
-    if (target < 0).any():
-        raise ValueError("revenue target must be >= 0 (refunds are not modelled)")
-    return target
 
 
 def make_tweedie_regressor(
@@ -73,92 +59,25 @@ def make_tweedie_regressor(
     return lgb.LGBMRegressor(**settings)
 
 
-class TwoPartRevenueRegressor(RegressorMixin, BaseEstimator):
-    """Expected revenue = P(purchase | x) * E[revenue | purchase, x].
-
-    The first part is an ``LGBMClassifier`` (``binary``) on every row with the label
-    ``revenue > 0``; the second an ``LGBMRegressor`` on the buyers only, with the ``gamma``
-    objective by default (``severity_objective``; ``tweedie`` also works).
-
-    Why gamma and not a regression on log(revenue): the gamma deviance with its log link is
-    minimised by the conditional *mean*, which is what the product needs, and it suits a
-    positive, right-skewed amount whose spread grows with its level. A least-squares fit on
-    log(revenue) estimates E[log revenue]; exponentiated, that is the geometric mean, below
-    the mean by about exp(sigma^2 / 2), so the total would be under-predicted unless a
-    smearing correction were added. The buyers' part is small, so its
-    ``min_child_samples`` defaults lower than LightGBM's (``severity_params`` override).
-
-    ``classifier_params`` / ``severity_params`` are LightGBM hyperparameters of each part;
-    ``random_state`` and ``n_jobs`` go to both. ``predict`` returns values >= 0.
-    """
-
-    def __init__(
-        self,
-        classifier_params: Mapping[str, Any] | None = None,
-        severity_params: Mapping[str, Any] | None = None,
-        severity_objective: str = "gamma",
-        random_state: int = 0,
-        n_jobs: int = 1,
-    ) -> None:
-        self.classifier_params = classifier_params
-        self.severity_params = severity_params
-        self.severity_objective = severity_objective
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def fit(self, X: pd.DataFrame | np.ndarray, y: ArrayLike) -> "TwoPartRevenueRegressor":
-        if self.severity_objective not in ("gamma", "tweedie"):
-            raise ValueError(
-                f"severity_objective must be 'gamma' or 'tweedie', got {self.severity_objective!r}"
-            )
-        target = _validated_target(y)
-        if len(X) != target.size:
-            raise ValueError(f"X has {len(X)} rows but y has {target.size} values")
-        bought = target > 0
-        if bought.all() or not bought.any():
-            raise ValueError(
-                "the two-part model needs both buyers (revenue > 0) and non-buyers in y"
-            )
-        self.classifier_ = lgb.LGBMClassifier(
-            **{
-                "objective": "binary",
-                **_lightgbm_settings(self.classifier_params, self.random_state, self.n_jobs),
-            }
-        ).fit(X, bought.astype("int64"))
-        buyers = X[bought] if isinstance(X, pd.DataFrame) else np.asarray(X)[bought]
-        self.severity_ = lgb.LGBMRegressor(
-            **{
-                "objective": self.severity_objective,
-                "min_child_samples": 10,
-                **_lightgbm_settings(self.severity_params, self.random_state, self.n_jobs),
-            }
-        ).fit(buyers, target[bought])
-        self.n_features_in_ = self.classifier_.n_features_in_
-        return self
-
-    def predict_purchase_probability(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """P(revenue > 0 | x): the first part alone."""
-        check_is_fitted(self, ["classifier_", "severity_"])
-        return self.classifier_.predict_proba(X)[:, 1]
-
-    def predict_revenue_if_purchase(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """E[revenue | revenue > 0, x]: the second part alone."""
-        check_is_fitted(self, ["classifier_", "severity_"])
-        return np.clip(self.severity_.predict(X), 0.0, None)
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Expected revenue: the product of the two parts (>= 0)."""
-        return self.predict_purchase_probability(X) * self.predict_revenue_if_purchase(X)
-
-
 def make_two_part_regressor(
     hyperparameters: Mapping[str, Any] | None = None, seed: int = 0, n_jobs: int = 1
 ) -> TwoPartRevenueRegressor:
     """An unfitted ``TwoPartRevenueRegressor``; ``hyperparameters`` are its ``__init__``
-    arguments (``classifier_params``, ``severity_params``, ``severity_objective``)."""
-    return TwoPartRevenueRegressor(
-        **{"random_state": seed, "n_jobs": n_jobs, **(hyperparameters or {})}
-    )
+    arguments (``classifier_params``, ``severity_params``, ``severity_objective``), or flat
+    ``classifier__<name>`` / ``severity__<name>`` keys (scikit-learn's nested-parameter
+    spelling, the one Optuna's flat search space and the config use) folded into them."""
+    settings: dict[str, Any] = {"random_state": seed, "n_jobs": n_jobs}
+    parts: dict[str, dict[str, Any]] = {"classifier": {}, "severity": {}}
+    for name, value in (hyperparameters or {}).items():
+        part, _, key = name.partition("__")
+        if key and part in parts:
+            parts[part][key] = value
+        else:
+            settings[name] = value
+    for part, values in parts.items():
+        if values:
+            settings[f"{part}_params"] = {**(settings.get(f"{part}_params") or {}), **values}
+    return TwoPartRevenueRegressor(**settings)
 
 
 # The revenue model kinds, as ``estimator.KINDS`` lists the classifiers.
@@ -186,6 +105,18 @@ METRIC_HIGHER_IS_BETTER = {
     "decile_calibration_error": False,
     "abs_total_relative_error": False,
 }
+
+
+def validation_score(metric: str, y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """One chooser metric (``METRIC_HIGHER_IS_BETTER``) of predictions: Optuna's objective."""
+    table = regression_report(y_true, {"model": y_pred})
+    table["abs_total_relative_error"] = table["total_relative_error"].abs()
+    if metric not in METRIC_HIGHER_IS_BETTER:
+        raise ValueError(
+            f"params model_training.model.selection_metric: {metric!r}, expected one of "
+            f"{sorted(METRIC_HIGHER_IS_BETTER)}"
+        )
+    return float(table[metric].iloc[0])
 
 
 def _best(table: pd.DataFrame, metric: str, candidates: list[int], tolerance: float) -> list[int]:

@@ -1,15 +1,63 @@
 """Score the test split with the generator's true probabilities: the oracle.
 
 Only synthetic data has an oracle, so this pipeline runs in ``__default__`` and not in
-``end_to_end`` (the path for real exports).
+``end_to_end`` (the path for real exports). With ``problem_type: regression`` the oracle is
+the generator's exact expected revenue over the horizon (``oracle_expected_revenue``) and the
+models are compared with it through ``regression_report``.
 """
 
 from typing import Any
 
 import pandas as pd
 
-from ga4_mlops.pipelines.data_generation.nodes import oracle_probabilities
+from ga4_mlops.pipelines.data_generation.nodes import (
+    oracle_expected_revenue,
+    oracle_probabilities,
+)
 from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
+from ga4_mlops.pipelines.model_evaluation.regression_metrics import (
+    regression_report,
+    report_mlflow_metrics,
+)
+from ga4_mlops.problem_types import REGRESSION, problem_type, target_values
+
+KEYS = ["user_pseudo_id", "snapshot_date"]
+# Logged to MLflow per model for regression (all columns stay in the table).
+REGRESSION_MLFLOW_METRICS = (
+    "rmse",
+    "normalized_gini",
+    "total_relative_error",
+    "normalized_gini_gap_to_oracle",
+)
+
+
+def benchmark_revenue_against_oracle(
+    ga4_user_truth: pd.DataFrame,
+    test_predictions: pd.DataFrame,
+    columns: dict[str, Any],
+    evaluation: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """``regression_report`` of the oracle's expected revenue and of each evaluated model on
+    the same test rows (``n_bins`` deciles as model_evaluation), plus each one's
+    ``normalized_gini_gap_to_oracle`` (oracle's normalized Gini minus its own)."""
+    oracle = oracle_expected_revenue(
+        ga4_user_truth, test_predictions[KEYS], horizon_days=params["horizon_days"]
+    )
+    predictions = {
+        "oracle": oracle.to_numpy(),
+        **{
+            name: test_predictions[column].to_numpy(dtype="float64")
+            for name, column in evaluation["models"].items()
+        },
+    }
+    table = regression_report(
+        target_values(test_predictions, columns), predictions, n_bins=evaluation["n_bins"]
+    )
+    table["normalized_gini_gap_to_oracle"] = (
+        table.loc[table["model"] == "oracle", "normalized_gini"].iloc[0] - table["normalized_gini"]
+    )
+    return table, report_mlflow_metrics(table, REGRESSION_MLFLOW_METRICS)
 
 
 def benchmark_against_oracle(
@@ -20,12 +68,18 @@ def benchmark_against_oracle(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Metrics of the oracle and of each evaluated model on the same test rows, computed
-    exactly as model_evaluation computes them (its models and metric settings)."""
+    exactly as model_evaluation computes them (its models and metric settings).
+
+    Regression: ``benchmark_revenue_against_oracle``."""
+    if problem_type(columns) == REGRESSION:
+        return benchmark_revenue_against_oracle(
+            ga4_user_truth, test_predictions, columns, evaluation, params
+        )
     target = test_predictions[columns["target"]].to_numpy()
     scores = {
         "oracle": oracle_probabilities(
             ga4_user_truth,
-            test_predictions[["user_pseudo_id", "snapshot_date"]],
+            test_predictions[KEYS],
             horizon_days=params["horizon_days"],
             target_event=params["target_event"],
         ).to_numpy(),

@@ -6,6 +6,11 @@ training query derives it: a target event in the horizon (``purchase``, ``add_to
 or no event at all for ``churn``. Per date: ROC-AUC, PR-AUC, ECE and lift at the top 5%,
 beside the figures the scoring model version had on its test split. Nothing labelled yet
 is a normal state of a young deployment: reported, never an error.
+
+``problem_type`` ``regression`` (predicted revenue, label ``revenue``): each scored user's
+realized revenue in [S, S + horizon_days) (the ``revenue_usd`` of their active days, 0 without
+any), and per date ``regression_report``'s normalized Gini, total relative error, RMSE, MAE
+and decile calibration error of the score against it, beside the test figures.
 """
 
 import logging
@@ -20,22 +25,47 @@ from matplotlib.figure import Figure
 from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.inference.nodes import data_range
 from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
+from ga4_mlops.pipelines.model_evaluation.regression_metrics import regression_report
+from ga4_mlops.problem_types import BINARY, problem_type
 
 logger = logging.getLogger(__name__)
 
 NOTHING_YET = "nothing to evaluate yet"
 EVALUATED = "evaluated"
 METRICS = ("roc_auc", "pr_auc", "ece", "lift_at_5pct")
-TARGET_KINDS = ("event", "churn")
-REPORT_COLUMNS = [
-    "as_of_date",
-    "model_version",
-    "n_users",
-    "n_positives",
-    *METRICS,
-    *(f"test_{metric}" for metric in METRICS),
-    *(f"{metric}_change" for metric in METRICS),
-]
+# Regression (predicted revenue): columns of regression_report, the first four plotted.
+REGRESSION_METRICS = (
+    "normalized_gini",
+    "total_relative_error",
+    "rmse",
+    "decile_calibration_error",
+    "mae",
+)
+REVENUE = "revenue"
+TARGET_KINDS = ("event", "churn", REVENUE)
+ACTIVITY_DATASET = "ga4_events@activity_days"
+
+
+def _report_columns(metrics: tuple[str, ...], count: str) -> list[str]:
+    return [
+        "as_of_date",
+        "model_version",
+        "n_users",
+        count,
+        *metrics,
+        *(f"test_{metric}" for metric in metrics),
+        *(f"{metric}_change" for metric in metrics),
+    ]
+
+
+REPORT_COLUMNS = _report_columns(METRICS, "n_positives")
+# n_buyers: scored users with realized revenue > 0.
+REGRESSION_REPORT_COLUMNS = _report_columns(REGRESSION_METRICS, "n_buyers")
+
+
+def _report_metrics(realized_performance: pd.DataFrame) -> tuple[str, ...]:
+    """The metrics of a realized-performance table: regression's when it has their columns."""
+    return REGRESSION_METRICS if "normalized_gini" in realized_performance else METRICS
 
 
 def _load_partitions(partitions: dict[str, Callable[[], pd.DataFrame]]) -> pd.DataFrame:
@@ -53,13 +83,21 @@ def label_past_scores(
     """Scores of every as-of date whose horizon is fully observed, with their label.
 
     ``params``: ``horizon_days``, ``label`` (``event``: a target event in the horizon;
-    ``churn``: no event at all), ``score_column``. Dates still waiting for their labels are
+    ``churn``: no event at all; ``revenue``: the purchase revenue in it, 0 without any, for
+    ``problem_type`` regression), ``score_column``. Dates still waiting for their labels are
     logged and left out.
     """
     kind = params["label"]
     if kind not in TARGET_KINDS:
         raise ValueError(
             f"params performance_monitoring.label must be one of {TARGET_KINDS}, got {kind!r}"
+        )
+    regression = problem_type(columns) != BINARY
+    if regression != (kind == REVENUE):
+        raise ValueError(
+            f"params performance_monitoring.label {kind!r} does not fit params model_input."
+            f"columns.problem_type {problem_type(columns)!r}: regression is measured against "
+            f"label '{REVENUE}' (realized revenue), binary against 'event' or 'churn'"
         )
     user, date_column, score = columns["id"][0], columns["date"], params["score_column"]
     scores = _load_partitions(inference_scores)
@@ -72,8 +110,9 @@ def label_past_scores(
     )
     require_columns(
         activity_days,
-        ["user_pseudo_id", "event_day", "events", "target_events"],
-        "ga4_events@activity_days",
+        ["user_pseudo_id", "event_day", "events", "target_events"]
+        + (["revenue_usd"] if regression else []),
+        ACTIVITY_DATASET,
     )
     _, data_last = data_range(data_window)
     horizon = int(params["horizon_days"])
@@ -91,6 +130,13 @@ def label_past_scores(
             )
             continue
         in_horizon = activity_days.loc[(days >= as_of) & (days <= pd.Timestamp(horizon_last))]
+        if regression:
+            revenue = in_horizon.groupby(in_horizon["user_pseudo_id"].astype(str))[
+                "revenue_usd"
+            ].sum()
+            realized = rows[user].astype(str).map(revenue).fillna(0.0).astype("float64")
+            labelled.append(rows.assign(label=realized.to_numpy())[out_columns])
+            continue
         counted = in_horizon["events"] if kind == "churn" else in_horizon["target_events"]
         active = set(in_horizon.loc[counted > 0, "user_pseudo_id"].astype(str))
         hit = rows[user].astype(str).isin(active).astype("int64")
@@ -101,10 +147,12 @@ def label_past_scores(
     return pd.concat(labelled, ignore_index=True)
 
 
-def _test_figures(test_metrics: pd.DataFrame, version: str) -> dict[str, float]:
+def _test_figures(
+    test_metrics: pd.DataFrame, version: str, metrics: tuple[str, ...] = METRICS
+) -> dict[str, float]:
     rows = test_metrics.loc[test_metrics["model_version"].astype(str) == str(version)]
     values = dict(zip(rows["metric"], rows["value"], strict=True))
-    return {metric: float(values.get(metric, np.nan)) for metric in METRICS}
+    return {metric: float(values.get(metric, np.nan)) for metric in metrics}
 
 
 def compute_realized_performance(
@@ -115,8 +163,12 @@ def compute_realized_performance(
 ) -> pd.DataFrame:
     """One row per (as-of date, model version): realized metrics, test figures, change.
 
-    A date with a single label value has no ROC-AUC: its metrics stay empty (NaN).
+    A date with a single label value has no ROC-AUC: its metrics stay empty (NaN). For
+    ``problem_type`` regression the metrics are ``REGRESSION_METRICS`` of the score against
+    realized revenue; a date without any revenue has none (NaN).
     """
+    if problem_type(columns) != BINARY:
+        return _realized_regression_performance(labelled_scores, test_metrics, params, columns)
     date_column, score = columns["date"], params["score_column"]
     rows = []
     for (as_of, version), group in labelled_scores.groupby(
@@ -148,12 +200,70 @@ def compute_realized_performance(
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
 
 
+def _realized_regression_performance(
+    labelled_scores: pd.DataFrame,
+    test_metrics: pd.DataFrame,
+    params: dict[str, Any],
+    columns: dict[str, Any],
+) -> pd.DataFrame:
+    """``compute_realized_performance`` for predicted revenue: one row per (as-of date, model
+    version) with ``regression_report``'s figures of the score vs realized revenue."""
+    date_column, score = columns["date"], params["score_column"]
+    rows = []
+    for (as_of, version), group in labelled_scores.groupby(
+        [date_column, "model_version"], sort=True
+    ):
+        revenue = group["label"].to_numpy(dtype="float64")
+        realized = dict.fromkeys(REGRESSION_METRICS, np.nan)
+        if revenue.sum() > 0 and np.ptp(revenue) > 0:  # else nothing to rank: no Gini
+            report = regression_report(
+                revenue, {"realized": group[score].to_numpy(dtype="float64")}, params["n_bins"]
+            )
+            realized = {metric: float(report.loc[0, metric]) for metric in REGRESSION_METRICS}
+        test = _test_figures(test_metrics, version, REGRESSION_METRICS)
+        rows.append(
+            {
+                "as_of_date": pd.Timestamp(as_of).strftime("%Y-%m-%d"),
+                "model_version": str(version),
+                "n_users": int(revenue.size),
+                "n_buyers": int((revenue > 0).sum()),
+                **realized,
+                **{f"test_{m}": test[m] for m in REGRESSION_METRICS},
+                **{f"{m}_change": realized[m] - test[m] for m in REGRESSION_METRICS},
+            }
+        )
+    return pd.DataFrame(rows, columns=REGRESSION_REPORT_COLUMNS)
+
+
+def _number(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
 def summarise_realized_performance(realized_performance: pd.DataFrame) -> dict[str, Any]:
-    """What the retraining decision and a person read: status and the latest date's figures."""
+    """What the retraining decision and a person read: status and the latest date's figures.
+
+    Each history entry has the metrics' changes against the test figures, and the realized
+    ECE (binary) or total relative error (regression), which the decay rules read.
+    """
     if realized_performance.empty:
         logger.info("Realized performance: %s (no scored as-of date has its labels)", NOTHING_YET)
         return {"status": NOTHING_YET, "evaluated_as_of_dates": [], "history": []}
     latest = realized_performance.iloc[-1]
+    if _report_metrics(realized_performance) == REGRESSION_METRICS:
+        return {
+            "status": EVALUATED,
+            "evaluated_as_of_dates": realized_performance["as_of_date"].tolist(),
+            "latest_as_of_date": str(latest["as_of_date"]),
+            "latest": {column: _number(latest[column]) for column in REGRESSION_REPORT_COLUMNS[4:]},
+            "history": [
+                {
+                    "as_of_date": row["as_of_date"],
+                    **{f"{m}_change": _number(row[f"{m}_change"]) for m in REGRESSION_METRICS},
+                    "total_relative_error": _number(row["total_relative_error"]),
+                }
+                for _, row in realized_performance.iterrows()
+            ],
+        }
     return {
         "status": EVALUATED,
         "evaluated_as_of_dates": realized_performance["as_of_date"].tolist(),
@@ -186,7 +296,7 @@ def realized_performance_mlflow_metrics(
     metrics: dict[str, list[dict[str, float | int]]] = {}
     for row in realized_performance.itertuples():
         step = int(pd.Timestamp(row.as_of_date).value // 86_400_000_000_000)
-        for metric in METRICS:
+        for metric in _report_metrics(realized_performance):
             value = getattr(row, metric)
             if not pd.isna(value):
                 metrics.setdefault(metric, []).append({"value": float(value), "step": step})
@@ -194,11 +304,12 @@ def realized_performance_mlflow_metrics(
 
 
 def plot_realized_performance(realized_performance: pd.DataFrame) -> Figure:
-    """One panel per metric: realized per as-of date (line) against the test figure (dashed)."""
+    """One panel per metric: realized per as-of date (line) against the test figure (dashed);
+    regression: normalized Gini, total relative error, RMSE and decile calibration error."""
     figure = Figure(figsize=(10, 6), layout="constrained")
     axes = figure.subplots(2, 2).ravel()
     dates = pd.to_datetime(realized_performance["as_of_date"])
-    for ax, metric in zip(axes, METRICS, strict=True):
+    for ax, metric in zip(axes, _report_metrics(realized_performance)[:4], strict=True):
         ax.plot(dates, realized_performance[metric], marker="o", label="realized")
         ax.plot(dates, realized_performance[f"test_{metric}"], linestyle="--", label="test split")
         ax.set(title=metric, xlabel="as-of date")

@@ -3,12 +3,26 @@
 The decision is a record (dataset + MLflow tags) that a scheduler acts on by starting a
 ``training`` run; this node never touches the registry, so the champion stays the champion
 until a new version passes the quality gate of a training run.
+
+Decay rules by what an evaluated as-of date reports: binary (ROC-AUC and PR-AUC drops, ECE),
+regression / predicted revenue (normalized Gini drop, |total relative error|). The regression
+thresholds are read only for regression entries, so binary configurations need none of them.
 """
 
 import logging
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+
+def _threshold(thresholds: dict[str, Any], key: str) -> float:
+    if key not in thresholds:
+        raise ValueError(
+            f"params retraining.decay.{key} is missing: the realized performance of a "
+            "regression model is judged by it (conf/revenue/parameters_registry_and_"
+            "monitoring.yml sets it)"
+        )
+    return float(thresholds[key])
 
 
 def _decayed(entry: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
@@ -26,6 +40,16 @@ def _decayed(entry: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
         failed.append(f"PR-AUC {entry['pr_auc_change']:+.3f} vs test")
     if entry.get("ece") is not None and entry["ece"] > thresholds["max_ece"]:
         failed.append(f"ECE {entry['ece']:.4f} > {thresholds['max_ece']}")
+    if entry.get("normalized_gini_change") is not None:
+        allowed = _threshold(thresholds, "max_normalized_gini_drop")
+        if entry["normalized_gini_change"] < -allowed:
+            failed.append(f"normalized Gini {entry['normalized_gini_change']:+.3f} vs test")
+    if entry.get("total_relative_error") is not None:
+        allowed = _threshold(thresholds, "max_abs_total_relative_error")
+        if abs(entry["total_relative_error"]) > allowed:
+            failed.append(
+                f"|total relative error| {abs(entry['total_relative_error']):.3f} > {allowed}"
+            )
     return failed
 
 
