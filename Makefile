@@ -4,6 +4,8 @@
 #   make run       install and run every blueprint end to end on its local data
 #   make test      the kit check, then install, lint and test every blueprint
 #   make sync-kit  copy the shared files of kit/ into every blueprint (kit/sync.py)
+#   make new-blueprint NAME=churn-mlops FROM=ga4-mlops
+#                  a new blueprint folder from an existing one, under new names
 #   make help      targets and the blueprints found
 #
 # A blueprint is any top-level folder whose pyproject.toml has a [tool.kedro] table: adding one
@@ -34,12 +36,15 @@ for bp in "$${failed[@]}"; do echo "  FAILED: $$bp   (details above; rerun alone
 [ "$${#failed[@]}" -eq 0 ] || { echo "make $(1): $${#failed[@]} of $(words $(SELECTED)) blueprint(s) failed: $${failed[*]}" >&2; exit 1; }
 endef
 
-.PHONY: help run test install lint hooks clean check kit-check sync-kit
+# The blueprint kit/test_new_blueprint.py copies for its runtime check (its FROM).
+NEW_BLUEPRINT_TEST_FROM := ga4-mlops
+
+.PHONY: help run test install lint hooks clean check kit-check sync-kit new-blueprint new-blueprint-test
 
 help: ## Show this help
 	@echo "make <target> [BLUEPRINTS=\"name ...\"] [PYTHON=/path/to/python3.11]"
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(firstword $(MAKEFILE_LIST)) \
-	  | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-9s %s\n", $$1, $$2}'
+	  | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 	@echo "Blueprints found: $(or $(FOUND_BLUEPRINTS),none)"
 
 # Stops before any work when a blueprint is unknown or Python 3.11 is missing.
@@ -67,14 +72,27 @@ run: check ## Install and run every blueprint end to end (kedro run --env=local)
 
 test: check kit-check ## The kit check, then install, lint and test every blueprint (what CI runs)
 	@$(call FOR_EACH_BLUEPRINT,test)
+	@$(if $(filter $(NEW_BLUEPRINT_TEST_FROM),$(SELECTED)),$(MAKE) --no-print-directory new-blueprint-test)
 
 kit-check: ## Fail naming every blueprint copy that differs from its source in kit/, and internal labels or outside paths in the text
-	@cd kit && PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" -m unittest -q test_sync test_text_check
+	@cd kit && PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" -m unittest -q test_sync test_text_check test_new_blueprint.TextTest
 	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/sync.py check
 	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/text_check.py
 
 sync-kit: ## Write kit/files into every blueprint (edit shared files in kit/, then run this)
 	@"$(PYTHON)" kit/sync.py sync
+
+new-blueprint: check ## A new blueprint folder from an existing one: make new-blueprint NAME=<new folder> FROM=<blueprint>
+	@[ "$(origin NAME)" = "command line" ] && [ "$(origin FROM)" = "command line" ] || { \
+	  echo "usage: make new-blueprint NAME=<new folder> FROM=<blueprint>   (blueprints: $(FOUND_BLUEPRINTS))" >&2; exit 2; }
+	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/new_blueprint.py "$(NAME)" "$(FROM)"
+
+# A copy of $(NEW_BLUEPRINT_TEST_FROM) imports and runs kedro with that blueprint's .venv (no new
+# install); make test runs it after the blueprints' tests. The text checks are in kit-check.
+new-blueprint-test: check ## Prove a blueprint made by make new-blueprint imports and resolves (kit/test_new_blueprint.py)
+	@$(MAKE) --no-print-directory -C "$(NEW_BLUEPRINT_TEST_FROM)" install
+	@cd kit && PYTHONDONTWRITEBYTECODE=1 NEW_BLUEPRINT_RUNTIME=required OMP_WAIT_POLICY=passive \
+	  "$(PYTHON)" -m unittest -q test_new_blueprint.RuntimeTest
 
 install: check ## Create or update every blueprint's .venv from its requirements.lock
 	@$(call FOR_EACH_BLUEPRINT,install)

@@ -24,7 +24,7 @@ class TextCheckTest(unittest.TestCase):
         self.assertEqual(
             found,
             [
-                "README.md:1: an internal work-item label: \"G1's\"",
+                'README.md:1: an internal work-item label: "G1\'s"',
                 "README.md:2: an internal work-item label: 'R2'",
                 "README.md:3: a path outside the repository: '/work/'",
                 "README.md:4: a path outside the repository: '../shared'",

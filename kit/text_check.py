@@ -47,7 +47,9 @@ def findings(root: Path = ROOT, files: list[str] | None = None) -> list[str]:
 def _repository_files(root: Path) -> list[str]:
     """git's tracked files, or (no git, e.g. an unpacked archive) every file outside the
     folders that runs and installs create."""
-    listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    listed = subprocess.run(
+        ["git", "ls-files"], check=False, cwd=root, capture_output=True, text=True
+    )
     if listed.returncode == 0:
         return listed.stdout.splitlines()
     made = {".git", ".venv", ".venv-zetasql", "data", "mlruns", "build", "__pycache__"}
