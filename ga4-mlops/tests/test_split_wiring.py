@@ -7,13 +7,18 @@ from ga4_mlops.pipeline_registry import register_pipelines
 SPLIT_INPUT = re.compile(r"^(train|validation|calibration|test|scoring)_(set|features)$")
 
 
+def short(name: str) -> str:
+    """A node's name without its folder's namespace (``model_training.train_model``)."""
+    return name.rsplit(".", 1)[-1]
+
+
 def readers_of_each_split() -> dict[str, set[str]]:
     readers: dict[str, set[str]] = {}
     for node in register_pipelines()["training"].nodes:
         for name in node.inputs:
             match = SPLIT_INPUT.match(name)
-            if match and not node.name.startswith("encode_"):
-                readers.setdefault(match.group(1), set()).add(node.name)
+            if match and not short(node.name).startswith("encode_"):
+                readers.setdefault(match.group(1), set()).add(short(node.name))
     return readers
 
 
@@ -45,14 +50,14 @@ def test_each_split_feeds_only_its_nodes():
 
 def test_encoding_keeps_each_split_apart():
     for node in register_pipelines()["training"].nodes:
-        if node.name.startswith("encode_"):
-            split = node.name.removeprefix("encode_").removesuffix("_features")
+        if short(node.name).startswith("encode_"):
+            split = short(node.name).removeprefix("encode_").removesuffix("_features")
             assert set(node.inputs) == {"preprocessor", f"{split}_set"}
             assert node.outputs == [f"{split}_features"]
 
 
 def test_the_alias_moves_only_after_the_drift_references_are_logged():
     """Monitoring reads its references from the run behind the alias: promotion must wait."""
-    nodes = {node.name: node for node in register_pipelines()["training"].nodes}
+    nodes = {short(node.name): node for node in register_pipelines()["training"].nodes}
     logged = set(nodes["build_drift_reference"].outputs)
     assert logged & set(nodes["apply_promotion"].inputs)

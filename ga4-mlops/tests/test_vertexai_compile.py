@@ -89,7 +89,9 @@ def test_every_folder_pipeline_has_a_vertex_ai_step():
     with pytest.raises(ValueError, match=r"\['register'\] are named as a node"):
         tag_vertex_ai_steps({"inference": named_as_a_step}, VERTEX_AI_STEPS)
     default = register_pipelines()["__default__"]
-    (tuning,) = [node for node in default.nodes if node.name == "tune_hyperparameters"]
+    (tuning,) = [
+        node for node in default.nodes if node.name == "model_training.tune_hyperparameters"
+    ]
     assert "group.train" in tuning.tags
     # Every node of __default__ carries exactly one step's tag.
     for node in default.nodes:

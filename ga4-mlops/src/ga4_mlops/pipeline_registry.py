@@ -1,6 +1,12 @@
-"""Project pipelines: one per folder under ``pipelines/``, plus the compositions users run."""
+"""Project pipelines: one per folder under ``pipelines/``, plus the compositions users run.
 
-from kedro.pipeline import Pipeline
+Each folder pipeline is namespaced by its folder name, so Kedro-Viz opens one box per folder
+(expanded on click) and a node is named ``<folder>.<node>`` (``kedro run
+--nodes=model_training.tune_hyperparameters``). Dataset and parameter names are left as they
+are (``prefix_datasets_with_namespace=False``): the catalog and parameters files name them.
+"""
+
+from kedro.pipeline import Pipeline, pipeline
 
 from ga4_mlops.pipelines import (
     batch_scoring,
@@ -63,8 +69,11 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     pipelines = tag_vertex_ai_steps(
         {
-            module.__name__.rsplit(".", 1)[-1]: module.create_pipeline()
+            folder: pipeline(
+                module.create_pipeline(), namespace=folder, prefix_datasets_with_namespace=False
+            )
             for module in FOLDER_PIPELINES
+            for folder in [module.__name__.rsplit(".", 1)[-1]]
         },
         VERTEX_AI_STEPS,
     )
