@@ -92,3 +92,25 @@ def test_revenue_scores_and_monitors_predicted_amounts(revenue_project):
     assert scores["calibrated_prediction"].max() > 1.0  # amounts, not probabilities
     drift = pd.read_csv(latest_version(data / "08_reporting" / "drift_report.csv"))
     assert "calibrated_prediction" in set(drift["feature"])
+
+
+def test_realized_revenue_of_the_test_date_equals_the_test_metrics(revenue_project):
+    """Scoring the test split's as-of date again and measuring it once its 28 days are in the
+    export gives back the test figures: the monitoring's realized revenue (user_activity_days.sql)
+    is the training target (user_features.sql), and the served model is the evaluated one."""
+    run_kedro(
+        revenue_project,
+        "run",
+        "--env=revenue",
+        "--pipelines=weekly",
+        "--params",
+        "as_of_date=2021-01-03",
+    )
+    run_kedro(revenue_project, "run", "--env=revenue", "--pipelines=weekly")
+    reporting = revenue_project / "data" / "revenue" / "08_reporting"
+    realized = pd.read_csv(latest_version(reporting / "realized_performance.csv"))
+    row = realized.set_index("as_of_date").loc["2021-01-03"]
+    test = pd.read_csv(latest_version(reporting / "evaluation_metrics.csv")).set_index("model")
+    for metric in ("normalized_gini", "rmse", "total_relative_error"):
+        assert row[metric] == pytest.approx(test.loc["model_calibrated", metric], rel=1e-9)
+    assert row["n_buyers"] > 0

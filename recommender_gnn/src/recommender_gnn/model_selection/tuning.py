@@ -18,32 +18,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from recommender_gnn.search_space import suggest
+
 from .policy import policy_scores
 
 logger = logging.getLogger(__name__)
-
-
-def suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]], model: str) -> dict:
-    """Parameter values for one trial; ``type`` is int, float or categorical."""
-    values = {}
-    for name, space in search_space.items():
-        kind = space.get("type")
-        if kind == "int":
-            values[name] = trial.suggest_int(
-                name, int(space["low"]), int(space["high"]), log=bool(space.get("log", False))
-            )
-        elif kind == "float":
-            values[name] = trial.suggest_float(
-                name, float(space["low"]), float(space["high"]), log=bool(space.get("log", False))
-            )
-        elif kind == "categorical":
-            values[name] = trial.suggest_categorical(name, list(space["choices"]))
-        else:
-            raise ValueError(
-                f"params {model}.search_space.{name}: type must be int, float or categorical, "
-                f"got {kind!r}"
-            )
-    return values
 
 
 def sampled_sessions(

@@ -11,7 +11,28 @@ from recommender_ranking.pipelines.model_training.nodes import (
     tpe_sampler,
     train_ranker,
 )
+from recommender_ranking.search_space import suggest
 from tests.ranking.hm_data import project_parameters
+
+# What the project's seeded sampler drew in its 6 trials (3 random, 3 by TPE) with the
+# objective of test_the_search_space_draws_what_the_hand_written_calls_drew, taken from the
+# hand-written trial.suggest_* calls that search_space: {type, low, high, log} replaced (names,
+# order and log flags: num_leaves int, learning_rate float log, min_child_samples int,
+# colsample_bytree float, reg_lambda float log). Equal values: the same trials as before.
+HAND_WRITTEN_DRAWS = [
+    {"num_leaves": 28, "learning_rate": 0.2746436300285509, "min_child_samples": 75,
+     "colsample_bytree": 0.7993292420985183, "reg_lambda": 0.004207988669606638},
+    {"num_leaves": 15, "learning_rate": 0.0554840098004973, "min_child_samples": 88,
+     "colsample_bytree": 0.8005575058716043, "reg_lambda": 0.679657809075816},
+    {"num_leaves": 8, "learning_rate": 0.2842539893932711, "min_child_samples": 84,
+     "colsample_bytree": 0.6061695553391381, "reg_lambda": 0.005337032762603957},
+    {"num_leaves": 31, "learning_rate": 0.07062382551607484, "min_child_samples": 82,
+     "colsample_bytree": 0.8886185629157466, "reg_lambda": 3.6254937642833136},
+    {"num_leaves": 35, "learning_rate": 0.07297058962315399, "min_child_samples": 26,
+     "colsample_bytree": 0.9533210201516944, "reg_lambda": 0.2420919748671027},
+    {"num_leaves": 54, "learning_rate": 0.09096314902352416, "min_child_samples": 13,
+     "colsample_bytree": 0.9803239584589518, "reg_lambda": 1.4453487299918715},
+]  # fmt: skip
 
 
 def test_query_groups_are_the_sizes_of_consecutive_queries():
@@ -56,6 +77,8 @@ def test_train_ranker_learns_the_signal_and_is_seeded():
     params["fixed"] = {**params["fixed"], "n_estimators": 40}
     model, hyperparameters, trials = train_ranker(table, purchases, selection, params)
     assert len(trials) == 2
+    drawn = trials.filter(like="params_").rename(columns=lambda c: c.removeprefix("params_"))
+    assert drawn.to_dict("records") == HAND_WRITTEN_DRAWS[:2]
     assert hyperparameters["feature_columns"] == ["signal", "noise"]
     assert hyperparameters["validation_map_at_k"] > 0.7
     importance = dict(zip(model.feature_name_, model.feature_importances_, strict=True))
@@ -121,6 +144,33 @@ def test_the_budget_leaves_trials_to_tpe_after_its_random_start():
     random_only = draws(optuna.samplers.TPESampler(seed=params["seed"]))
     assert guided[:startup] == random_only[:startup]
     assert guided[startup:] != random_only[startup:]
+
+
+def test_the_search_space_draws_what_the_hand_written_calls_drew():
+    """The project's search_space, drawn by search_space.suggest with the seeded sampler,
+    gives the trials the hand-written trial.suggest_* calls gave, TPE's included."""
+    import math
+
+    import optuna
+
+    params = project_parameters()["model_training"]
+    assert list(params["search_space"]) == list(HAND_WRITTEN_DRAWS[0])  # the order of the calls
+
+    def objective(trial: optuna.Trial) -> float:
+        h = suggest(trial, params["search_space"], "model_training")
+        return -(
+            abs(h["num_leaves"] - 31) / 56
+            + abs(math.log(h["learning_rate"] / 0.1))
+            + abs(h["min_child_samples"] - 20) / 95
+            + abs(h["colsample_bytree"] - 0.8)
+            + abs(math.log10(h["reg_lambda"]))
+        )
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=tpe_sampler(params))
+    study.optimize(objective, n_trials=params["n_trials"])
+    assert params["n_trials"] == len(HAND_WRITTEN_DRAWS) > params["tpe_startup_trials"]
+    assert [trial.params for trial in study.trials] == HAND_WRITTEN_DRAWS
 
 
 def test_feature_columns_drop_every_column_an_exclude_regex_matches():

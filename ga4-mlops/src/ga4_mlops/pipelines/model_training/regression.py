@@ -8,8 +8,8 @@ scikit-learn's estimator API (``fit(X, y)``, ``predict(X)`` >= 0), deterministic
 * ``tweedie``: one ``lightgbm.LGBMRegressor`` with the Tweedie objective (log link), whose
   compound Poisson-gamma distribution has a point mass at 0 and a continuous positive part:
   exactly the shape of this target. ``tweedie_variance_power`` (between 1, Poisson, and 2,
-  gamma) is a hyperparameter; the intended Optuna entry, in the format ``nodes._suggest``
-  reads, is ``tweedie_variance_power: {type: float, low: 1.2, high: 1.6}``.
+  gamma) is a hyperparameter; the intended Optuna entry, in the format of
+  ``ga4_mlops.search_space``, is ``tweedie_variance_power: {type: float, low: 1.2, high: 1.6}``.
 * ``two_part``: ``TwoPartRevenueRegressor``, P(purchase) from an ``LGBMClassifier`` times
   E[revenue | purchase] from an ``LGBMRegressor`` fitted on buyers only.
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.metrics import log_loss
 
 from ga4_mlops.problem_types import BINARY, REGRESSION, problem_type, target_values
+from ga4_mlops.search_space import suggest
 
 from .estimator import configured_kinds, fit_trial, kind_settings, make_classifier
 from .regression import METRIC_HIGHER_IS_BETTER, validation_score
@@ -22,24 +23,6 @@ logger = logging.getLogger(__name__)
 
 def _categorical_features(features: pd.DataFrame, columns: dict[str, Any]) -> list[str]:
     return [column for column in columns["categorical"] if column in features.columns]
-
-
-def _suggest(trial: optuna.Trial, search_space: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    suggested = {}
-    for name, space in search_space.items():
-        if space["type"] == "int":
-            suggested[name] = trial.suggest_int(
-                name, space["low"], space["high"], log=space.get("log", False)
-            )
-        elif space["type"] == "float":
-            suggested[name] = trial.suggest_float(
-                name, space["low"], space["high"], log=space.get("log", False)
-            )
-        else:
-            raise ValueError(
-                f"params model_training.model search_space.{name}: unknown type {space['type']!r}"
-            )
-    return suggested
 
 
 def _row_sample(
@@ -129,7 +112,8 @@ def _study(
     settings, tuning = kind_settings(params, kind), params["optuna"]
 
     def objective(trial: optuna.Trial) -> float:
-        hyperparameters = {**settings["fixed"], **_suggest(trial, settings["search_space"])}
+        drawn = suggest(trial, settings["search_space"], f"model_training.model.kinds.{kind}")
+        hyperparameters = {**settings["fixed"], **drawn}
         model = make_classifier(kind, hyperparameters)
         learned = fit_trial(
             kind,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from recommender_ranking.pipelines.feature_engineering.nodes import LABEL
 from recommender_ranking.pipelines.model_evaluation.metrics import map_at_k, rank_by_score
+from recommender_ranking.search_space import suggest
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ def train_ranker(
     feature_selection: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[lgb.LGBMRanker, dict[str, Any], pd.DataFrame]:
-    """Optuna (``tpe_sampler``, ``n_trials``) over LightGBM's main knobs; the best trial's model.
+    """Optuna (``tpe_sampler``, ``n_trials``) over LightGBM's main knobs (``search_space``, drawn
+    by ``search_space.suggest``); the best trial's model.
 
     Returns the model, its hyperparameters (with the feature columns and validation MAP@k)
     and the table of trials.
@@ -177,17 +179,7 @@ def train_ranker(
     models: dict[int, lgb.LGBMRanker] = {}
 
     def objective(trial: optuna.Trial) -> float:
-        hyperparameters = {
-            "num_leaves": trial.suggest_int("num_leaves", *space["num_leaves"]),
-            "learning_rate": trial.suggest_float(
-                "learning_rate", *space["learning_rate"], log=True
-            ),
-            "min_child_samples": trial.suggest_int(
-                "min_child_samples", *space["min_child_samples"]
-            ),
-            "colsample_bytree": trial.suggest_float("colsample_bytree", *space["colsample_bytree"]),
-            "reg_lambda": trial.suggest_float("reg_lambda", *space["reg_lambda"], log=True),
-        }
+        hyperparameters = suggest(trial, space, "model_training")
         model = fit_ranker(train, validation, columns, hyperparameters, params)
         models[trial.number] = model
         return validation_map(model, validation, week_purchases, columns, params["k"])
