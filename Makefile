@@ -87,9 +87,10 @@ new-blueprint: check ## A new blueprint folder from an existing one: make new-bl
 	  echo "usage: make new-blueprint NAME=<new folder> FROM=<blueprint>   (blueprints: $(FOUND_BLUEPRINTS))" >&2; exit 2; }
 	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/new_blueprint.py "$(NAME)" "$(FROM)"
 
-# A copy of $(NEW_BLUEPRINT_TEST_FROM) imports and runs kedro with that blueprint's .venv (no new
-# install); make test runs it after the blueprints' tests. The text checks are in kit-check.
-new-blueprint-test: check ## Prove a blueprint made by make new-blueprint imports and resolves (kit/test_new_blueprint.py)
+# A copy of $(NEW_BLUEPRINT_TEST_FROM) imports, resolves and runs its own registry and end-to-end
+# tests with that blueprint's .venv (no new install); make test runs it after the blueprints'
+# tests. The text checks are in kit-check.
+new-blueprint-test: check ## Prove a blueprint made by make new-blueprint imports, resolves and runs end to end (kit/test_new_blueprint.py)
 	@$(MAKE) --no-print-directory -C "$(NEW_BLUEPRINT_TEST_FROM)" install
 	@cd kit && PYTHONDONTWRITEBYTECODE=1 NEW_BLUEPRINT_RUNTIME=required OMP_WAIT_POLICY=passive \
 	  "$(PYTHON)" -m unittest -q test_new_blueprint.RuntimeTest

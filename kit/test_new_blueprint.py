@@ -182,6 +182,10 @@ class TextTest(unittest.TestCase):
             )
 
 
+# The copy's own tests RuntimeTest runs (those of them it has).
+OWN_TESTS = ("test_pipeline_registry.py", "test_end_to_end.py")
+
+
 class RuntimeTest(unittest.TestCase):
     def test_copy_imports_and_resolves_with_the_source_environment(self):
         bin_dir = ROOT / FROM / ".venv" / "bin"
@@ -228,6 +232,13 @@ class RuntimeTest(unittest.TestCase):
 
             listed = run(str(bin_dir / "kedro"), "registry", "list")
             self.assertTrue(all(f"- {name}" in listed for name in found["pipelines"]), listed)
+
+            # The copy runs end to end: its own registry and end-to-end tests (a default
+            # `kedro run` on its generated data through the CLI, then scoring alone) pass
+            # under its new names. Its whole suite is FROM's, already run by make test.
+            own_tests = [f"tests/{name}" for name in OWN_TESTS if (copy / "tests" / name).exists()]
+            self.assertTrue(own_tests, f"the copy has none of {OWN_TESTS}")
+            run(str(bin_dir / "pytest"), "-q", "-x", "-p", "no:cacheprovider", *own_tests)
 
 
 if __name__ == "__main__":
