@@ -88,12 +88,13 @@ new-blueprint: check ## A new blueprint folder from an existing one: make new-bl
 	@PYTHONDONTWRITEBYTECODE=1 "$(PYTHON)" kit/new_blueprint.py "$(NAME)" "$(FROM)"
 
 # A copy of $(NEW_BLUEPRINT_TEST_FROM) imports, resolves and runs its own registry and end-to-end
-# tests with that blueprint's .venv (no new install); make test runs it after the blueprints'
-# tests. The text checks are in kit-check.
+# tests with that blueprint's .venv (no new install), and docs/new-blueprint.md's "Copy for a
+# table of your own" runs on another copy (kit/test_copy_guide.py); make test runs it after the
+# blueprints' tests. The text checks are in kit-check.
 new-blueprint-test: check ## Prove a blueprint made by make new-blueprint imports, resolves and runs end to end (kit/test_new_blueprint.py)
 	@$(MAKE) --no-print-directory -C "$(NEW_BLUEPRINT_TEST_FROM)" install
 	@cd kit && PYTHONDONTWRITEBYTECODE=1 NEW_BLUEPRINT_RUNTIME=required OMP_WAIT_POLICY=passive \
-	  "$(PYTHON)" -m unittest -q test_new_blueprint.RuntimeTest
+	  "$(PYTHON)" -m unittest -q test_new_blueprint.RuntimeTest test_copy_guide
 
 install: check ## Create or update every blueprint's .venv from its requirements.lock
 	@$(call FOR_EACH_BLUEPRINT,install)
