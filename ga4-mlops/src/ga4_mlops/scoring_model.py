@@ -87,7 +87,9 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
         self.calibrator = calibrator
         self.problem_type = validated_problem_type({"problem_type": problem_type})
 
-    def predict(self, context, model_input, params=None):
+    # The pd.DataFrame hint is for MLflow 3, which warns at class definition without one; it
+    # neither converts nor validates a DataFrame-hinted input: the logged signature does.
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         features = transform_features(self.preprocessor, pd.DataFrame(model_input), "model input")
         kind = getattr(self, "problem_type", BINARY)
         if kind == BINARY:

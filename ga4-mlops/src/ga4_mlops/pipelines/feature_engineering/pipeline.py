@@ -1,6 +1,6 @@
 """Split the table (by date or id hash), fit the preprocessor on train, encode the splits."""
 
-from functools import partial
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
@@ -8,6 +8,12 @@ from .nodes import encode_features, fit_preprocessor
 from .splits import split_model_input
 
 LABELLED_SPLITS = ("train", "validation", "calibration", "test")
+
+
+def _named(func, **kwargs):
+    """``partial(func, **kwargs)`` with ``func``'s name and type hints: Kedro 1.7 reads the hints
+    of every node function and warns "Could not extract type hints" on a bare partial."""
+    return update_wrapper(partial(func, **kwargs), func)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -31,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             *[
                 Node(
-                    func=partial(encode_features, split=split),
+                    func=_named(encode_features, split=split),
                     inputs=["preprocessor", f"{split}_set"],
                     outputs=f"{split}_features",
                     name=f"encode_{split}_features",

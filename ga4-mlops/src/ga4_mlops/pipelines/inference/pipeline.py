@@ -5,7 +5,7 @@ champion's out-of-sample scores on the test split (``drift_reference_rows`` and
 ``drift_reference_scores``: logged by the run that registered the champion).
 """
 
-from functools import partial
+from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
@@ -13,6 +13,12 @@ from ga4_mlops.pipelines.batch_scoring.nodes import score_rows
 from ga4_mlops.pipelines.drift_monitoring.nodes import compute_drift_report, summarise_drift
 
 from .nodes import as_of_partitions, prepare_inference_rows
+
+
+def _named(func, **kwargs):
+    """``partial(func, **kwargs)`` with ``func``'s name and type hints: Kedro 1.7 reads the hints
+    of every node function and warns "Could not extract type hints" on a bare partial."""
+    return update_wrapper(partial(func, **kwargs), func)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -42,7 +48,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="partition_inference_scores",
             ),
             Node(
-                func=partial(
+                func=_named(
                     compute_drift_report,
                     datasets=(
                         "drift_reference_rows",
