@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
-from sklearn.frozen import FrozenEstimator
 
 from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.model_training.nodes import calibration_method
@@ -62,7 +61,7 @@ def package_model(
         "target": columns["target"],
         "splits": splits,
         "tuned_hyperparameters": tuned_hyperparameters,
-        "calibration_method": _calibration_method(calibrator, kind),
+        "calibration_method": calibration_method(calibrator),
         "test_metrics": metrics,
         # The quality gate's decision with both models' figures (model_registry/gate.py).
         "promotion": promotion_decision,
@@ -71,16 +70,6 @@ def package_model(
         model_card = {"problem_type": kind, **model_card}
     model = PropensityModel(preprocessor, classifier, calibrator, problem_type=kind)
     return {"python_model": model, "input_example": input_example}, model_card
-
-
-def _calibration_method(calibrator: BaseEstimator, kind: str) -> str:
-    """What the calibrator applies: ``none`` for the frozen model alone, else its ``method``
-    (a regression calibrator without one is named by its class)."""
-    if kind == BINARY:
-        return calibration_method(calibrator)
-    if isinstance(calibrator, FrozenEstimator):
-        return "none"
-    return str(getattr(calibrator, "method", type(calibrator).__name__))
 
 
 def _metrics_by_model(evaluation_metrics: pd.DataFrame) -> dict[str, dict[str, float]]:

@@ -216,14 +216,8 @@ def configured_kinds(params: dict[str, Any], kind: str) -> list[str]:
     problem type of ``model_input.columns``)."""
     named = params["kind"]
     kinds = [named] if isinstance(named, str) else list(named)
-    configured = params.get("kinds") or {}
     for name in kinds:
-        if name not in KINDS or name not in configured:
-            raise ValueError(
-                f"params model_training.model.kind: {name!r} needs a class in KINDS "
-                f"(estimator.py: {sorted(KINDS)}) and settings in model_training.model.kinds "
-                f"({sorted(configured)})"
-            )
+        kind_settings(params, name)  # a class in KINDS and settings in kinds, or a named error
         if KINDS[name].problem_type != kind:
             raise ValueError(
                 f"params model_training.model.kind: {name!r} is a {KINDS[name].problem_type} "

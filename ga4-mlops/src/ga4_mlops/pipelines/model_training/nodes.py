@@ -250,6 +250,9 @@ def predict_test_set(
     return predictions
 
 
-def calibration_method(calibrator: ClassifierMixin) -> str:
-    """The method a fitted calibrator applies: ``none`` for the frozen model alone."""
-    return "none" if isinstance(calibrator, FrozenEstimator) else str(calibrator.method)
+def calibration_method(calibrator: BaseEstimator) -> str:
+    """The method a fitted calibrator applies: ``none`` for the frozen model alone, else its
+    ``method`` (a calibrator without one is named by its class)."""
+    if isinstance(calibrator, FrozenEstimator):
+        return "none"
+    return str(getattr(calibrator, "method", type(calibrator).__name__))
