@@ -1,10 +1,12 @@
 """The real kedro CLI on a throwaway copy of the blueprint: what every end-to-end test uses.
 Kit file: kit/files/tests/kedro_cli.py (kit/sync.py); conftest.py re-exports it."""
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.quiet_output import noise
@@ -66,3 +68,22 @@ def run_kedro(
     printed = noise(completed.stdout + completed.stderr)
     assert not printed, f"kedro {' '.join(args)} printed warnings a run should not: {printed[:5]}"
     return completed
+
+
+@contextlib.contextmanager
+def mlflow_experiment_kept(monkeypatch) -> Iterator[None]:
+    """Around an in-process Kedro command (e.g. ``kedro vertexai compile``): kedro-mlflow sets
+    an active experiment of the store it opens (a module global and the MLFLOW_EXPERIMENT_ID
+    variable); both are put back afterwards, or a later test's runs would look for that
+    experiment in its own store ("No Experiment with id=1")."""
+    import mlflow.tracking.fluent
+
+    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+    had_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    try:
+        yield
+    finally:
+        if had_experiment is None:
+            os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+        else:
+            os.environ["MLFLOW_EXPERIMENT_ID"] = had_experiment

@@ -8,6 +8,7 @@ import pytest
 from tests.kedro_cli import (  # re-exported: the tests import them from here
     BLUEPRINT,
     copy_project,
+    mlflow_experiment_kept,
     run_kedro,
 )
 
@@ -112,23 +113,11 @@ def compile_vertex_spec(
     bootstrap_project(BLUEPRINT)
     spec_path = spec_path or tmp_path / "pipeline.yaml"
     spec_path.parent.mkdir(parents=True, exist_ok=True)
-    # kedro-mlflow sets an active experiment of that sqlite store (a module global and the
-    # MLFLOW_EXPERIMENT_ID variable): both are put back afterwards, or a later test's runs
-    # would look for that experiment in its own store.
-    import mlflow.tracking.fluent
-
-    monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
-    had_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
-    try:
+    with mlflow_experiment_kept(monkeypatch):  # kedro-mlflow sets one while compiling
         result = CliRunner().invoke(
             KedroCLI(BLUEPRINT),
             ["vertexai", "-e", "gcp", "compile", *args, "-o", str(spec_path)],
             catch_exceptions=False,
         )
-    finally:
-        if had_experiment is None:
-            os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-        else:
-            os.environ["MLFLOW_EXPERIMENT_ID"] = had_experiment
     assert result.exit_code == 0, result.output
     return yaml.safe_load(spec_path.read_text())  # JSON is YAML too
