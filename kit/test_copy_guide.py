@@ -9,16 +9,14 @@ copy, or a piece it forgets, fails here. Run by make new-blueprint-test (after t
 
 import contextlib
 import io
-import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
 import new_blueprint
-from test_new_blueprint import FROM, ROOT, monorepo
+from test_new_blueprint import FROM, ROOT, monorepo, run_in_copy, source_bin
 
 NAME = "table-ml"
 GUIDE = ROOT / "docs" / "new-blueprint.md"
@@ -126,12 +124,7 @@ def rewire_registry(registry: Path, package: str) -> None:
 
 class CopyGuideTest(unittest.TestCase):
     def test_the_drop_list_and_a_table_of_your_own_train_and_score(self):
-        bin_dir = ROOT / FROM / ".venv" / "bin"
-        if not (bin_dir / "kedro").exists():
-            message = f"{FROM}/.venv is not installed (make -C {FROM} install)"
-            if os.environ.get("NEW_BLUEPRINT_RUNTIME") == "required":
-                self.fail(message)
-            self.skipTest(message + "; make test runs this check after the install")
+        bin_dir = source_bin(self)
         with tempfile.TemporaryDirectory() as folder:
             root = monorepo(Path(folder))
             with contextlib.redirect_stdout(io.StringIO()):
@@ -160,21 +153,9 @@ class CopyGuideTest(unittest.TestCase):
             table_env.mkdir()
             for name, text in TABLE_ENV.items():
                 (table_env / name).write_text(text, encoding="utf-8")
-            environment = {
-                **os.environ,
-                "PYTHONPATH": f"{copy / 'src'}{os.pathsep}{copy}",
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "KEDRO_DISABLE_TELEMETRY": "1",
-                "OMP_WAIT_POLICY": "passive",
-            }
 
             def run(*command: str) -> str:
-                done = subprocess.run(
-                    command, cwd=copy, env=environment, capture_output=True, text=True, check=False
-                )
-                self.assertEqual(
-                    done.returncode, 0, f"{' '.join(command[:4])}:\n{done.stderr[-4000:]}"
-                )
+                done = run_in_copy(self, copy, [copy / "src", copy], *command)
                 return done.stdout + done.stderr
 
             run(str(bin_dir / "python"), "-c", WRITE_TABLE)

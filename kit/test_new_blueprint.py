@@ -182,39 +182,53 @@ class TextTest(unittest.TestCase):
             )
 
 
+def source_bin(test: unittest.TestCase) -> Path:
+    """FROM's .venv/bin, which runs the copies (no new install). Without it the test fails
+    when make says the venv is required (NEW_BLUEPRINT_RUNTIME=required), else it skips."""
+    bin_dir = ROOT / FROM / ".venv" / "bin"
+    if not (bin_dir / "kedro").exists():
+        message = f"{FROM}/.venv is not installed (make -C {FROM} install)"
+        if os.environ.get("NEW_BLUEPRINT_RUNTIME") == "required":
+            test.fail(message)
+        test.skipTest(message + "; make test runs this check after the install")
+    return bin_dir
+
+
+def run_in_copy(
+    test: unittest.TestCase, copy: Path, python_path: list[Path], *command: str
+) -> subprocess.CompletedProcess:
+    """``command`` in ``copy`` with ``python_path`` first on PYTHONPATH; it must succeed."""
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(path) for path in python_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "OMP_WAIT_POLICY": "passive",
+    }
+    done = subprocess.run(
+        command, cwd=copy, env=environment, capture_output=True, text=True, check=False
+    )
+    shown = " ".join(command[:4]) + (" <probe>" if command[1] == "-c" else "")
+    test.assertEqual(done.returncode, 0, f"{shown} in {copy}:\n{done.stderr[-4000:]}")
+    return done
+
+
 # The copy's own tests RuntimeTest runs (those of them it has).
 OWN_TESTS = ("test_pipeline_registry.py", "test_end_to_end.py")
 
 
 class RuntimeTest(unittest.TestCase):
     def test_copy_imports_and_resolves_with_the_source_environment(self):
-        bin_dir = ROOT / FROM / ".venv" / "bin"
-        if not (bin_dir / "kedro").exists():
-            message = f"{FROM}/.venv is not installed (make -C {FROM} install)"
-            if os.environ.get("NEW_BLUEPRINT_RUNTIME") == "required":
-                self.fail(message)
-            self.skipTest(message + "; make test runs this check after the install")
+        bin_dir = source_bin(self)
         with tempfile.TemporaryDirectory() as folder:
             root = monorepo(Path(folder))
             with contextlib.redirect_stdout(io.StringIO()):
                 made = new_blueprint.create(root, RUNTIME_NAME, FROM)
             self.assertEqual(made["lint"], [])  # FROM's ruff formatted the copy: lint-clean
             copy, package = root / RUNTIME_NAME, RUNTIME_NAME.replace("-", "_")
-            environment = {
-                **os.environ,
-                "PYTHONPATH": str(copy / "src"),
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "KEDRO_DISABLE_TELEMETRY": "1",
-                "OMP_WAIT_POLICY": "passive",
-            }
 
             def run(*command: str) -> str:
-                done = subprocess.run(
-                    command, cwd=copy, env=environment, capture_output=True, text=True, check=False
-                )
-                shown = " ".join(command[:2]) + (" <probe>" if command[1] == "-c" else "")
-                self.assertEqual(done.returncode, 0, f"{shown} in {copy}:\n{done.stderr[-3000:]}")
-                return done.stdout
+                return run_in_copy(self, copy, [copy / "src"], *command).stdout
 
             found = json.loads(run(str(bin_dir / "python"), "-c", PROBE).splitlines()[-1])
             self.assertEqual(found["package"], package)
