@@ -15,7 +15,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.compose import ColumnTransformer
 
 from ga4_mlops.checks import require_columns
-from ga4_mlops.problem_types import BINARY, score_column
+from ga4_mlops.problem_types import BINARY, MULTICLASS, class_score_columns, score_column
 from ga4_mlops.problem_types import problem_type as validated_problem_type
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
     (``raw_probability``, ``calibrated_probability``: ``predict_proba`` of the classifier and
     of the calibrator), ``regression`` scores amounts (``raw_prediction``,
     ``calibrated_prediction``: ``predict`` of the regressor and of the calibrator), e.g.
-    predicted revenue. The name stays ``PropensityModel`` for both, and so do the attribute
+    predicted revenue; ``multiclass`` scores one probability per class of ``classes``
+    (``raw_probability_<class>``, ``calibrated_probability_<class>``) and the most likely
+    class (``predicted_class``). The name stays ``PropensityModel`` for all, and so do the attribute
     names (``classifier`` holds the regressor of a regression model): registered versions
     are pickled by class and attribute names, and the ones already in the registry must
     keep loading (those have no ``problem_type`` attribute: binary).
@@ -81,11 +83,15 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
         classifier: ClassifierMixin | RegressorMixin,
         calibrator: ClassifierMixin | RegressorMixin,
         problem_type: str = BINARY,
+        classes: list[str] | None = None,
     ) -> None:
         self.preprocessor = preprocessor
         self.classifier = classifier
         self.calibrator = calibrator
         self.problem_type = validated_problem_type({"problem_type": problem_type})
+        if self.problem_type == MULTICLASS:
+            self.classes = list(classes or [])
+            class_score_columns("raw", self._columns())  # a named error for a bad list
 
     # The pd.DataFrame hint is for MLflow 3, which warns at class definition without one; it
     # neither converts nor validates a DataFrame-hinted input: the logged signature does.
@@ -101,6 +107,8 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
                 },
                 index=features.index,
             )
+        if kind == MULTICLASS:
+            return self._class_scores(features)
         return pd.DataFrame(
             {
                 score_column("raw", kind): np.asarray(
@@ -112,3 +120,29 @@ class PropensityModel(mlflow.pyfunc.PythonModel):
             },
             index=features.index,
         )
+
+    def _columns(self) -> dict:
+        return {"problem_type": MULTICLASS, "classes": self.classes}
+
+    def _class_scores(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Each class's raw and calibrated probability, and the most likely class."""
+        calibrated = self.calibrator.predict_proba(features)
+        scores = pd.concat(
+            [
+                pd.DataFrame(
+                    self.classifier.predict_proba(features),
+                    columns=class_score_columns("raw", self._columns()),
+                    index=features.index,
+                ),
+                pd.DataFrame(
+                    calibrated,
+                    columns=class_score_columns("calibrated", self._columns()),
+                    index=features.index,
+                ),
+            ],
+            axis=1,
+        )
+        scores["predicted_class"] = np.asarray(self.classes, dtype=object)[
+            calibrated.argmax(axis=1)
+        ]
+        return scores

@@ -38,6 +38,7 @@ def event(
     engaged: bool | None = None,
     revenue: float | None = None,
     item_ids: tuple[str, ...] = (),
+    item_categories: tuple[str | None, ...] = (),
     first_touch: str | None = None,
     device: str | None = "desktop",
     operating_system: str | None = "Windows",
@@ -46,7 +47,8 @@ def event(
     medium: str | None = "organic",
     source: str | None = "google",
 ) -> dict[str, Any]:
-    """One event row as the GA4 export writes it (unused fields left NULL)."""
+    """One event row as the GA4 export writes it (unused fields left NULL); ``item_categories``
+    gives the items' item_category in ``item_ids`` order (NULL past its end)."""
     params: list[dict[str, Any]] = []
     if session is not None:
         params.append({"key": "ga_session_id", "value": {"int_value": session}})
@@ -78,7 +80,14 @@ def event(
             if revenue is not None
             else None
         ),
-        "items": [{"item_id": item_id, "price_in_usd": 10.0} for item_id in item_ids],
+        "items": [
+            {
+                "item_id": item_id,
+                "price_in_usd": 10.0,
+                "item_category": item_categories[i] if i < len(item_categories) else None,
+            }
+            for i, item_id in enumerate(item_ids)
+        ],
     }
 
 

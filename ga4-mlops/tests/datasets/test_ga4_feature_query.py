@@ -29,8 +29,23 @@ GLOBALS = BLUEPRINT / "conf" / "base" / "globals.yml"
 def a_few_events() -> list[dict]:
     return [
         event("u1", "2021-01-05", "page_view", session=1, engagement_msec=100),
-        event("u2", "2021-01-06", "view_item", session=1, item_ids=("A",)),
-        event("u1", "2021-01-12", "purchase", session=2, revenue=3.0),
+        event(
+            "u2",
+            "2021-01-06",
+            "view_item",
+            session=1,
+            item_ids=("A", "B"),
+            item_categories=("Bags", "Bags"),
+        ),
+        event(
+            "u1",
+            "2021-01-12",
+            "purchase",
+            session=2,
+            revenue=3.0,
+            item_ids=("A",),
+            item_categories=("Bags",),
+        ),
     ]
 
 
@@ -74,6 +89,7 @@ def test_rewriting_unnests_gives_the_same_result(tmp_path):
     assert "UNNEST(event_params)" in plain.transpile()[0]
     pd.testing.assert_frame_equal(rewritten, plain.load())
     assert rewritten["engagement_time_sec_lookback"].max() == pytest.approx(0.1)
+    assert set(rewritten["top_viewed_category_lookback"]) == {"(none)", "Bags"}
 
 
 def test_ids_are_strings_and_dates_are_datetimes(tmp_path):
@@ -84,6 +100,9 @@ def test_ids_are_strings_and_dates_are_datetimes(tmp_path):
     assert str(result["snapshot_date"].dtype) == "datetime64[ns]"
     assert result["snapshot_date"].is_monotonic_increasing  # ORDER BY snapshot_date, user
     assert list(result.columns[:2]) == ["user_pseudo_id", "snapshot_date"]
+    for column in ("next_purchase_category", "top_viewed_category_lookback"):
+        assert all(isinstance(value, str) for value in result[column].dropna()), column
+    assert str(result["top_viewed_category_share_lookback"].dtype) == "float64"
 
 
 def test_a_missing_query_parameter_is_named(tmp_path):

@@ -31,6 +31,14 @@
 -- NULL: GA4's predicted-revenue target. A target, never a feature (model_input.columns puts
 -- it under other_targets). The revenue of the lookback (the last 28 days by default) is the
 -- feature revenue_usd_lookback.
+-- next_purchase_category: item_category of the first item (items[OFFSET(0)]) of the first
+-- purchase event (by event_timestamp) in [S, S + horizon_days), '(none)' without a purchase
+-- there, '(not set)' for a purchase without items or category, NULL exactly where label is
+-- NULL: the target of problem_type multiclass (conf/multiclass), never a feature.
+-- top_viewed_category_lookback: the item_category with the most items of view_item events in
+-- the lookback ('(none)' without one; ties: alphabetically first), and
+-- top_viewed_category_share_lookback its share of those items (0.0 without any); items
+-- without a category are not counted.
 -- data_first_date / data_last_date: first and last event_date found in the date window (all
 -- users, before sampling), for validation downstream.
 --
@@ -59,6 +67,11 @@ events AS (
      FROM UNNEST(event_params) AS ep
      WHERE ep.key = 'session_engaged') AS session_engaged,
     ecommerce.purchase_revenue_in_usd AS purchase_revenue_in_usd,
+    IF(
+      event_name = 'purchase',
+      IFNULL(items[SAFE_OFFSET(0)].item_category, '(not set)'),
+      NULL
+    ) AS purchase_category,
     user_first_touch_timestamp,
     device.category AS device_category,
     device.operating_system AS operating_system,
@@ -119,6 +132,9 @@ session_days AS (
     COUNTIF(event_name = 'purchase') AS purchases,
     COUNTIF(event_name = @target_event) AS target_events,
     ROUND(SUM(IF(event_name = 'purchase', IFNULL(purchase_revenue_in_usd, 0), 0)), 2) AS revenue_usd,
+    MIN(IF(event_name = 'purchase', event_timestamp, NULL)) AS first_purchase_at,
+    MIN_BY(purchase_category, IF(event_name = 'purchase', event_timestamp, NULL))
+      AS first_purchase_category,
     SUM(IFNULL(engagement_time_msec, 0)) AS engagement_time_msec,
     LOGICAL_OR(IFNULL(session_engaged = '1', FALSE)) AS is_engaged,
     MAX(CASE event_name
@@ -197,6 +213,8 @@ user_snapshots AS (
       AS first_touch_source,
     SUM(IF(is_horizon, target_events, 0)) AS target_events_horizon,
     ROUND(SUM(IF(is_horizon, revenue_usd, 0)), 2) AS revenue_usd_horizon,
+    MIN_BY(first_purchase_category, IF(is_horizon, first_purchase_at, NULL))
+      AS next_purchase_category,
     SUM(IF(is_horizon, event_count, 0)) AS events_horizon
   FROM snapshot_session_days
   GROUP BY user_pseudo_id, snapshot_date
@@ -219,6 +237,46 @@ items_viewed AS (
   WHERE iv.event_day < s.snapshot_date
     AND iv.event_day >= DATE_SUB(s.snapshot_date, INTERVAL @lookback_days DAY)
   GROUP BY iv.user_pseudo_id, s.snapshot_date
+),
+
+-- Viewed items per user, day and category (each item of each view_item event counts).
+category_views AS (
+  SELECT v.user_pseudo_id, v.event_day, item.item_category, COUNT(*) AS views
+  FROM view_item_events AS v, UNNEST(v.items) AS item
+  WHERE item.item_category IS NOT NULL
+  GROUP BY v.user_pseudo_id, v.event_day, item.item_category
+),
+
+-- Per user and snapshot: each category's viewed items in the lookback, ranked (ties:
+-- alphabetically first), and all viewed items.
+category_lookback AS (
+  SELECT
+    user_pseudo_id,
+    snapshot_date,
+    item_category,
+    views,
+    ROW_NUMBER() OVER (
+      PARTITION BY user_pseudo_id, snapshot_date ORDER BY views DESC, item_category
+    ) AS category_rank,
+    SUM(views) OVER (PARTITION BY user_pseudo_id, snapshot_date) AS all_views
+  FROM (
+    SELECT cv.user_pseudo_id, s.snapshot_date, cv.item_category, SUM(cv.views) AS views
+    FROM category_views AS cv
+    CROSS JOIN snapshots AS s
+    WHERE cv.event_day < s.snapshot_date
+      AND cv.event_day >= DATE_SUB(s.snapshot_date, INTERVAL @lookback_days DAY)
+    GROUP BY cv.user_pseudo_id, s.snapshot_date, cv.item_category
+  )
+),
+
+top_viewed_categories AS (
+  SELECT
+    user_pseudo_id,
+    snapshot_date,
+    item_category AS top_viewed_category_lookback,
+    views / all_views AS top_viewed_category_share_lookback
+  FROM category_lookback
+  WHERE category_rank = 1
 )
 
 SELECT
@@ -252,6 +310,8 @@ SELECT
   u.country,
   u.first_touch_medium,
   u.first_touch_source,
+  IFNULL(tv.top_viewed_category_lookback, '(none)') AS top_viewed_category_lookback,
+  IFNULL(tv.top_viewed_category_share_lookback, 0.0) AS top_viewed_category_share_lookback,
   CASE
     WHEN DATE_DIFF(w.data_last_date, u.snapshot_date, DAY) < @horizon_days - 1 THEN NULL
     WHEN @target_event = 'churn' THEN IF(u.events_horizon = 0, 1, 0)
@@ -263,11 +323,18 @@ SELECT
     NULL,
     u.revenue_usd_horizon
   ) AS revenue_usd_horizon,
+  IF(
+    DATE_DIFF(w.data_last_date, u.snapshot_date, DAY) < @horizon_days - 1,
+    NULL,
+    IFNULL(u.next_purchase_category, '(none)')
+  ) AS next_purchase_category,
   w.data_first_date,
   w.data_last_date
 FROM user_snapshots AS u
 CROSS JOIN data_window AS w
 LEFT JOIN items_viewed AS iv
   ON iv.user_pseudo_id = u.user_pseudo_id AND iv.snapshot_date = u.snapshot_date
+LEFT JOIN top_viewed_categories AS tv
+  ON tv.user_pseudo_id = u.user_pseudo_id AND tv.snapshot_date = u.snapshot_date
 WHERE @target_event != 'churn' OR u.sessions_last_7d > 0
 ORDER BY u.snapshot_date, u.user_pseudo_id

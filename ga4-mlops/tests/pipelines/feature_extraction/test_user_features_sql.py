@@ -27,7 +27,9 @@ NUMERIC = [
     "distinct_items_viewed_lookback",
     "max_funnel_step",
     "events_per_session",
+    "top_viewed_category_share_lookback",
 ]
+# Latest known value before the snapshot (the top viewed category is its own feature).
 CATEGORICAL = [
     "device_category",
     "operating_system",
@@ -36,6 +38,7 @@ CATEGORICAL = [
     "first_touch_medium",
     "first_touch_source",
 ]
+CATEGORY_FEATURES = ["top_viewed_category_lookback"]
 FUNNEL = {"view_item": 1, "add_to_cart": 2, "begin_checkout": 3, "purchase": 4}
 
 
@@ -46,6 +49,9 @@ def small_case() -> list[dict[str, Any]]:
     first lookback day (01-03) and a purchase exactly on the snapshot 01-10; u2 buys on
     the last horizon day of 01-10 (01-16); u3 buys on 01-24, the first day after the
     horizon of 01-17, and has history outside the lookback; u4 has no ga_session_id.
+    Categories: u1's first purchase of 01-10 has no items ('(not set)'); u2 buys twice on
+    01-16, the earlier one in the later session; u3 views an item without category; u6 views
+    two categories once each (a tie).
     """
     return [
         event(
@@ -66,6 +72,7 @@ def small_case() -> list[dict[str, Any]]:
             hour=23,
             minute=50,
             item_ids=("A", "B"),
+            item_categories=("Bags", "Apparel"),
             engagement_msec=1500,
         ),
         event(
@@ -78,8 +85,26 @@ def small_case() -> list[dict[str, Any]]:
             item_ids=("A",),
             engaged=True,
         ),
-        event("u1", "2021-01-06", "view_item", session=2, hour=0, minute=20, item_ids=("B",)),
+        event(
+            "u1",
+            "2021-01-06",
+            "view_item",
+            session=2,
+            hour=0,
+            minute=20,
+            item_ids=("B",),
+            item_categories=("Apparel",),
+        ),
         event("u1", "2021-01-10", "purchase", session=3, hour=0, revenue=80.0, device="tablet"),
+        event(
+            "u1",
+            "2021-01-10",
+            "purchase",
+            session=3,
+            hour=1,
+            item_ids=("A",),
+            item_categories=("Bags",),
+        ),
         event("u1", "2021-01-12", "page_view", session=4, browser="Safari"),
         event(
             "u2",
@@ -117,14 +142,54 @@ def small_case() -> list[dict[str, Any]]:
             medium=None,
             source=None,
         ),
-        event("u2", "2021-01-16", "purchase", session=6, revenue=25.5, engaged=True),
+        event(
+            "u2",
+            "2021-01-16",
+            "purchase",
+            session=6,
+            revenue=25.5,
+            engaged=True,
+            item_ids=("B",),
+            item_categories=("Bags",),
+        ),
+        event(
+            "u2",
+            "2021-01-16",
+            "purchase",
+            session=12,
+            hour=9,
+            item_ids=("S", "B"),
+            item_categories=("Stationery", "Bags"),
+        ),
         event("u3", "2021-01-02", "page_view", session=7),
-        event("u3", "2021-01-12", "view_item", session=8, item_ids=("C", "C", "D")),
+        event(
+            "u3",
+            "2021-01-12",
+            "view_item",
+            session=8,
+            item_ids=("C", "C", "D"),
+            item_categories=("Drinkware", "Drinkware", None),
+        ),
         event("u3", "2021-01-24", "purchase", session=9, revenue=10.0),
         event("u4", "2021-01-09", "page_view", session=None, engagement_msec=700),
         event("u4", "2021-01-09", "page_view", session=None, hour=13),
         event("u5", "2021-01-10", "page_view", session=10),
-        event("u5", "2021-01-11", "view_item", session=10, item_ids=("E",)),
+        event(
+            "u5",
+            "2021-01-11",
+            "view_item",
+            session=10,
+            item_ids=("E",),
+            item_categories=("Office",),
+        ),
+        event(
+            "u6",
+            "2021-01-14",
+            "view_item",
+            session=13,
+            item_ids=("F", "G"),
+            item_categories=("Office", "Bags"),
+        ),
     ]
 
 
@@ -144,6 +209,7 @@ def expected_features(events: list[dict[str, Any]], params: dict[str, Any]) -> p
                 "engaged": params_by_key.get("session_engaged", {}).get("string_value") == "1",
                 "revenue": (e["ecommerce"] or {}).get("purchase_revenue_in_usd"),
                 "items": [item["item_id"] for item in e["items"]],
+                "categories": [item.get("item_category") for item in e["items"]],
                 "first_touch": e["user_first_touch_timestamp"],
                 "device_category": e["device"]["category"],
                 "operating_system": e["device"]["operating_system"],
@@ -185,8 +251,9 @@ def expected_features(events: list[dict[str, Any]], params: dict[str, Any]) -> p
             revenue: float = (
                 horizon_events.loc[horizon_events["name"] == "purchase", "revenue"].fillna(0).sum()
             )
+            category = next_purchase_category(horizon_events)
             if (last_day - snapshot).days < horizon - 1:
-                label = revenue = np.nan
+                label = revenue = category = np.nan
             record = {
                 "user_pseudo_id": user,
                 "snapshot_date": pd.Timestamp(snapshot),
@@ -213,12 +280,36 @@ def expected_features(events: list[dict[str, Any]], params: dict[str, Any]) -> p
                 "events_per_session": len(look) / sessions if sessions else np.nan,
                 "label": label,
                 "revenue_usd_horizon": revenue,
+                "next_purchase_category": category,
+                **top_viewed_category(look),
             }
             for column in CATEGORICAL:
                 known = history[history[column].notna()]
                 record[column] = known.loc[known["ts"].idxmax(), column] if len(known) else None
             out.append(record)
     return pd.DataFrame(out).sort_values(["snapshot_date", "user_pseudo_id"], ignore_index=True)
+
+
+def next_purchase_category(horizon_events: pd.DataFrame) -> str:
+    """The first item's category of the earliest purchase; '(none)' without a purchase."""
+    purchases = horizon_events[horizon_events["name"] == "purchase"].sort_values("ts")
+    if purchases.empty:
+        return "(none)"
+    categories = purchases["categories"].iloc[0]
+    return categories[0] if categories and categories[0] is not None else "(not set)"
+
+
+def top_viewed_category(look: pd.DataFrame) -> dict[str, Any]:
+    """The most viewed category (items of view_item events; ties: alphabetical) and its share."""
+    viewed = look.loc[look["name"] == "view_item", "categories"].explode().dropna()
+    if viewed.empty:
+        return {"top_viewed_category_lookback": "(none)", "top_viewed_category_share_lookback": 0.0}
+    counts = viewed.value_counts()
+    top = sorted(counts[counts == counts.max()].index)[0]
+    return {
+        "top_viewed_category_lookback": top,
+        "top_viewed_category_share_lookback": counts[top] / len(viewed),
+    }
 
 
 def compare(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
@@ -229,7 +320,7 @@ def compare(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
         np.testing.assert_allclose(
             actual[column].astype(float), expected[column].astype(float), err_msg=column
         )
-    for column in CATEGORICAL:
+    for column in CATEGORICAL + CATEGORY_FEATURES:
         assert actual[column].tolist() == expected[column].tolist(), column
     np.testing.assert_array_equal(
         actual["label"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
@@ -240,6 +331,13 @@ def compare(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
         expected["revenue_usd_horizon"].astype(float),
         err_msg="revenue_usd_horizon",
     )
+    known = actual["label"].notna()
+    assert (actual["next_purchase_category"].isna() == ~known).all()  # NULL with the label
+    assert (
+        actual.loc[known, "next_purchase_category"].tolist()
+        == expected.loc[known.to_numpy(), "next_purchase_category"].tolist()
+    )
+    assert expected["next_purchase_category"].isna().tolist() == (~known).tolist()
 
 
 def test_features_match_an_independent_pandas_computation(tmp_path):
@@ -265,6 +363,15 @@ def test_features_match_an_independent_pandas_computation(tmp_path):
     assert by_key.loc[("u1", "01-10"), "days_since_first_touch"] == 16  # first_touch field
     assert np.isnan(by_key.loc[("u4", "01-10"), "events_per_session"])  # no ga_session_id
     assert by_key.loc[("u3", "01-17"), "distinct_items_viewed_lookback"] == 2
+    assert by_key.loc[("u1", "01-10"), "next_purchase_category"] == "(not set)"  # no items
+    assert by_key.loc[("u2", "01-10"), "next_purchase_category"] == "Stationery"  # earliest
+    assert by_key.loc[("u3", "01-17"), "next_purchase_category"] == "(none)"  # after horizon
+    assert by_key.loc[("u1", "01-10"), "top_viewed_category_lookback"] == "Apparel"  # 2 of 3
+    assert by_key.loc[("u1", "01-10"), "top_viewed_category_share_lookback"] == pytest.approx(2 / 3)
+    assert by_key.loc[("u3", "01-17"), "top_viewed_category_share_lookback"] == 1.0  # NULL out
+    assert by_key.loc[("u6", "01-17"), "top_viewed_category_lookback"] == "Bags"  # tie
+    assert by_key.loc[("u4", "01-10"), "top_viewed_category_lookback"] == "(none)"
+    assert by_key.loc[("u4", "01-10"), "top_viewed_category_share_lookback"] == 0.0
     assert ("u3", "01-10") not in by_key.index  # history only outside its lookback
     assert ("u5", "01-10") not in by_key.index  # first event on the snapshot itself
     assert set(actual["data_first_date"].dt.date) == {date(2021, 1, 2)}
@@ -290,6 +397,7 @@ def test_events_on_or_after_the_snapshot_change_no_feature(tmp_path):
             hour=hour,
             revenue=99.0,
             item_ids=("Z",),
+            item_categories=("Electronics",),
             first_touch="2020-06-01",
             device="smart tv",
             browser="Edge",
@@ -310,7 +418,8 @@ def test_events_on_or_after_the_snapshot_change_no_feature(tmp_path):
     before = run_feature_query(events, tmp_path / "before", **snapshot)
     after = run_feature_query(events + later, tmp_path / "after", **snapshot)
     assert after["user_pseudo_id"].tolist() == before["user_pseudo_id"].tolist()  # no u9
-    pd.testing.assert_frame_equal(after[NUMERIC + CATEGORICAL], before[NUMERIC + CATEGORICAL])
+    features = NUMERIC + CATEGORICAL + CATEGORY_FEATURES
+    pd.testing.assert_frame_equal(after[features], before[features])
     changed = after["label"].astype(int) != before["label"].astype(int)
     assert after.loc[changed, "user_pseudo_id"].tolist() == ["u4"]  # u4 now buys in horizon
 
@@ -329,7 +438,15 @@ def test_events_on_or_after_the_snapshot_change_no_feature(tmp_path):
 def test_label_window_boundaries(tmp_path, purchase_day, last_data_day, label):
     events = [
         event("buyer", "2021-01-05", "page_view", session=1),
-        event("buyer", purchase_day, "purchase", session=2, revenue=5.0),
+        event(
+            "buyer",
+            purchase_day,
+            "purchase",
+            session=2,
+            revenue=5.0,
+            item_ids=("A",),
+            item_categories=("Bags",),
+        ),
         event("other", last_data_day, "page_view", session=3),
     ]
     result = run_feature_query(
@@ -339,9 +456,11 @@ def test_label_window_boundaries(tmp_path, purchase_day, last_data_day, label):
     if label is None:
         assert pd.isna(buyer["label"])
         assert pd.isna(buyer["revenue_usd_horizon"])  # the same window, unknown alike
+        assert pd.isna(buyer["next_purchase_category"])
     else:
         assert buyer["label"] == label
         assert buyer["revenue_usd_horizon"] == 5.0 * label
+        assert buyer["next_purchase_category"] == ("Bags" if label else "(none)")
 
 
 def test_the_date_window_bounds_what_is_read(tmp_path):

@@ -14,7 +14,7 @@ from ga4_mlops.pipelines.feature_engineering.nodes import (
     split_by_date,
 )
 from ga4_mlops.pipelines.model_registry.nodes import package_model
-from ga4_mlops.pipelines.model_training.estimator import KINDS
+from ga4_mlops.pipelines.model_training.estimator import KINDS, problem_types_of
 from ga4_mlops.pipelines.model_training.nodes import (
     fit_calibrator,
     train_model,
@@ -33,9 +33,7 @@ def _metrics(candidate_auc: float, baseline_auc: float, ece: float) -> pd.DataFr
 
 
 # The classifiers (problem_type binary); the regression kinds are tested in test_regression.py.
-BINARY_KINDS = sorted(
-    name for name, kind in KINDS.items() if getattr(kind, "problem_type", "binary") == "binary"
-)
+BINARY_KINDS = sorted(name for name in KINDS if "binary" in problem_types_of(name))
 
 
 @pytest.fixture(params=BINARY_KINDS)

@@ -174,7 +174,9 @@ def test_a_list_of_kinds_keeps_the_best_on_validation(prepared):
 def test_a_kind_of_the_other_problem_type_is_refused(prepared):
     sets, features = prepared
     params = regression_params("tweedie")
-    with pytest.raises(ValueError, match=r"'lightgbm' is a binary model but .* is 'regression'"):
+    with pytest.raises(
+        ValueError, match=r"'lightgbm' is a binary/multiclass model but .* is 'regression'"
+    ):
         tune_hyperparameters(
             features["train"],
             sets["train"],

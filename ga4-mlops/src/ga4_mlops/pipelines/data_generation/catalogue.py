@@ -29,6 +29,7 @@ class Site:
     item_id: pa.Array
     item_name: pa.Array
     item_category: pa.Array
+    item_category_code: np.ndarray  # position in ITEM_CATEGORIES, per item
     item_price: np.ndarray
     item_popularity: np.ndarray
     traffic_source: np.ndarray  # code into strings, per TRAFFIC_SOURCES row
@@ -119,6 +120,7 @@ def build_site(seed: int, n_items: int) -> Site:
         item_id=pa.array(ids, type=pa.string()),
         item_name=pa.array(names, type=pa.string()),
         item_category=pa.array([ITEM_CATEGORIES[c] for c in category.tolist()], pa.string()),
+        item_category_code=category,
         item_price=price,
         item_popularity=popularity / popularity.sum(),
         traffic_source=traffic[:, 0],

@@ -22,7 +22,10 @@ Planted signal: intent raises both the visit rate and every funnel step (saturat
 ``users.intent_saturation``) and shows in the observable dwell time and pages per session;
 device, first-touch medium (with a device x medium interaction), country and a
 non-monotone engagement term shift the add-to-cart step; the rate decays after the first
-touch, so recency and tenure matter.
+touch, so recency and tenure matter. With ``session.category_taste`` > 0 each user's product
+and listing pages lean to a favourite item category (``taste.py``), so the category of the
+next purchase is predictable from what a user viewed: ``oracle_class_probabilities`` is its
+exact distribution (0, the default, plants nothing and leaves the data as without taste).
 
 The session plan (who visits on which day, when, with which session number) is drawn once
 from the seed; the events of each day come from their own RNG ``(seed, day)``, so the
@@ -38,10 +41,20 @@ from typing import Any
 
 import pandas as pd
 
-from .oracle import TRUTH_COLUMNS, oracle_expected_revenue, oracle_probabilities
+from .oracle import (
+    TRUTH_COLUMNS,
+    oracle_class_probabilities,
+    oracle_expected_revenue,
+    oracle_probabilities,
+)
 from .sessions import Simulation, build_simulation, day_events
 
-__all__ = ["generate_ga4_events", "oracle_expected_revenue", "oracle_probabilities"]
+__all__ = [
+    "generate_ga4_events",
+    "oracle_class_probabilities",
+    "oracle_expected_revenue",
+    "oracle_probabilities",
+]
 
 logger = logging.getLogger(__name__)
 

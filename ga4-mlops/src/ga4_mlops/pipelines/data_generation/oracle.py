@@ -3,17 +3,23 @@ exact expected purchase revenue of a window."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
 from ga4_mlops.checks import require_columns
+from ga4_mlops.problem_types import class_labels, class_score_columns
 
 from .params import is_int, weekday_of
+from .taste import category_probability_column
 from .users import VisitRates
-from .vocabulary import FUNNEL_STEPS, TARGET_EVENTS, WEEKDAY_COLUMNS
+from .vocabulary import FUNNEL_STEPS, ITEM_CATEGORIES, TARGET_EVENTS, WEEKDAY_COLUMNS
 
 CHURN = "churn"
+NO_PURCHASE = "(none)"  # the multiclass label of "no purchase in the horizon"
 
 ORACLE_COLUMNS = (
     "user_pseudo_id",
@@ -39,6 +45,9 @@ TRUTH_COLUMNS = (
     "session_prob_add_to_cart",
     "session_prob_purchase",
     "purchase_value_mean_usd",
+    "favourite_category",
+    "category_taste",
+    *(category_probability_column(category) for category in ITEM_CATEGORIES),
 )
 
 
@@ -99,8 +108,7 @@ def oracle_expected_revenue(
 
 def purchase_value_mean(
     product_pages_mean: np.ndarray,
-    item_price: np.ndarray,
-    item_popularity: np.ndarray,
+    price_mean: np.ndarray | float,
     extra_add_to_cart_mean: float,
     extra_quantity_mean: float,
 ) -> np.ndarray:
@@ -108,10 +116,11 @@ def purchase_value_mean(
 
     A purchasing session views ``1 + Poisson(product_pages_mean)`` product pages and adds the
     last ``min(1 + Poisson(extra_add_to_cart_mean), pages)`` of them; each page's item is
-    drawn by popularity and each line's quantity is ``1 + Poisson(extra_quantity_mean)``,
-    all independently of the funnel outcomes. So ``E[value] = E[lines] * E[price] *
-    E[quantity]`` with ``E[lines] = 1 + sum_k P(X >= k) P(Y >= k)`` for ``k >= 1``, ``X, Y``
-    the two Poisson counts (``E[min(X, Y)]`` as a sum of joint tails).
+    drawn with the user's expected price ``price_mean`` (``taste.price_means``: by popularity,
+    tilted to the favourite category) and each line's quantity is ``1 +
+    Poisson(extra_quantity_mean)``, all independently of the funnel outcomes. So ``E[value] =
+    E[lines] * E[price] * E[quantity]`` with ``E[lines] = 1 + sum_k P(X >= k) P(Y >= k)`` for
+    ``k >= 1``, ``X, Y`` the two Poisson counts (``E[min(X, Y)]`` as a sum of joint tails).
     """
     product_pages_mean = np.asarray(product_pages_mean, dtype=float)
     tail_terms = int(np.ceil(extra_add_to_cart_mean + 12 * np.sqrt(extra_add_to_cart_mean))) + 40
@@ -119,15 +128,59 @@ def purchase_value_mean(
     adds_tail = poisson.sf(k - 1, extra_add_to_cart_mean)  # P(X >= k)
     pages_tail = poisson.sf(k[None, :] - 1, product_pages_mean[:, None])  # P(Y >= k)
     lines = 1 + pages_tail @ adds_tail
-    price = float(np.dot(item_popularity, item_price) / np.sum(item_popularity))
-    return lines * price * (1 + extra_quantity_mean)
+    return lines * price_mean * (1 + extra_quantity_mean)
 
 
-def _sessions_in_window(
-    user_truth: pd.DataFrame, keys: pd.DataFrame, horizon_days: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Truth row of each key, its expected Poisson sessions in the window and whether the
-    first-touch session (not part of the Poisson process) falls inside it."""
+def oracle_class_probabilities(
+    user_truth: pd.DataFrame,
+    keys: pd.DataFrame,
+    horizon_days: int,
+    columns: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Each key's exact probability of each class of ``columns.classes``: the item category of
+    the first line of the user's first purchase in ``[snapshot_date, + horizon_days)``, or
+    ``(none)`` (no purchase).
+
+    A purchase's lines are its session's cart adds in add order, each page's item drawn
+    independently of the funnel and of every other session with the user's category shares
+    (``category_probability_*`` in the truth: taste times the favourite plus the rest by
+    popularity). So whichever purchase comes first, its first line's category has those
+    shares: ``P(c) = P(purchase) * share(c)`` and ``P((none)) = 1 - P(purchase)``. Classes
+    that are neither get 0; a category purchases can have that the classes lack is refused
+    (the probabilities would not sum to 1).
+    """
+    labels = class_labels(columns)
+    if NO_PURCHASE not in labels:
+        raise ValueError(
+            f"params model_input.columns.classes must hold {NO_PURCHASE!r} (no purchase in the "
+            f"horizon) for the category oracle, got {labels}"
+        )
+    share_columns = [category_probability_column(category) for category in ITEM_CATEGORIES]
+    require_columns(user_truth, share_columns, "ga4_user_truth")
+    possible = user_truth[share_columns].to_numpy(dtype=float).max(axis=0, initial=0.0) > 0
+    missing = [c for c, p in zip(ITEM_CATEGORIES, possible, strict=True) if p and c not in labels]
+    if missing:
+        raise ValueError(
+            f"params model_input.columns.classes lacks the item categor(ies) {missing} that "
+            f"ga4_user_truth users buy from; expected every one of {list(ITEM_CATEGORIES)} "
+            f"plus {NO_PURCHASE!r}, got {labels}"
+        )
+    buy = oracle_probabilities(user_truth, keys, horizon_days, "purchase").to_numpy()
+    rows = _truth_rows(user_truth, keys)
+    shares = user_truth[share_columns].to_numpy(dtype=float)[rows]
+    probability = np.zeros((len(keys), len(labels)))
+    for position, label in enumerate(labels):
+        if label == NO_PURCHASE:
+            probability[:, position] = 1 - buy
+        elif label in ITEM_CATEGORIES:
+            probability[:, position] = buy * shares[:, ITEM_CATEGORIES.index(label)]
+    return pd.DataFrame(
+        probability, index=keys.index, columns=class_score_columns("oracle", columns)
+    )
+
+
+def _truth_rows(user_truth: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """The truth row of each key's user; unknown users are refused, named."""
     require_columns(keys, ("user_pseudo_id", "snapshot_date"), "oracle keys")
     truth_ids = pd.Index(user_truth["user_pseudo_id"].astype(str))
     if not truth_ids.is_unique:
@@ -139,6 +192,15 @@ def _sessions_in_window(
             f"oracle keys have {int((rows < 0).sum())} user_pseudo_id(s) missing from "
             f"ga4_user_truth, e.g. {unknown}"
         )
+    return rows
+
+
+def _sessions_in_window(
+    user_truth: pd.DataFrame, keys: pd.DataFrame, horizon_days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truth row of each key, its expected Poisson sessions in the window and whether the
+    first-touch session (not part of the Poisson process) falls inside it."""
+    rows = _truth_rows(user_truth, keys)
     snapshot = pd.to_datetime(keys["snapshot_date"]).to_numpy().astype("datetime64[D]")
     first_touch = (
         pd.to_datetime(user_truth["first_touch_date"]).to_numpy().astype("datetime64[D]")[rows]

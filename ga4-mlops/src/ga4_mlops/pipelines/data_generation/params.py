@@ -121,6 +121,16 @@ def check_params(params: dict[str, Any]) -> None:
         _check_effects(by_medium, MEDIUMS, f"funnel.cart_effects.device_x_medium.{device}")
     countries = tuple(sorted({place[2] for place in GEO_PLACES}))
     _check_effects(effects["country"], countries, "funnel.cart_effects.country")
+    category_taste(params)
+
+
+def category_taste(params: dict[str, Any]) -> float:
+    """``session.category_taste``: the chance a product or listing page shows the user's
+    favourite category; 0 (the default) plants no category signal."""
+    taste = params["session"].get("category_taste", 0.0)
+    if isinstance(taste, bool) or not isinstance(taste, int | float) or not 0 <= taste <= 1:
+        fail(f"session.category_taste must be a number in [0, 1], got {taste!r}")
+    return float(taste)
 
 
 def random_stream(seed: int, stream: str, *index: int) -> np.random.Generator:

@@ -18,8 +18,9 @@ from .export import (
     user_export_columns,
 )
 from .oracle import purchase_value_mean
-from .params import Calendar, calendar_of, pick, random_stream
+from .params import Calendar, calendar_of, category_taste, pick, random_stream
 from .schema import GA4_EVENT_SCHEMA
+from .taste import apply_taste, draw_favourites, price_means, taste_truth
 from .users import VisitRates, simulate_users
 from .vocabulary import (
     BROWSE,
@@ -165,17 +166,23 @@ class Simulation:
     user_columns: dict[str, pa.Array]
     plan: SessionPlan
     site: Site
+    favourite: np.ndarray  # favourite category code per users row (``taste.py``)
+    taste: float
 
 
 def build_simulation(params: dict[str, Any]) -> tuple[Simulation, pd.DataFrame]:
     """Users, their session plan and the store: all but the events themselves."""
     users, plan = plan_sessions(simulate_users(params), params)
     site = build_site(int(params["seed"]), int(params["session"]["n_items"]))
-    # The oracle's expected revenue needs each user's mean purchase value (the store's prices).
+    taste = category_taste(params)
+    favourite = draw_favourites(int(params["seed"]), len(users), site.n_categories)
+    for column, values in taste_truth(site, favourite, taste).items():
+        users[column] = values
+    # The oracle's expected revenue needs each user's mean purchase value (the store's prices,
+    # tilted towards the favourite category by the taste).
     users["purchase_value_mean_usd"] = purchase_value_mean(
         users["product_pages_mean"].to_numpy(),
-        site.item_price,
-        site.item_popularity,
+        price_means(site, favourite, taste),
         float(params["session"]["extra_add_to_cart_mean"]),
         float(params["session"]["extra_quantity_mean"]),
     )
@@ -187,6 +194,8 @@ def build_simulation(params: dict[str, Any]) -> tuple[Simulation, pd.DataFrame]:
         user_columns=user_export_columns(users),
         plan=plan,
         site=site,
+        favourite=favourite,
+        taste=taste,
     )
     return simulation, users
 
@@ -257,6 +266,9 @@ def day_events(simulation: Simulation, day: int) -> pa.Table:
     select = listing & chance(cfg["select_item_probability"], n_pages)
     item = rng.choice(site.item_price.size, size=n_pages, p=site.item_popularity)
     category = rng.integers(0, site.n_categories, size=n_pages)
+    item, category = apply_taste(
+        simulation.seed, day, site, simulation.favourite[user][ps], simulation.taste, item, category
+    )
     page_code = np.select(
         [page_type == LANDING, search, page_type == BROWSE, page_type == PRODUCT],
         [site.home, site.search, 1 + category, site.product(item)],

@@ -168,7 +168,15 @@ DEVICE_CATEGORY_SHARES = (0.57, 0.40, 0.03)
 DIURNAL_UTC = (4, 3, 2, 2, 2, 2, 2, 2, 2, 3, 3, 4, 4, 5, 6, 7, 7, 7, 7, 6, 6, 5, 5, 5)
 TRAFFIC_MEDIUM = tuple(MEDIUMS.index(medium) for _, medium, _, _ in TRAFFIC_SOURCES)
 PARAMETER_GROUPS = ("users", "visits", "funnel", "session")
-N_RANDOM_STREAMS = {"users": 0, "plan": 1, "day": 2, "catalogue": 3, "drift": 4}
+N_RANDOM_STREAMS = {
+    "users": 0,
+    "plan": 1,
+    "day": 2,
+    "catalogue": 3,
+    "drift": 4,
+    "taste": 5,  # each user's favourite category
+    "taste_day": 6,  # which pages of a day follow the taste (drawn only when it is > 0)
+}
 
 
 def event_code(name: str) -> int:

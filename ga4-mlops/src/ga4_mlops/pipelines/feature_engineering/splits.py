@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ga4_mlops.checks import require_columns
-from ga4_mlops.problem_types import REGRESSION, problem_type
+from ga4_mlops.problem_types import MULTICLASS, REGRESSION, class_labels, problem_type
 
 logger = logging.getLogger(__name__)
 
@@ -200,14 +200,26 @@ def _check_unassigned(
         )
 
 
-def _labelled(part: pd.DataFrame, split_name: str, target: str, kind: str) -> pd.DataFrame:
-    """The split with its target checked: 0/1 as int64 (binary) or amounts >= 0 (regression)."""
+def _labelled(
+    part: pd.DataFrame, split_name: str, target: str, kind: str, columns: dict[str, Any]
+) -> pd.DataFrame:
+    """The split with its target checked: 0/1 as int64 (binary), amounts >= 0 (regression)
+    or labels of ``columns.classes`` (multiclass)."""
     labels = part[target]
     if labels.isna().any():
         raise ValueError(
             f"{DATASET} column '{target}' is missing for {labels.isna().sum()} rows of split "
             f"'{split_name}': a labelled split needs its full horizon inside the data"
         )
+    if kind == MULTICLASS:
+        known = class_labels(columns)
+        unknown = sorted(set(labels.astype(str).unique()) - set(known))
+        if unknown:
+            raise ValueError(
+                f"{DATASET} column '{target}' holds {unknown[:5]} in split '{split_name}', "
+                f"not in params model_input.columns.classes {known}"
+            )
+        return part.assign(**{target: labels.astype(str)})
     if kind == REGRESSION:
         amounts = pd.to_numeric(labels, errors="coerce").astype("float64")
         bad = ~np.isfinite(amounts) | (amounts < 0)
@@ -278,12 +290,21 @@ def split_model_input(
             by = f"with {date_column} " if date_column else "by id hash "
             raise ValueError(f"{DATASET} has no rows {by}in split '{split_name}' ({rule}){known}")
         if split_name != "scoring":
-            part = _labelled(part, split_name, target, kind)
+            part = _labelled(part, split_name, target, kind, columns)
         parts.append(part)
     _check_unassigned(assigned, dates, float(splits["max_unassigned_share"]), method)
     if dates is not None:
         check_time_order(dates, assigned, int(splits["label_horizon_days"]), date_column)
     for split_name, part in zip(SPLIT_NAMES, parts, strict=True):
+        if kind == MULTICLASS:
+            shares = (
+                part[target].value_counts(normalize=True).head(3) if split_name != "scoring" else {}
+            )
+            rate = (
+                ", ".join(f"{label} {share:.3f}" for label, share in dict(shares).items()) or "n/a"
+            )
+            logger.info("split %s: %d rows, largest classes %s", split_name, len(part), rate)
+            continue
         rate = "n/a" if split_name == "scoring" else f"{part[target].mean():.4f}"
         what = "mean target" if kind == REGRESSION else "positive rate"
         logger.info("split %s: %d rows, %s %s", split_name, len(part), what, rate)

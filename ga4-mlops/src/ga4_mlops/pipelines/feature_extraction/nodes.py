@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ga4_mlops.pipelines.feature_engineering.splits import assign_by_date, normalise_splits
-from ga4_mlops.problem_types import REGRESSION, problem_type
+from ga4_mlops.problem_types import MULTICLASS, REGRESSION, class_labels, problem_type
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,9 @@ def _standardise_types(
     for column in columns["categorical"]:
         values = table[column].astype("object")
         table[column] = values.where(values.notna(), None)
+    if problem_type(columns) == MULTICLASS:
+        table[target] = _class_target(table[target], columns, feature_query)
+        return _numeric_other_targets(table, columns)
     labels = pd.to_numeric(table[target], errors="coerce").astype("Float64")
     if problem_type(columns) == REGRESSION:
         bad = table[target].notna() & ~(labels >= 0).fillna(False)
@@ -144,6 +147,30 @@ def _standardise_types(
         table[target] = labels.astype("float64")
     else:
         table[target] = labels.astype("Int64")
+    return _numeric_other_targets(table, columns)
+
+
+def _class_target(
+    values: pd.Series, columns: dict[str, Any], feature_query: dict[str, Any]
+) -> pd.Series:
+    """A multiclass target as str labels (None where unknown); a label outside
+    ``columns.classes`` stops the run here, named, not in training."""
+    labels, target = class_labels(columns), columns["target"]
+    values = values.astype("object")
+    values = values.where(values.notna(), None)
+    bad = values.notna() & ~values.isin(labels)
+    if bad.any():
+        raise ValueError(
+            f"{RAW_DATASET} column '{target}' must hold one of params model_input.columns."
+            f"classes {labels} or NULL (problem_type multiclass), found "
+            f"{sorted(values[bad].astype(str).unique())[:5]} (horizon_days "
+            f"{feature_query['horizon_days']}): add the label to classes"
+        )
+    return values
+
+
+def _numeric_other_targets(table: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """Other targets (the purchase label, the horizon's revenue) as float64."""
     for column in other_targets(columns):
         try:
             table[column] = pd.to_numeric(table[column], errors="raise").astype("float64")
@@ -269,6 +296,18 @@ def build_model_input_table(
         columns,
         bool(params.get("allow_partial_lookback", False)),
     )
+    if problem_type(columns) == MULTICLASS:
+        _check_classes_occur(table, columns, horizon)
+    else:
+        _check_target_occurs(table, columns, feature_query, horizon)
+    order = [columns["date"], *(c for c in columns["id"] if c != columns["date"])]
+    return table.sort_values(order, ignore_index=True)
+
+
+def _check_target_occurs(
+    table: pd.DataFrame, columns: dict[str, Any], feature_query: dict[str, Any], horizon: int
+) -> None:
+    """A target that is 0 in every labelled row is a wrong target_event; log rates."""
     target = columns["target"]
     labelled = table[target].notna()
     if labelled.any() and table.loc[labelled, target].sum() == 0:
@@ -287,5 +326,20 @@ def build_model_input_table(
                 snapshot.date(),
                 feature_query["target_event"],
             )
-    order = [columns["date"], *(c for c in columns["id"] if c != columns["date"])]
-    return table.sort_values(order, ignore_index=True)
+
+
+def _check_classes_occur(table: pd.DataFrame, columns: dict[str, Any], horizon: int) -> None:
+    """One class in every labelled row (e.g. no purchase at all) leaves nothing to learn;
+    log each snapshot's class shares."""
+    labels = table[columns["target"]].dropna()
+    seen = labels.unique()
+    if len(labels) and len(seen) < 2:
+        raise ValueError(
+            f"{RAW_DATASET} column '{columns['target']}' holds only {sorted(seen)} in the "
+            f"{horizon}-day horizon of every labelled snapshot ({len(labels)} rows): a "
+            f"multiclass target needs at least two of params model_input.columns.classes"
+        )
+    for snapshot, rows in table.groupby(columns["date"], sort=True):
+        labels = rows[columns["target"]].dropna()
+        shares = labels.value_counts(normalize=True).round(4).to_dict() if len(labels) else "n/a"
+        logger.info("snapshot %s: %d users, class shares %s", snapshot.date(), len(rows), shares)

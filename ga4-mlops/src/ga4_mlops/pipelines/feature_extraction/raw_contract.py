@@ -57,6 +57,7 @@ GA4_QUERY_FIELDS = {
     "ecommerce.purchase_revenue_in_usd": "FLOAT64",
     "items": "ARRAY",
     "items.item_id": "STRING",
+    "items.item_category": "STRING",
 }
 
 

@@ -5,7 +5,9 @@ bin. For a 0/1 label the mean target is the observed positive rate (``nodes.py``
 diagram, ECE); for revenue it is the mean actual amount (``regression_metrics.py``:
 calibration by decile of the prediction). ``cumulative_gains`` orders rows by score with
 ties spread evenly: the share of positives (binary) or of total revenue (regression)
-captured by the top x%. One implementation each, so both problem types group rows alike.
+captured by the top x%. ``expected_calibration_error`` summarises ``calibration_bins`` in one
+number (the binary report, and per class in ``multiclass_metrics.py``). One implementation
+each, so every problem type groups rows alike.
 """
 
 import numpy as np
@@ -51,6 +53,15 @@ def calibration_bins(
             "observed_rate": positive_sums[non_empty] / counts[non_empty],
         }
     )
+
+
+def expected_calibration_error(
+    y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10, strategy: str = "quantile"
+) -> float:
+    """Mean |observed rate - mean score| over bins, weighted by the share of rows per bin."""
+    bins = calibration_bins(y_true, y_score, n_bins=n_bins, strategy=strategy)
+    weights = bins["count"] / bins["count"].sum()
+    return float((weights * (bins["observed_rate"] - bins["mean_score"]).abs()).sum())
 
 
 def cumulative_gains(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,8 @@ are reused by the oracle benchmark; the node functions only select columns.
 With ``model_input.columns.problem_type: regression`` (predicted revenue) the same nodes
 report ``regression_report`` and draw the revenue versions of the plots (decile calibration
 and revenue gains in ``regression_plots.py``; ROC and precision-recall of finding buyers).
+With ``multiclass`` each node hands over to ``multiclass_nodes.py`` (one probability column per
+class: log loss, top-k accuracy, Brier, calibration per class; the plots per class).
 """
 
 import math
@@ -27,10 +29,10 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from ga4_mlops.problem_types import REGRESSION, problem_type, target_values
+from ga4_mlops.problem_types import MULTICLASS, REGRESSION, problem_type, target_values
 
-from . import regression_plots
-from .grouping import calibration_bins
+from . import multiclass_nodes, regression_plots
+from .grouping import calibration_bins, expected_calibration_error
 from .grouping import cumulative_gains as _cumulative_gains
 from .regression_metrics import regression_report, report_mlflow_metrics
 
@@ -68,15 +70,6 @@ def _validated_arrays(
 def _fraction_key(fraction: float) -> str:
     """0.01 -> '1pct', 0.025 -> '2.5pct': stable metric names for any top fraction."""
     return f"{round(fraction * 100, 6):g}pct"
-
-
-def expected_calibration_error(
-    y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10, strategy: str = "quantile"
-) -> float:
-    """Mean |observed rate - mean score| over bins, weighted by the share of rows per bin."""
-    bins = calibration_bins(y_true, y_score, n_bins=n_bins, strategy=strategy)
-    weights = bins["count"] / bins["count"].sum()
-    return float((weights * (bins["observed_rate"] - bins["mean_score"]).abs()).sum())
 
 
 def top_fraction_capture(y_true: ArrayLike, y_score: ArrayLike, fraction: float) -> float:
@@ -170,6 +163,8 @@ def evaluate_models(
     the names in MLflow ``test.<model>.<metric>``. Regression: the ``regression_report``
     table (RMSE, MAE, normalized Gini, ... with ``n_bins`` deciles) and each of its columns.
     """
+    if problem_type(columns) == MULTICLASS:
+        return multiclass_nodes.evaluate_models(test_predictions, columns, params)
     labels, scores = _scores_by_model(test_predictions, columns, params["models"])
     if problem_type(columns) == REGRESSION:
         try:
@@ -337,6 +332,8 @@ def calibration_plot(
 
     Regression: mean predicted vs mean actual revenue per decile of each model's prediction.
     """
+    if problem_type(columns) == MULTICLASS:
+        return multiclass_nodes.calibration_plot(test_predictions, columns, params)
     labels, scores = _scores_by_model(test_predictions, columns, params["models"])
     if problem_type(columns) == REGRESSION:
         return regression_plots.plot_decile_calibration(labels, scores, n_bins=params["n_bins"])
@@ -352,6 +349,8 @@ def roc_plot(
 
     Regression: how well each predicted amount finds the buyers (target > 0).
     """
+    if problem_type(columns) == MULTICLASS:
+        return multiclass_nodes.roc_plot(test_predictions, columns, params)
     target, scores = _scores_by_model(test_predictions, columns, params["models"])
     if problem_type(columns) == REGRESSION:
         figure = plot_roc_curves(regression_plots.buyers(target), scores, probabilities=False)
@@ -367,6 +366,8 @@ def precision_recall_plot(
 
     Regression: how well each predicted amount finds the buyers (target > 0).
     """
+    if problem_type(columns) == MULTICLASS:
+        return multiclass_nodes.precision_recall_plot(test_predictions, columns, params)
     target, scores = _scores_by_model(test_predictions, columns, params["models"])
     if problem_type(columns) == REGRESSION:
         figure = plot_precision_recall_curves(
@@ -385,6 +386,8 @@ def cumulative_gains_plot(
 
     Regression: share of the total revenue captured by the top x% by predicted revenue.
     """
+    if problem_type(columns) == MULTICLASS:
+        return multiclass_nodes.cumulative_gains_plot(test_predictions, columns, params)
     target, scores = _scores_by_model(test_predictions, columns, params["models"])
     if problem_type(columns) == REGRESSION:
         return regression_plots.plot_revenue_gains(target, scores)

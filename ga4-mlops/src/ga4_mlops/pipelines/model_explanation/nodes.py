@@ -13,6 +13,10 @@ model-agnostic explainer on ``log(predict)`` (clipped to ``MIN_PREDICTION``) for
 regressor, e.g. ``TwoPartRevenueRegressor``. ``compute_shap_values`` records that scale in
 ``shap_values.attrs["model_output"]`` and the summary plot's title names it.
 
+A classifier of more than two classes (``problem_type: multiclass``) gets one explanation per
+class; ``shap_values`` keeps the values of each row's predicted class and ``shap_importance``
+sums mean |SHAP| over the classes (``multiclass.py``).
+
 shap draws on pyplot's current figure: every plot is made on its own pyplot figure that is
 closed (removed from pyplot's registry) before it is returned, so nothing leaks between nodes
 and the returned Figure can still be saved.
@@ -30,6 +34,8 @@ import shap
 from matplotlib.figure import Figure
 from shap.utils._exceptions import InvalidModelError
 from sklearn.base import ClassifierMixin, is_regressor
+
+from . import multiclass
 
 # Predicted revenue is clipped to this (USD) before its log, for the model-agnostic explainer.
 MIN_PREDICTION = 1e-6
@@ -111,13 +117,18 @@ def _explainer(model: ClassifierMixin, background: pd.DataFrame) -> shap.Explain
         return shap.TreeExplainer(model)
     except InvalidModelError:
         masker = shap.maskers.Independent(background.to_numpy(dtype="float64"), max_samples=100)
-        output = _log_prediction(model) if is_regressor(model) else _log_odds(model)
+        if is_regressor(model):
+            output = _log_prediction(model)
+        elif multiclass.is_multiclass(model):
+            output = multiclass.log_probabilities(model)
+        else:
+            output = _log_odds(model)
         return shap.Explainer(output, masker, feature_names=list(background.columns))
 
 
 def log_odds_shap_values(
     model: ClassifierMixin, features: pd.DataFrame
-) -> tuple[pd.DataFrame, float]:
+) -> tuple[pd.DataFrame, float | np.ndarray]:
     """SHAP values (one column per feature, same index as ``features``) and expected value.
 
     ``values.sum(axis=1) + expected_value`` equals the model's raw output for the positive
@@ -125,13 +136,18 @@ def log_odds_shap_values(
     and for the model-agnostic explainer, the probability for scikit-learn forests. For a
     regressor: the log of expected revenue (LightGBM tweedie's raw score, or
     ``log(predict)`` clipped to ``MIN_PREDICTION`` for the model-agnostic explainer), named
-    in ``values.attrs["model_output"]``.
+    in ``values.attrs["model_output"]``. A multiclass classifier: the values of each row's
+    predicted class and, per row, that class's expected value (an array; see
+    ``multiclass.predicted_class_values``).
     """
     ordered = _model_features(model, features)
     explainer = _explainer(model, ordered)
     rows = ordered if isinstance(explainer, shap.TreeExplainer) else ordered.to_numpy("float64")
     explanation = explainer(rows)
     values, base_values = np.asarray(explanation.values), np.asarray(explanation.base_values)
+    if values.ndim == 3 and multiclass.is_multiclass(model):
+        output = multiclass.output_name(model, isinstance(explainer, shap.TreeExplainer))
+        return multiclass.predicted_class_values(model, ordered, values, base_values, output)
     if values.ndim == 3 and values.shape[2] == 2:  # one slice per class (scikit-learn trees)
         values, base_values = values[:, :, 1], base_values[..., 1]
     if values.ndim != 2:
@@ -177,15 +193,19 @@ def _regression_output(model: Any, explainer: shap.Explainer) -> str:
 
 
 def shap_importance(shap_values: pd.DataFrame) -> pd.DataFrame:
-    """Features ranked by mean |SHAP value| (rank 1 = most important; ties by name)."""
-    table = (
-        shap_values.abs()
-        .mean()
-        .rename_axis("feature")
-        .reset_index(name="mean_abs_shap")
-        .sort_values(["mean_abs_shap", "feature"], ascending=[False, True], kind="stable")
-        .reset_index(drop=True)
-    )
+    """Features ranked by mean |SHAP value| (rank 1 = most important; ties by name).
+
+    Multiclass: mean |SHAP| summed over the classes, and one column per class
+    (``multiclass.importance_by_class``).
+    """
+    by_class = shap_values.attrs.get(multiclass.BY_CLASS)
+    if by_class is not None:
+        table = multiclass.importance_by_class(by_class)
+    else:
+        table = shap_values.abs().mean().rename_axis("feature").reset_index(name="mean_abs_shap")
+    table = table.sort_values(
+        ["mean_abs_shap", "feature"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
 

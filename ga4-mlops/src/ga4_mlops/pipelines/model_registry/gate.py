@@ -9,7 +9,9 @@ period and cannot be compared). Calibration is gated relative to the base rate: 
 ``regression_report``'s figures, under settings named apart from binary's: the candidate's
 normalized Gini (ranking the spenders) and its total (|total relative error|), the Gini
 uplift over the baseline for the first model, and for later ones the Gini drop and the
-relative RMSE rise against the champion scored on this run's test split.
+relative RMSE rise against the champion scored on this run's test split. ``multiclass`` is
+gated on multiclass log loss: its relative improvement over the baseline for the first
+model, its relative rise against the champion for later ones.
 """
 
 import logging
@@ -18,9 +20,18 @@ from typing import Any
 import pandas as pd
 
 from ga4_mlops.datasets.mlflow_model_alias_dataset import RegisteredModel
+from ga4_mlops.pipelines.model_evaluation.multiclass_metrics import multiclass_report
 from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
 from ga4_mlops.pipelines.model_evaluation.regression_metrics import regression_report
-from ga4_mlops.problem_types import BINARY, problem_type, score_column, target_values
+from ga4_mlops.problem_types import (
+    BINARY,
+    MULTICLASS,
+    class_labels,
+    class_score_columns,
+    problem_type,
+    score_column,
+    target_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +48,12 @@ REGRESSION_COMPARED = (
 )
 
 
+# Multiclass: columns of multiclass_report (model_evaluation/multiclass_metrics.py).
+MULTICLASS_COMPARED = ("log_loss", "top_1_accuracy", "top_3_accuracy")
+
+
 def _compared(kind: str) -> tuple[str, ...]:
-    return COMPARED if kind == BINARY else REGRESSION_COMPARED
+    return {BINARY: COMPARED, MULTICLASS: MULTICLASS_COMPARED}.get(kind, REGRESSION_COMPARED)
 
 
 def _metrics_of(
@@ -70,14 +85,28 @@ def score_champion(
     probability, or for regression the prediction)."""
     kind = problem_type(columns)
     features = [*columns["numeric"], *columns["categorical"]]
+    served = (
+        class_score_columns("calibrated", columns)
+        if kind == MULTICLASS
+        else score_column("calibrated", kind)
+    )
     try:
-        scores = champion.model.predict(test_set[features])[score_column("calibrated", kind)]
+        scores = champion.model.predict(test_set[features])[served]
     except Exception as error:
         raise ValueError(
             f"champion {champion.name} version {champion.version} cannot score this run's "
             f"test split ({error}); a model for another problem needs its own registered "
             "name (globals registered_model.name)"
         ) from error
+    if kind == MULTICLASS:
+        report = multiclass_report(
+            target_values(test_set, columns),
+            {"champion": scores.to_numpy(dtype="float64")},
+            class_labels(columns),
+            n_bins=evaluation["n_bins"],
+            strategy=evaluation["calibration_strategy"],
+        )
+        return {metric: float(report.loc[0, metric]) for metric in MULTICLASS_COMPARED}
     if kind != BINARY:
         report = regression_report(
             target_values(test_set, columns),
@@ -110,7 +139,9 @@ def decide_promotion(
     """The decision, with the figures of both models it compared and every check."""
     kind = problem_type(columns)
     candidate = _metrics_of(evaluation_metrics, quality_gate["candidate"], _compared(kind))
-    checks_of = _binary_checks if kind == BINARY else _regression_checks
+    checks_of = {BINARY: _binary_checks, MULTICLASS: _multiclass_checks}.get(
+        kind, _regression_checks
+    )
     checks, against = checks_of(
         candidate,
         evaluation_metrics,
@@ -177,13 +208,42 @@ def _binary_checks(
     return checks, against
 
 
-def _setting(quality_gate: dict[str, Any], key: str) -> float:
+def _setting(quality_gate: dict[str, Any], key: str, kind: str = "regression") -> float:
     if key not in quality_gate:
         raise ValueError(
-            f"params model_registry.quality_gate.{key} is missing: the regression quality gate "
-            "needs it (conf/revenue/parameters_registry_and_monitoring.yml sets it)"
+            f"params model_registry.quality_gate.{key} is missing: the {kind} quality gate "
+            f"needs it (conf/{'revenue' if kind == 'regression' else kind}/"
+            "parameters_registry_and_monitoring.yml sets it)"
         )
     return float(quality_gate[key])
+
+
+def _multiclass_checks(
+    candidate: dict[str, float],
+    evaluation_metrics: pd.DataFrame,
+    test_set: pd.DataFrame,
+    previous_champion: RegisteredModel | None,
+    columns: dict[str, Any],
+    evaluation: dict[str, Any],
+    quality_gate: dict[str, Any],
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Log loss: relative improvement over the baseline, or relative rise against the
+    champion scored on this run's test split (accuracy is dominated by the largest class)."""
+    if previous_champion is None:
+        against = {"model": quality_gate["baseline"], "version": None}
+        against["metrics"] = _metrics_of(
+            evaluation_metrics, quality_gate["baseline"], MULTICLASS_COMPARED
+        )
+        gain = 1 - candidate["log_loss"] / against["metrics"]["log_loss"]
+        minimum = _setting(quality_gate, "min_log_loss_improvement_over_baseline", MULTICLASS)
+        checks = {"log_loss_improvement_over_baseline": _check(gain, minimum, gain >= minimum)}
+    else:
+        against = {"model": "champion", "version": previous_champion.version}
+        against["metrics"] = score_champion(previous_champion, test_set, columns, evaluation)
+        rise = candidate["log_loss"] / against["metrics"]["log_loss"] - 1
+        allowed = _setting(quality_gate, "max_log_loss_rise_vs_champion", MULTICLASS)
+        checks = {"log_loss_rise_vs_champion": _check(rise, allowed, rise <= allowed)}
+    return checks, against
 
 
 def _regression_checks(

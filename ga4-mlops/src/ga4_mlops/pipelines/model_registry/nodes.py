@@ -13,7 +13,7 @@ from sklearn.compose import ColumnTransformer
 
 from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.model_training.nodes import calibration_method
-from ga4_mlops.problem_types import BINARY, problem_type
+from ga4_mlops.problem_types import BINARY, MULTICLASS, class_labels, problem_type
 from ga4_mlops.scoring_model import PropensityModel
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def package_model(
     ``classifier`` and ``calibrator`` are the training pipeline's ``model`` and ``calibrator``:
     for ``problem_type`` ``regression`` a regressor and a calibrator with ``predict`` (the
     served model then outputs ``raw_prediction`` and ``calibrated_prediction``). A regression
-    card also names its ``problem_type``; a binary card is as it always was.
+    or multiclass card also names its ``problem_type`` (multiclass: and its ``classes``); a
+    binary card is as it always was.
     """
     kind = problem_type(columns)
     feature_columns = [*columns["numeric"], *columns["categorical"]]
@@ -66,9 +67,14 @@ def package_model(
         # The quality gate's decision with both models' figures (model_registry/gate.py).
         "promotion": promotion_decision,
     }
+    classes = class_labels(columns) if kind == MULTICLASS else None
     if kind != BINARY:
         model_card = {"problem_type": kind, **model_card}
-    model = PropensityModel(preprocessor, classifier, calibrator, problem_type=kind)
+    if classes:
+        model_card = {**model_card, "classes": classes}
+    model = PropensityModel(
+        preprocessor, classifier, calibrator, problem_type=kind, classes=classes
+    )
     return {"python_model": model, "input_example": input_example}, model_card
 
 

@@ -7,9 +7,10 @@ registered in ``KINDS``; ``parameters_model_training.yml`` picks one with
 ``model_training.model.kinds.<kind>`` (``fixed`` hyperparameters, Optuna ``search_space``, and
 what its fitting reads). An environment selects another kind without touching base's
 LightGBM settings (``docs/new-blueprint.md``, "Swap the model"). Each kind serves one
-problem type (``problem_types.py``): classifiers (``predict_proba``) for ``binary``,
-regressors (``predict``) for ``regression``; ``kind`` may list several kinds of that type,
-each tuned alike and the best on validation kept (``nodes.tune_hyperparameters``).
+problem type or more (``problem_types.py``): classifiers (``predict_proba``) for ``binary``
+and ``multiclass``, regressors (``predict``) for ``regression``; ``kind`` may list several
+kinds of that type, each tuned alike and the best on validation kept
+(``nodes.tune_hyperparameters``).
 """
 
 from typing import Any
@@ -22,15 +23,20 @@ from optuna_integration import LightGBMPruningCallback
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from ga4_mlops.problem_types import BINARY, REGRESSION
+from ga4_mlops.problem_types import BINARY, MULTICLASS, REGRESSION
 
 from .regression import TwoPartRevenueRegressor, make_tweedie_regressor, make_two_part_regressor
+
+
+def _log_loss_metric(target: np.ndarray) -> str:
+    """LightGBM's log loss for the target: binary (0/1) or multiclass (class codes)."""
+    return "multi_logloss" if np.unique(target).size > 2 else "binary_logloss"
 
 
 class LightGBM:
     """The default: LightGBM, early-stopped on validation and pruned by Optuna."""
 
-    problem_type = BINARY
+    problem_types = (BINARY, MULTICLASS)
 
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> ClassifierMixin:
@@ -57,12 +63,12 @@ class LightGBM:
             train_target,
             eval_X=validation_features,
             eval_y=validation_target,
-            eval_metric="binary_logloss",
+            eval_metric=_log_loss_metric(train_target),
             categorical_feature=categorical,
             callbacks=[
                 lgb.early_stopping(settings["early_stopping_rounds"], verbose=False),
                 LightGBMPruningCallback(
-                    trial, "binary_logloss", report_interval=settings["report_every"]
+                    trial, _log_loss_metric(train_target), report_interval=settings["report_every"]
                 ),
             ],
         )
@@ -87,7 +93,7 @@ class HistGradientBoosting:
     Category codes are read as categories (negative codes, unseen or rare, count as missing).
     """
 
-    problem_type = BINARY
+    problem_types = (BINARY, MULTICLASS)
 
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> ClassifierMixin:
@@ -130,7 +136,7 @@ class Tweedie:
     early-stopped on validation's Tweedie deviance. Not pruned: Optuna's objective is the
     selection metric (e.g. the Gini, maximised), not the deviance LightGBM reports."""
 
-    problem_type = REGRESSION
+    problem_types = (REGRESSION,)
 
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> BaseEstimator:
@@ -164,7 +170,7 @@ class TwoPart:
     """Predicted revenue as P(purchase) x E[revenue | purchase] (``regression.py``): each
     part early-stopped on validation; settings ``classifier__<name>`` / ``severity__<name>``."""
 
-    problem_type = REGRESSION
+    problem_types = (REGRESSION,)
 
     @staticmethod
     def make(hyperparameters: dict[str, Any]) -> BaseEstimator:
@@ -210,6 +216,12 @@ KINDS = {
 }
 
 
+def problem_types_of(kind: str) -> tuple[str, ...]:
+    """The problem types a kind serves: its ``problem_types``, else a classifier's (a new kind
+    written as docs/new-blueprint.md shows needs no such line)."""
+    return tuple(getattr(KINDS[kind], "problem_types", (BINARY, MULTICLASS)))
+
+
 def configured_kinds(params: dict[str, Any], kind: str) -> list[str]:
     """The kinds ``model_training.model.kind`` names (one, or a list to choose from on
     validation), each checked: a class in KINDS, settings in ``kinds``, of ``kind`` (the
@@ -218,11 +230,12 @@ def configured_kinds(params: dict[str, Any], kind: str) -> list[str]:
     kinds = [named] if isinstance(named, str) else list(named)
     for name in kinds:
         kind_settings(params, name)  # a class in KINDS and settings in kinds, or a named error
-        if KINDS[name].problem_type != kind:
+        if kind not in problem_types_of(name):
             raise ValueError(
-                f"params model_training.model.kind: {name!r} is a {KINDS[name].problem_type} "
-                f"model but params model_input.columns.problem_type is {kind!r}; kinds for it: "
-                f"{sorted(k for k, c in KINDS.items() if c.problem_type == kind)}"
+                f"params model_training.model.kind: {name!r} is a "
+                f"{'/'.join(problem_types_of(name))} model but params "
+                f"model_input.columns.problem_type is {kind!r}; kinds for it: "
+                f"{sorted(k for k in KINDS if kind in problem_types_of(k))}"
             )
     if not kinds:
         raise ValueError("params model_training.model.kind names no kind")
@@ -245,7 +258,8 @@ def kind_settings(params: dict[str, Any], kind: str | None = None) -> dict[str, 
 
 def make_classifier(kind: str, hyperparameters: dict[str, Any]) -> ClassifierMixin:
     """An unfitted model of ``kind`` from its hyperparameters: a classifier with
-    ``predict_proba`` (binary kinds) or a regressor with ``predict`` (regression kinds)."""
+    ``predict_proba`` (binary and multiclass kinds) or a regressor with ``predict``
+    (regression kinds)."""
     return KINDS[kind].make(hyperparameters)
 
 

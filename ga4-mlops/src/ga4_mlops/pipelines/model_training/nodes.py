@@ -5,7 +5,8 @@ the calibrator, test only measures (in model_evaluation). Nothing here ever sees
 ``model_input.columns.problem_type`` picks what each step does: a binary target gets a
 logistic baseline, log-loss tuning and probability calibration; a regression target
 (predicted revenue) the lookback baseline, tuning on ``model.selection_metric`` and the
-total's calibration (``regression_steps.py``).
+total's calibration (``regression_steps.py``); a multiclass target a multinomial logistic
+baseline, multiclass log-loss tuning and no calibration (the issue's scope: binary only).
 """
 
 import logging
@@ -25,7 +26,14 @@ from sklearn.pipeline import Pipeline as SklearnPipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.metaestimators import available_if
 
-from ga4_mlops.problem_types import REGRESSION, problem_type, score_column, target_values
+from ga4_mlops.problem_types import (
+    MULTICLASS,
+    REGRESSION,
+    class_score_columns,
+    problem_type,
+    score_column,
+    target_values,
+)
 
 from .estimator import fit_final, make_classifier
 from .regression_steps import LookbackBaseline, fit_regression_calibration
@@ -46,7 +54,8 @@ def train_baseline(
     columns: dict[str, Any],
     params: dict[str, Any],
 ) -> SklearnPipeline:
-    """A logistic regression on scaled numerics and one-hot categories: the bar to beat.
+    """A logistic regression on scaled numerics and one-hot categories: the bar to beat
+    (multinomial for a multiclass target).
 
     Regression: ``LookbackBaseline`` on ``params.column`` (the lookback window's revenue).
     """
@@ -176,11 +185,19 @@ def fit_calibrator(
     scikit-learn's sigmoid is Platt scaling of the predicted probability (LightGBM has no
     ``decision_function``). Returns the calibrated classifier (``predict_proba`` on encoded
     features), the choice with every method's log loss, and the same as MLflow metrics.
-    Regression: ``none`` or one factor for the total (``regression_steps.py``).
+    Regression: ``none`` or one factor for the total (``regression_steps.py``). Multiclass:
+    ``none`` (the frozen model), recorded as such.
     """
     if problem_type(columns) == REGRESSION:
         target = _target(calibration_set, columns)
         return fit_regression_calibration(model, calibration_features, target, params)
+    if problem_type(columns) == MULTICLASS:
+        selection = {
+            "method": "none",
+            "reason": "calibration is fitted for binary targets only",
+            "calibration_rows": len(calibration_set),
+        }
+        return FrozenEstimator(model), selection, {}
     methods = list(params["methods"])
     unknown = [method for method in methods if method not in CALIBRATION_METHODS]
     if unknown or not methods:
@@ -231,8 +248,23 @@ def predict_test_set(
     columns: dict[str, Any],
 ) -> pd.DataFrame:
     """Scores of all three models on the held-out test split, next to ids and labels:
-    ``<role>_probability`` (binary) or ``<role>_prediction`` (regression, amounts)."""
+    ``<role>_probability`` (binary), ``<role>_prediction`` (regression, amounts) or one
+    ``<role>_probability_<class>`` per class (multiclass)."""
     kind = problem_type(columns)
+    if kind == MULTICLASS:
+        parts = [test_set[[*columns["id"], columns["target"]]].reset_index(drop=True)]
+        for role, fitted in (
+            ("baseline", baseline_model),
+            ("raw", model),
+            ("calibrated", calibrator),
+        ):
+            parts.append(
+                pd.DataFrame(
+                    fitted.predict_proba(test_features),
+                    columns=class_score_columns(role, columns),
+                )
+            )
+        return pd.concat(parts, axis=1).set_axis(test_set.index)
     if kind == REGRESSION:
         predictions = test_set[[*columns["id"], columns["target"]]].copy()
         for role, fitted in (

@@ -1,7 +1,8 @@
 """Optuna's search over one or several model kinds (``estimator.py``), on the validation split.
 
-Binary targets are tuned on log loss, regression targets on ``model.selection_metric``; a
-list of kinds gets one study each, the same budget, and the best on validation wins.
+Binary and multiclass targets are tuned on log loss, regression targets on
+``model.selection_metric``; a list of kinds gets one study each, the same budget, and the best
+on validation wins.
 """
 
 import logging
@@ -12,7 +13,13 @@ import optuna
 import pandas as pd
 from sklearn.metrics import log_loss
 
-from ga4_mlops.problem_types import BINARY, REGRESSION, problem_type, target_values
+from ga4_mlops.problem_types import (
+    MULTICLASS,
+    REGRESSION,
+    class_labels,
+    problem_type,
+    target_values,
+)
 from ga4_mlops.search_space import suggest
 
 from .estimator import configured_kinds, fit_trial, kind_settings, make_classifier
@@ -68,9 +75,12 @@ def tune_hyperparameters(
         params["seed"],
         "Optuna",
     )
+    train_target = target_values(train_set, columns)
+    if target_kind == MULTICLASS:
+        _require_every_class(train_target, class_labels(columns))
     data = (
         train_features,
-        target_values(train_set, columns),
+        train_target,
         validation_features,
         target_values(validation_set, columns),
         _categorical_features(train_features, columns),
@@ -92,8 +102,19 @@ def tune_hyperparameters(
     return {"kind": chosen, **results[chosen][0]}, trials
 
 
+def _require_every_class(train_target: np.ndarray, labels: list[str]) -> None:
+    """A classifier learns only the classes it sees: one missing from train would shift every
+    later probability column, so it stops here, named."""
+    missing = [label for code, label in enumerate(labels) if not (train_target == code).any()]
+    if missing:
+        raise ValueError(
+            f"train_set has no row of the class(es) {missing} of params "
+            "model_input.columns.classes: drop them from the list or use more training dates"
+        )
+
+
 def _direction(target_kind: str, params: dict[str, Any]) -> str:
-    if target_kind == BINARY:
+    if target_kind != REGRESSION:
         return "minimize"  # log loss
     metric = params.get("selection_metric", "normalized_gini")
     if metric not in METRIC_HIGHER_IS_BETTER:
@@ -131,8 +152,10 @@ def _study(
         if target_kind == REGRESSION:
             metric = params.get("selection_metric", "normalized_gini")
             return validation_score(metric, validation_target, model.predict(validation_features))
-        probability = model.predict_proba(validation_features)[:, 1]
-        return float(log_loss(validation_target, probability, labels=[0, 1]))
+        probability = model.predict_proba(validation_features)
+        if target_kind == MULTICLASS:
+            return float(log_loss(validation_target, probability, labels=model.classes_))
+        return float(log_loss(validation_target, probability[:, 1], labels=[0, 1]))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -148,7 +171,9 @@ def _study(
     logger.info(
         "Optuna (%s): best validation %s %.5f in trial %d of %d (%d pruned)",
         kind,
-        "log loss" if target_kind == BINARY else params.get("selection_metric", "normalized_gini"),
+        params.get("selection_metric", "normalized_gini")
+        if target_kind == REGRESSION
+        else "log loss",
         best.value,
         best.number,
         len(study.trials),

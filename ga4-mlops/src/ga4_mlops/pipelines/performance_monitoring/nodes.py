@@ -11,6 +11,7 @@ is a normal state of a young deployment: reported, never an error.
 realized revenue in [S, S + horizon_days) (the ``revenue_usd`` of their active days, 0 without
 any), and per date ``regression_report``'s normalized Gini, total relative error, RMSE, MAE
 and decile calibration error of the score against it, beside the test figures.
+``multiclass`` (label ``category``): ``multiclass.py``.
 """
 
 import logging
@@ -26,7 +27,20 @@ from ga4_mlops.checks import require_columns
 from ga4_mlops.pipelines.inference.nodes import data_range
 from ga4_mlops.pipelines.model_evaluation.nodes import classification_metrics
 from ga4_mlops.pipelines.model_evaluation.regression_metrics import regression_report
-from ga4_mlops.problem_types import BINARY, problem_type
+from ga4_mlops.problem_types import (
+    BINARY,
+    MULTICLASS,
+    REGRESSION,
+    class_score_columns,
+    problem_type,
+)
+
+from .multiclass import (
+    CATEGORY,
+    MULTICLASS_METRICS,
+    realized_categories,
+    realized_multiclass_performance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +56,9 @@ REGRESSION_METRICS = (
     "mae",
 )
 REVENUE = "revenue"
-TARGET_KINDS = ("event", "churn", REVENUE)
+TARGET_KINDS = ("event", "churn", REVENUE, CATEGORY)
+# The label each problem type is measured against.
+LABEL_KINDS = {BINARY: ("event", "churn"), REGRESSION: (REVENUE,), MULTICLASS: (CATEGORY,)}
 ACTIVITY_DATASET = "ga4_events@activity_days"
 
 
@@ -61,11 +77,14 @@ def _report_columns(metrics: tuple[str, ...], count: str) -> list[str]:
 REPORT_COLUMNS = _report_columns(METRICS, "n_positives")
 # n_buyers: scored users with realized revenue > 0.
 REGRESSION_REPORT_COLUMNS = _report_columns(REGRESSION_METRICS, "n_buyers")
+MULTICLASS_REPORT_COLUMNS = _report_columns(MULTICLASS_METRICS, "n_buyers")
 
 
 def _report_metrics(realized_performance: pd.DataFrame) -> tuple[str, ...]:
-    """The metrics of a realized-performance table: regression's when it has their columns."""
-    return REGRESSION_METRICS if "normalized_gini" in realized_performance else METRICS
+    """The metrics of a realized-performance table, told apart by their columns."""
+    if "normalized_gini" in realized_performance:
+        return REGRESSION_METRICS
+    return MULTICLASS_METRICS if "top_1_accuracy" in realized_performance else METRICS
 
 
 def _load_partitions(partitions: dict[str, Callable[[], pd.DataFrame]]) -> pd.DataFrame:
@@ -84,34 +103,39 @@ def label_past_scores(
 
     ``params``: ``horizon_days``, ``label`` (``event``: a target event in the horizon;
     ``churn``: no event at all; ``revenue``: the purchase revenue in it, 0 without any, for
-    ``problem_type`` regression), ``score_column``. Dates still waiting for their labels are
-    logged and left out.
+    ``problem_type`` regression; ``category``: the first purchase's category, multiclass, whose
+    scores are the calibrated class probabilities), ``score_column``. Dates still waiting for
+    their labels are logged and left out.
     """
     kind = params["label"]
     if kind not in TARGET_KINDS:
         raise ValueError(
             f"params performance_monitoring.label must be one of {TARGET_KINDS}, got {kind!r}"
         )
-    regression = problem_type(columns) != BINARY
-    if regression != (kind == REVENUE):
+    target_kind = problem_type(columns)
+    regression, multiclass = target_kind == REGRESSION, target_kind == MULTICLASS
+    if kind not in LABEL_KINDS[target_kind]:
         raise ValueError(
             f"params performance_monitoring.label {kind!r} does not fit params model_input."
-            f"columns.problem_type {problem_type(columns)!r}: regression is measured against "
-            f"label '{REVENUE}' (realized revenue), binary against 'event' or 'churn'"
+            f"columns.problem_type {target_kind!r}: regression is measured against label "
+            f"'{REVENUE}' (realized revenue), multiclass against '{CATEGORY}' (the first "
+            "purchase's category), binary against 'event' or 'churn'"
         )
-    user, date_column, score = columns["id"][0], columns["date"], params["score_column"]
+    user, date_column = columns["id"][0], columns["date"]
+    score = class_score_columns("calibrated", columns) if multiclass else [params["score_column"]]
     scores = _load_partitions(inference_scores)
-    out_columns = [user, date_column, score, "model_version", "label"]
+    out_columns = [user, date_column, *score, "model_version", "label"]
     if scores.empty:
         logger.info("inference_scores has no partition yet: %s", NOTHING_YET)
         return pd.DataFrame(columns=out_columns)
     require_columns(
-        scores, [user, date_column, score, "model_version"], "dataset 'inference_scores'"
+        scores, [user, date_column, *score, "model_version"], "dataset 'inference_scores'"
     )
     require_columns(
         activity_days,
         ["user_pseudo_id", "event_day", "events", "target_events"]
-        + (["revenue_usd"] if regression else []),
+        + (["revenue_usd"] if regression else [])
+        + (["first_purchase_category"] if multiclass else []),
         ACTIVITY_DATASET,
     )
     _, data_last = data_range(data_window)
@@ -130,6 +154,10 @@ def label_past_scores(
             )
             continue
         in_horizon = activity_days.loc[(days >= as_of) & (days <= pd.Timestamp(horizon_last))]
+        if multiclass:
+            realized = realized_categories(rows[user], in_horizon, columns)
+            labelled.append(rows.assign(label=realized)[out_columns])
+            continue
         if regression:
             revenue = in_horizon.groupby(in_horizon["user_pseudo_id"].astype(str))[
                 "revenue_usd"
@@ -165,8 +193,17 @@ def compute_realized_performance(
 
     A date with a single label value has no ROC-AUC: its metrics stay empty (NaN). For
     ``problem_type`` regression the metrics are ``REGRESSION_METRICS`` of the score against
-    realized revenue; a date without any revenue has none (NaN).
+    realized revenue; a date without any revenue has none (NaN); multiclass:
+    ``MULTICLASS_METRICS`` of the class probabilities against the realized category.
     """
+    if problem_type(columns) == MULTICLASS:
+        return realized_multiclass_performance(
+            labelled_scores,
+            lambda version: _test_figures(test_metrics, version, MULTICLASS_METRICS),
+            params,
+            columns,
+            MULTICLASS_REPORT_COLUMNS,
+        )
     if problem_type(columns) != BINARY:
         return _realized_regression_performance(labelled_scores, test_metrics, params, columns)
     date_column, score = columns["date"], params["score_column"]
@@ -249,17 +286,22 @@ def summarise_realized_performance(realized_performance: pd.DataFrame) -> dict[s
         logger.info("Realized performance: %s (no scored as-of date has its labels)", NOTHING_YET)
         return {"status": NOTHING_YET, "evaluated_as_of_dates": [], "history": []}
     latest = realized_performance.iloc[-1]
-    if _report_metrics(realized_performance) == REGRESSION_METRICS:
+    metrics = _report_metrics(realized_performance)
+    if metrics != METRICS:
+        # the level the decay rules read beside the changes: regression's total, multiclass's ECE
+        level = "total_relative_error" if metrics == REGRESSION_METRICS else "macro_ece"
         return {
             "status": EVALUATED,
             "evaluated_as_of_dates": realized_performance["as_of_date"].tolist(),
             "latest_as_of_date": str(latest["as_of_date"]),
-            "latest": {column: _number(latest[column]) for column in REGRESSION_REPORT_COLUMNS[4:]},
+            "latest": {
+                column: _number(latest[column]) for column in _report_columns(metrics, "")[4:]
+            },
             "history": [
                 {
                     "as_of_date": row["as_of_date"],
-                    **{f"{m}_change": _number(row[f"{m}_change"]) for m in REGRESSION_METRICS},
-                    "total_relative_error": _number(row["total_relative_error"]),
+                    **{f"{m}_change": _number(row[f"{m}_change"]) for m in metrics},
+                    level: _number(row[level]),
                 }
                 for _, row in realized_performance.iterrows()
             ],

@@ -5,8 +5,9 @@ The decision is a record (dataset + MLflow tags) that a scheduler acts on by sta
 until a new version passes the quality gate of a training run.
 
 Decay rules by what an evaluated as-of date reports: binary (ROC-AUC and PR-AUC drops, ECE),
-regression / predicted revenue (normalized Gini drop, |total relative error|). The regression
-thresholds are read only for regression entries, so binary configurations need none of them.
+regression / predicted revenue (normalized Gini drop, |total relative error|), multiclass (log
+loss rise, macro ECE). Each type's thresholds are read only for its entries, so a binary
+configuration needs none of the others'.
 """
 
 import logging
@@ -15,12 +16,16 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def _threshold(thresholds: dict[str, Any], key: str) -> float:
+def _threshold(thresholds: dict[str, Any], key: str, kind: str = "regression") -> float:
     if key not in thresholds:
+        where = (
+            "conf/revenue/parameters_registry_and_monitoring.yml"
+            if kind == "regression"
+            else (f"conf/{kind}/parameters_{kind}.yml")
+        )
         raise ValueError(
             f"params retraining.decay.{key} is missing: the realized performance of a "
-            "regression model is judged by it (conf/revenue/parameters_registry_and_"
-            "monitoring.yml sets it)"
+            f"{kind} model is judged by it ({where} sets it)"
         )
     return float(thresholds[key])
 
@@ -50,6 +55,14 @@ def _decayed(entry: dict[str, Any], thresholds: dict[str, Any]) -> list[str]:
             failed.append(
                 f"|total relative error| {abs(entry['total_relative_error']):.3f} > {allowed}"
             )
+    if entry.get("log_loss_change") is not None:
+        allowed = _threshold(thresholds, "max_log_loss_rise", "multiclass")
+        if entry["log_loss_change"] > allowed:
+            failed.append(f"log loss {entry['log_loss_change']:+.4f} vs test")
+    if entry.get("macro_ece") is not None:
+        allowed = _threshold(thresholds, "max_macro_ece", "multiclass")
+        if entry["macro_ece"] > allowed:
+            failed.append(f"macro ECE {entry['macro_ece']:.4f} > {allowed}")
     return failed
 
 
