@@ -105,7 +105,7 @@ def rewire_registry(registry: Path, package: str) -> None:
     end_to_end."""
     text = registry.read_text(encoding="utf-8")
     for folder in DROPPED_PIPELINES:
-        text = re.sub(rf"^    {folder},\n", "", text, flags=re.MULTILINE)
+        text = re.sub(rf'^    "{folder}",\n', "", text, flags=re.MULTILINE)
     text = re.sub(
         r'    end_to_end = pipelines\["feature_extraction"\] \+ training \+ scoring\n',
         "    end_to_end = training + scoring\n",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kedro.framework.project import configure_project
 
-from recommender_gnn.pipeline_registry import FOLDER_PIPELINES, register_pipelines
+from recommender_gnn.pipeline_registry import FOLDERS, register_pipelines
 
 PIPELINES_FOLDER = Path(__file__).resolve().parents[1] / "src" / "recommender_gnn" / "pipelines"
 
@@ -25,7 +25,7 @@ def nodes_of(registered, *names):
 
 def test_every_pipeline_folder_is_registered(registered):
     folders = {p.name for p in PIPELINES_FOLDER.iterdir() if (p / "pipeline.py").is_file()}
-    assert folders == set(FOLDER_PIPELINES)
+    assert folders == set(FOLDERS)
     assert folders <= set(registered)
 
 
@@ -40,7 +40,7 @@ def test_compositions(registered):
         "model_registry",
         "submission",
     )
-    assert nodes_of(registered, "models") == nodes_of(registered, *models)
+    assert nodes_of(registered, "training") == nodes_of(registered, *models)
     assert nodes_of(registered, "end_to_end") == nodes_of(registered, "data_preparation", *models)
     assert nodes_of(registered, "__default__") == nodes_of(
         registered, "data_generation", "data_preparation", *models
@@ -96,7 +96,7 @@ def test_every_node_runs_in_the_namespace_of_its_folder_pipeline():
         registered = register_pipelines()
     assert not [str(w.message) for w in caught if "is interrupted" in str(w.message)]
     folder_of = {}
-    for folder in FOLDER_PIPELINES:
+    for folder in FOLDERS:
         module = importlib.import_module(f"recommender_gnn.pipelines.{folder}.pipeline")
         bare = module.create_pipeline()
         assert registered[folder].datasets() == bare.datasets(), folder

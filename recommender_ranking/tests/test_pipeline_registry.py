@@ -33,7 +33,7 @@ def test_every_folder_is_registered_and_compositions_match_the_contract():
         "model_registry",
     )
     assert _nodes(pipelines, "training") == _nodes(pipelines, *training)
-    assert _nodes(pipelines, "inference") == _nodes(pipelines, "recommendations")
+    assert _nodes(pipelines, "scoring") == _nodes(pipelines, "recommendations")
     end_to_end = ("data_preparation", "eda", "embeddings", *training, "recommendations")
     assert _nodes(pipelines, "end_to_end") == _nodes(pipelines, *end_to_end)
     assert _nodes(pipelines, "__default__") == _nodes(pipelines, "data_generation", *end_to_end)

@@ -6,39 +6,27 @@ Each folder pipeline is namespaced by its folder name, so Kedro-Viz opens one bo
 are (``prefix_datasets_with_namespace=False``): the catalog and parameters files name them.
 """
 
+import importlib
+
 from kedro.pipeline import Pipeline, pipeline
 
-from ga4_mlops.pipelines import (
-    batch_scoring,
-    data_generation,
-    drift_monitoring,
-    feature_engineering,
-    feature_extraction,
-    inference,
-    model_evaluation,
-    model_explanation,
-    model_registry,
-    model_training,
-    oracle_benchmark,
-    performance_monitoring,
-)
 from ga4_mlops.vertex_ai_steps import tag_vertex_ai_steps
 
 # Imported by name, not with find_pipelines(): since Kedro 1.7, `kedro run --pipelines=X` makes
 # find_pipelines() import only the folder X, and the compositions below need every folder.
-FOLDER_PIPELINES = (
-    data_generation,
-    feature_extraction,
-    feature_engineering,
-    model_training,
-    model_evaluation,
-    model_explanation,
-    model_registry,
-    batch_scoring,
-    drift_monitoring,
-    oracle_benchmark,
-    inference,
-    performance_monitoring,
+FOLDERS = (
+    "data_generation",
+    "feature_extraction",
+    "feature_engineering",
+    "model_training",
+    "model_evaluation",
+    "model_explanation",
+    "model_registry",
+    "batch_scoring",
+    "drift_monitoring",
+    "oracle_benchmark",
+    "inference",
+    "performance_monitoring",
 )
 
 # One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
@@ -59,6 +47,14 @@ VERTEX_AI_STEPS = {
 }
 
 
+def _folder_pipeline(name: str) -> Pipeline:
+    return pipeline(
+        importlib.import_module(f"ga4_mlops.pipelines.{name}").create_pipeline(),
+        namespace=name,
+        prefix_datasets_with_namespace=False,
+    )
+
+
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
@@ -68,14 +64,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     benchmark that only synthetic data can have, and runs one ``weekly`` round at the end.
     """
     pipelines = tag_vertex_ai_steps(
-        {
-            folder: pipeline(
-                module.create_pipeline(), namespace=folder, prefix_datasets_with_namespace=False
-            )
-            for module in FOLDER_PIPELINES
-            for folder in [module.__name__.rsplit(".", 1)[-1]]
-        },
-        VERTEX_AI_STEPS,
+        {name: _folder_pipeline(name) for name in FOLDERS}, VERTEX_AI_STEPS
     )
     training = (
         pipelines["feature_engineering"]

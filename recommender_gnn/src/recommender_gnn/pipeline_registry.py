@@ -16,7 +16,7 @@ from kedro.pipeline import Pipeline, pipeline
 
 from recommender_gnn.vertex_ai_steps import tag_vertex_ai_steps
 
-FOLDER_PIPELINES = (
+FOLDERS = (
     "data_generation",
     "data_preparation",
     "baselines",
@@ -52,29 +52,30 @@ VERTEX_AI_STEPS = {
 GENERATOR = "banking_data.generate_santander"
 
 
-def _folder_pipelines() -> dict[str, Pipeline]:
-    return {
-        name: pipeline(
-            importlib.import_module(f"recommender_gnn.pipelines.{name}.pipeline").create_pipeline(),
-            namespace=name,
-            prefix_datasets_with_namespace=False,
-        )
-        for name in FOLDER_PIPELINES
-    }
+def _folder_pipeline(name: str) -> Pipeline:
+    return pipeline(
+        importlib.import_module(f"recommender_gnn.pipelines.{name}.pipeline").create_pipeline(),
+        namespace=name,
+        prefix_datasets_with_namespace=False,
+    )
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
-    ``models`` fits, tunes and compares every model on the persisted splits and writes the
-    submission; ``end_to_end`` is the path for real OTTO files (data/01_raw, or gs:// with
-    ``--env=gcp``); ``__default__`` puts the generator in front of it. ``banking`` (Santander
-    format: generated data, then its models) is a separate run, outside ``__default__``;
-    ``banking_end_to_end`` is its path for Kaggle's real ``train_ver2.csv``/``test_ver2.csv``
-    (banking_data without the generator, then banking_models).
+    ``training`` fits, tunes and compares every model on the persisted splits and writes the
+    submission (the name of that role in every blueprint, docs/conventions.md; here it scores
+    too, since the models are compared on their test-week predictions); ``end_to_end`` is the
+    path for real OTTO files (data/01_raw, or gs:// with ``--env=gcp``); ``__default__`` puts
+    the generator in front of it. ``banking`` (Santander format: generated data, then its
+    models) is a separate run, outside ``__default__``; ``banking_end_to_end`` is its path for
+    Kaggle's real ``train_ver2.csv``/``test_ver2.csv`` (banking_data without the generator,
+    then banking_models).
     """
-    pipelines = tag_vertex_ai_steps(_folder_pipelines(), VERTEX_AI_STEPS)
-    models = (
+    pipelines = tag_vertex_ai_steps(
+        {name: _folder_pipeline(name) for name in FOLDERS}, VERTEX_AI_STEPS
+    )
+    training = (
         pipelines["baselines"]
         + pipelines["model_training"]
         + pipelines["gnn_inference"]
@@ -84,13 +85,13 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["model_registry"]
         + pipelines["submission"]
     )
-    end_to_end = pipelines["data_preparation"] + models
+    end_to_end = pipelines["data_preparation"] + training
     banking_typing = pipelines["banking_data"].only_nodes(
         *(node.name for node in pipelines["banking_data"].nodes if node.name != GENERATOR)
     )
     return {
         **pipelines,
-        "models": models,
+        "training": training,
         "end_to_end": end_to_end,
         "banking": pipelines["banking_data"] + pipelines["banking_models"],
         "banking_end_to_end": banking_typing + pipelines["banking_models"],

@@ -25,8 +25,8 @@ TRAINING = (
     "model_evaluation",
     "model_registry",
 )
-INFERENCE = ("recommendations",)
-FOLDERS = ("data_generation", *DATA_SIDE, *TRAINING, *INFERENCE)
+SCORING = ("recommendations",)
+FOLDERS = ("data_generation", *DATA_SIDE, *TRAINING, *SCORING)
 
 # One Vertex AI step (one container) per entry, by what its nodes need: kedro-vertexai's
 # TagNodeGrouper runs the nodes tagged "group.<step>" together, conf/gcp/vertexai.yml sizes each
@@ -54,7 +54,8 @@ def _folder_pipeline(name: str) -> Pipeline:
 def register_pipelines() -> dict[str, Pipeline]:
     """Compose the folder pipelines into the ones a user runs.
 
-    ``training`` and ``inference`` run alone on persisted inputs; ``end_to_end`` is the path
+    ``training`` and ``scoring`` run alone on persisted inputs (the same names for the same
+    roles in every blueprint, docs/conventions.md); ``end_to_end`` is the path
     for real data (the Kaggle files in data/01_raw, or gs:// with ``--env=gcp``);
     ``__default__`` adds the generator, which only synthetic data has.
     """
@@ -62,12 +63,12 @@ def register_pipelines() -> dict[str, Pipeline]:
         {name: _folder_pipeline(name) for name in FOLDERS}, VERTEX_AI_STEPS
     )
     training = sum((pipelines[name] for name in TRAINING), Pipeline([]))
-    inference = sum((pipelines[name] for name in INFERENCE), Pipeline([]))
-    end_to_end = sum((pipelines[name] for name in DATA_SIDE), Pipeline([])) + training + inference
+    scoring = sum((pipelines[name] for name in SCORING), Pipeline([]))
+    end_to_end = sum((pipelines[name] for name in DATA_SIDE), Pipeline([])) + training + scoring
     return {
         **pipelines,
         "training": training,
-        "inference": inference,
+        "scoring": scoring,
         "end_to_end": end_to_end,
         "__default__": pipelines["data_generation"] + end_to_end,
     }

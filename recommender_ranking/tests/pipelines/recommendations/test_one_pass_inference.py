@@ -27,7 +27,7 @@ def test_one_pass_inference_gives_the_per_chunk_submission(tiny_project, tmp_pat
     chunks = sorted((project / "data" / "05_model_input" / "recommendation_customers").iterdir())
     assert len(chunks) == 4
 
-    run_kedro(project, "run", "--env=local", "--pipelines=inference")
+    run_kedro(project, "run", "--env=local", "--pipelines=scoring")
     one_pass = pd.read_csv(project / "data" / "07_model_output" / "submission.csv", dtype=str)
     parts = project / "data" / "05_model_input" / "recommendation_sql"
     assert len(list((parts / "candidates_repurchase" / "parts").iterdir())) == 4
@@ -39,7 +39,7 @@ def test_one_pass_inference_gives_the_per_chunk_submission(tiny_project, tmp_pat
     for line in PER_CHUNK_LINES:  # the catalog as before: every query runs once per chunk
         text = text.replace(line, "")
     catalog.write_text(text)
-    run_kedro(project, "run", "--env=local", "--pipelines=inference")
+    run_kedro(project, "run", "--env=local", "--pipelines=scoring")
     per_chunk = pd.read_csv(project / "data" / "07_model_output" / "submission.csv", dtype=str)
 
     assert len(one_pass) == 600 and one_pass["prediction"].str.count(" ").eq(11).all()
