@@ -208,12 +208,18 @@ def _binary_checks(
     return checks, against
 
 
+# Where each problem type's shipped environment sets its gate.
+GATE_SETTINGS_FILE = {
+    "regression": "conf/revenue/parameters_registry_and_monitoring.yml",
+    MULTICLASS: "conf/multiclass/parameters_multiclass.yml",
+}
+
+
 def _setting(quality_gate: dict[str, Any], key: str, kind: str = "regression") -> float:
     if key not in quality_gate:
         raise ValueError(
             f"params model_registry.quality_gate.{key} is missing: the {kind} quality gate "
-            f"needs it (conf/{'revenue' if kind == 'regression' else kind}/"
-            "parameters_registry_and_monitoring.yml sets it)"
+            f"needs it ({GATE_SETTINGS_FILE[kind]} sets it)"
         )
     return float(quality_gate[key])
 
