@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import textwrap
@@ -152,7 +153,13 @@ def test_two_kedro_runs_keep_both_versions_each_logged_to_its_own_run(tmp_path):
         subprocess.run(
             [sys.executable, "-m", "kedro", "run", "--params", f"value={value}"],
             cwd=tmp_path,
-            env={"KEDRO_DISABLE_TELEMETRY": "1", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+            env={
+                "KEDRO_DISABLE_TELEMETRY": "1",
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+                # a copy run with its source's environment finds its package on PYTHONPATH
+                "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+            },
             check=True,
             capture_output=True,
         )

@@ -170,7 +170,9 @@ def test_the_search_space_draws_what_the_hand_written_calls_drew():
     study = optuna.create_study(direction="maximize", sampler=tpe_sampler(params))
     study.optimize(objective, n_trials=params["n_trials"])
     assert params["n_trials"] == len(HAND_WRITTEN_DRAWS) > params["tpe_startup_trials"]
-    assert [trial.params for trial in study.trials] == HAND_WRITTEN_DRAWS
+    # equal to the last bits but one: numpy's SIMD paths differ between CPUs by an ulp
+    expected = [pytest.approx(draws, rel=1e-12) for draws in HAND_WRITTEN_DRAWS]
+    assert [trial.params for trial in study.trials] == expected
 
 
 def test_feature_columns_drop_every_column_an_exclude_regex_matches():
