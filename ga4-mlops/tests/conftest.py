@@ -10,10 +10,25 @@ import pytest
 
 from tests.kedro_cli import (  # re-exported: the tests import them from here
     BLUEPRINT,
+    VERTEX_IMAGE,
+    compile_vertex_spec,
     copy_project,
+    latest_version,
+    list_artifact_files,
     mlflow_experiment_kept,
     run_kedro,
 )
+
+__all__ = [  # what the tests import from here besides this file's own names
+    "BLUEPRINT",
+    "VERTEX_IMAGE",
+    "compile_vertex_spec",
+    "copy_project",
+    "latest_version",
+    "list_artifact_files",
+    "mlflow_experiment_kept",
+    "run_kedro",
+]
 
 # Like the Makefile and settings.py: before any test loads LightGBM's or scikit-learn's OpenMP.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -161,62 +176,8 @@ TINY_PARAMS = ",".join(
 )
 
 
-def latest_version(dataset_folder: Path) -> Path:
-    """The newest file of a versioned Kedro dataset (``<name>/<version>/<name>``)."""
-    versions = sorted(dataset_folder.iterdir())
-    return versions[-1] / dataset_folder.name
-
-
 @pytest.fixture(scope="session")
 def tiny_project(tmp_path_factory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("e2e") / "ga4-mlops")
     run_kedro(project, "run", "--env=local", "--params", TINY_PARAMS)
     return project
-
-
-def list_artifact_files(client, run_id: str) -> set[str]:
-    """Every file logged as an artifact of the run, relative to its artifact root."""
-    files, folders = set(), [None]
-    while folders:
-        for item in client.list_artifacts(run_id, folders.pop()):
-            if item.is_dir:
-                folders.append(item.path)
-            else:
-                files.add(item.path)
-    return files
-
-
-def compile_vertex_spec(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, spec_path: Path | None = None
-) -> dict:
-    """``kedro vertexai -e gcp compile <args>`` offline; the compiled spec as a dict.
-
-    ``aiplatform.init`` (experiment set-up: credentials and network) is the one call replaced.
-    kedro-mlflow opens its store while compiling, so a sqlite file stands in for the server.
-    """
-    import google.cloud.aiplatform
-    import yaml
-    from click.testing import CliRunner
-    from kedro.framework.cli.cli import KedroCLI
-    from kedro.framework.startup import bootstrap_project
-
-    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *a, **k: None)
-    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("GCP_REGION", "europe-west4")
-    monkeypatch.setenv(
-        "GA4_MLOPS_IMAGE", "europe-west4-docker.pkg.dev/blueprint-test-project/ml/ga4-mlops:test"
-    )
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.chdir(BLUEPRINT)
-    bootstrap_project(BLUEPRINT)
-    spec_path = spec_path or tmp_path / "pipeline.yaml"
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    with mlflow_experiment_kept(monkeypatch):  # kedro-mlflow sets one while compiling
-        result = CliRunner().invoke(
-            KedroCLI(BLUEPRINT),
-            ["vertexai", "-e", "gcp", "compile", *args, "-o", str(spec_path)],
-            catch_exceptions=False,
-        )
-    assert result.exit_code == 0, result.output
-    return yaml.safe_load(spec_path.read_text())  # JSON is YAML too

@@ -9,8 +9,8 @@ import pandas as pd
 from kedro.framework.project import pipelines
 
 from tests.conftest import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
-from tests.test_vertex_sim import read, vertex_sim, write_params
 from tests.test_vertexai_compile import step_nodes
+from tests.vertex_sim_helpers import read, vertex_sim, write_params
 
 BANKING_STEPS = {"banking-data": "banking_data", "banking-models": "banking_models"}
 

@@ -5,20 +5,17 @@ end with the outputs of ``kedro run --env=local`` on the same parameters.
 """
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pandas as pd
 import pytest
-import yaml
 
 from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS
 from recommender_gnn.run_hooks import PatternDatasetsHook
 from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
+from tests.vertex_sim_helpers import read, vertex_sim, write_params
 
-SIMULATOR = BLUEPRINT / "tools" / "vertex_sim.py"
 # Written by prepare-data, read by fit-baselines (and later steps): a Parquet file in gcp.
 HAND_OFF = ("train_sessions", "prepare-data", "fit-baselines")
 OUTPUTS = (
@@ -27,32 +24,6 @@ OUTPUTS = (
     "07_model_output/gnn_predictions.parquet",
     "07_model_output/submission.csv",
 )
-
-
-def write_params(project: Path, params: str) -> None:
-    """Set ``a.b=value`` pairs in the copy's conf/base: compiling bakes conf's parameters into
-    the spec, so the simulation cannot take them from the command line."""
-    for pair in params.split(","):
-        key, value = pair.split("=", 1)
-        path = key.split(".")
-        files = sorted((project / "conf" / "base").glob("parameters*.yml"))
-        file = next(f for f in files if path[0] in (yaml.safe_load(f.read_text()) or {}))
-        content = yaml.safe_load(file.read_text())
-        node = content
-        for part in path[:-1]:
-            node = node[part]
-        assert path[-1] in node, f"parameter {key} is not in {file.name}"
-        node[path[-1]] = yaml.safe_load(value)
-        file.write_text(yaml.safe_dump(content, sort_keys=False))
-
-
-def vertex_sim(project: Path, work: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(SIMULATOR), "--project", str(project), "--work", str(work), *args],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +35,6 @@ def local_project(tmp_path_factory) -> Path:
     write_params(project, TINY_PARAMS)
     run_kedro(project, "run", "--env=local")
     return project
-
-
-def read(path: Path) -> pd.DataFrame:
-    if path.is_dir():  # a versioned dataset: its one version
-        (path,) = path.glob(f"*/{path.name}")
-    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
 
 
 def test_steps_give_the_local_run_outputs(local_project, tmp_path):

@@ -7,10 +7,25 @@ import pytest
 
 from tests.kedro_cli import (  # re-exported: the tests import them from here
     BLUEPRINT,
+    VERTEX_IMAGE,
+    compile_vertex_spec,
     copy_project,
+    latest_version,
+    list_artifact_files,
     mlflow_experiment_kept,
     run_kedro,
 )
+
+__all__ = [  # what the tests import from here besides this file's own names
+    "BLUEPRINT",
+    "VERTEX_IMAGE",
+    "compile_vertex_spec",
+    "copy_project",
+    "latest_version",
+    "list_artifact_files",
+    "mlflow_experiment_kept",
+    "run_kedro",
+]
 
 # Like the Makefile and settings.py: before any test loads an OpenMP runtime (openmp.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -56,24 +71,6 @@ def tiny_project(tmp_path_factory) -> Path:
     return project
 
 
-def latest_version(dataset_folder: Path) -> Path:
-    """The newest file of a versioned Kedro dataset (``<name>/<version>/<name>``)."""
-    versions = sorted(dataset_folder.iterdir())
-    return versions[-1] / dataset_folder.name
-
-
-def list_artifact_files(client, run_id: str) -> set[str]:
-    """Every file logged as an artifact of the run, relative to its artifact root."""
-    files, folders = set(), [None]
-    while folders:
-        for item in client.list_artifacts(run_id, folders.pop()):
-            if item.is_dir:
-                folders.append(item.path)
-            else:
-                files.add(item.path)
-    return files
-
-
 @pytest.fixture(scope="session")
 def tiny_generation_params() -> dict:
     """The generator's parameters (conf/base) at a size unit tests can afford."""
@@ -83,41 +80,3 @@ def tiny_generation_params() -> dict:
         (BLUEPRINT / "conf" / "base" / "parameters_data_generation.yml").read_text()
     )["data_generation"]
     return {**params, "seed": 7, "k": 12, "n_customers": 500, "n_articles": 400, "n_weeks": 8}
-
-
-VERTEX_IMAGE = "europe-west4-docker.pkg.dev/blueprint-test-project/ml/recommender-ranking:test"
-
-
-def compile_vertex_spec(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, spec_path: Path | None = None
-) -> dict:
-    """``kedro vertexai -e gcp compile <args>`` offline; the compiled spec as a dict.
-
-    ``aiplatform.init`` (experiment set-up: credentials and network) is the one call replaced.
-    kedro-mlflow opens its store while compiling (a server URL would be retried for minutes
-    offline), so a sqlite file stands in for the server.
-    """
-    import google.cloud.aiplatform
-    import yaml
-    from click.testing import CliRunner
-    from kedro.framework.cli.cli import KedroCLI
-    from kedro.framework.startup import bootstrap_project
-
-    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *a, **k: None)
-    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
-    monkeypatch.setenv("GCP_REGION", "europe-west4")
-    monkeypatch.setenv("RECOMMENDER_RANKING_IMAGE", VERTEX_IMAGE)
-    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.chdir(BLUEPRINT)
-    bootstrap_project(BLUEPRINT)
-    spec_path = spec_path or tmp_path / "pipeline.yaml"
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    with mlflow_experiment_kept(monkeypatch):  # kedro-mlflow sets one while compiling
-        result = CliRunner().invoke(
-            KedroCLI(BLUEPRINT),
-            ["vertexai", "-e", "gcp", "compile", *args, "-o", str(spec_path)],
-            catch_exceptions=False,
-        )
-    assert result.exit_code == 0, result.output
-    return yaml.safe_load(spec_path.read_text())  # JSON is YAML too

@@ -1,5 +1,6 @@
-"""The real kedro CLI on a throwaway copy of the blueprint: what every end-to-end test uses.
-Kit file: kit/files/tests/kedro_cli.py (kit/sync.py); conftest.py re-exports it."""
+"""The real kedro CLI on a throwaway copy of the blueprint, and the offline ``kedro vertexai
+compile``: what every end-to-end and Vertex AI test uses. Kit file: kit/files/tests/kedro_cli.py
+(kit/sync.py); conftest.py re-exports it."""
 
 import contextlib
 import os
@@ -8,6 +9,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.quiet_output import noise
 
@@ -87,3 +90,62 @@ def mlflow_experiment_kept(monkeypatch) -> Iterator[None]:
             os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
         else:
             os.environ["MLFLOW_EXPERIMENT_ID"] = had_experiment
+
+
+def latest_version(dataset_folder: Path) -> Path:
+    """The newest file of a versioned Kedro dataset (``<name>/<version>/<name>``)."""
+    versions = sorted(dataset_folder.iterdir())
+    return versions[-1] / dataset_folder.name
+
+
+def list_artifact_files(client, run_id: str) -> set[str]:
+    """Every file logged as an artifact of the run, relative to its artifact root."""
+    files, folders = set(), [None]
+    while folders:
+        for item in client.list_artifacts(run_id, folders.pop()):
+            if item.is_dir:
+                folders.append(item.path)
+            else:
+                files.add(item.path)
+    return files
+
+
+# The image a compiled test spec names, through the variable conf/gcp/vertexai.yml reads.
+IMAGE_VARIABLE = "recommender_ranking_IMAGE".upper()
+IMAGE_NAME = "recommender_ranking".replace("_", "-")
+VERTEX_IMAGE = f"europe-west4-docker.pkg.dev/blueprint-test-project/ml/{IMAGE_NAME}:test"
+
+
+def compile_vertex_spec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str, spec_path: Path | None = None
+) -> dict:
+    """``kedro vertexai -e gcp compile <args>`` offline; the compiled spec as a dict.
+
+    ``aiplatform.init`` (experiment set-up: credentials and network) is the one call replaced.
+    kedro-mlflow opens its store while compiling (a server URL would be retried for minutes
+    offline), so a sqlite file stands in for the server.
+    """
+    import google.cloud.aiplatform
+    import yaml
+    from click.testing import CliRunner
+    from kedro.framework.cli.cli import KedroCLI
+    from kedro.framework.startup import bootstrap_project
+
+    monkeypatch.setattr(google.cloud.aiplatform, "init", lambda *a, **k: None)
+    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
+    monkeypatch.setenv("GCP_REGION", "europe-west4")
+    monkeypatch.setenv(IMAGE_VARIABLE, VERTEX_IMAGE)
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(BLUEPRINT)
+    bootstrap_project(BLUEPRINT)
+    spec_path = spec_path or tmp_path / "pipeline.yaml"
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    with mlflow_experiment_kept(monkeypatch):  # kedro-mlflow sets one while compiling
+        result = CliRunner().invoke(
+            KedroCLI(BLUEPRINT),
+            ["vertexai", "-e", "gcp", "compile", *args, "-o", str(spec_path)],
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0, result.output
+    return yaml.safe_load(spec_path.read_text())  # JSON is YAML too
