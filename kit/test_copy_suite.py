@@ -9,25 +9,19 @@ package) fails here. Run by ``make new-blueprint-suite-test``, after the bluepri
 
 import contextlib
 import io
-import os
 import tempfile
 import unittest
 from pathlib import Path
 
 import new_blueprint
-from test_new_blueprint import ROOT, monorepo, run_in_copy
+from test_new_blueprint import monorepo, run_in_copy, source_bin
 
 SUITE_FROM, SUITE_NAME = "recommender_ranking", "shop-ranking"
 
 
 class CopySuiteTest(unittest.TestCase):
     def test_a_renamed_copy_passes_its_own_test_suite(self):
-        bin_dir = ROOT / SUITE_FROM / ".venv" / "bin"
-        if not (bin_dir / "pytest").exists():
-            message = f"{SUITE_FROM}/.venv is not installed (make -C {SUITE_FROM} install)"
-            if os.environ.get("NEW_BLUEPRINT_RUNTIME") == "required":
-                self.fail(message)
-            self.skipTest(message + "; make test runs this check after the install")
+        bin_dir = source_bin(self, SUITE_FROM)
         with tempfile.TemporaryDirectory() as folder:
             root = monorepo(Path(folder))
             with contextlib.redirect_stdout(io.StringIO()):

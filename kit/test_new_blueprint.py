@@ -182,12 +182,12 @@ class TextTest(unittest.TestCase):
             )
 
 
-def source_bin(test: unittest.TestCase) -> Path:
-    """FROM's .venv/bin, which runs the copies (no new install). Without it the test fails
-    when make says the venv is required (NEW_BLUEPRINT_RUNTIME=required), else it skips."""
-    bin_dir = ROOT / FROM / ".venv" / "bin"
+def source_bin(test: unittest.TestCase, source: str = FROM) -> Path:
+    """``source``'s .venv/bin, which runs the copies (no new install). Without it the test
+    fails when make says the venv is required (NEW_BLUEPRINT_RUNTIME=required), else skips."""
+    bin_dir = ROOT / source / ".venv" / "bin"
     if not (bin_dir / "kedro").exists():
-        message = f"{FROM}/.venv is not installed (make -C {FROM} install)"
+        message = f"{source}/.venv is not installed (make -C {source} install)"
         if os.environ.get("NEW_BLUEPRINT_RUNTIME") == "required":
             test.fail(message)
         test.skipTest(message + "; make test runs this check after the install")

@@ -237,6 +237,15 @@ def _labelled(
     return part.assign(**{target: labels.astype("int64")})
 
 
+def _target_summary(labels: pd.Series, kind: str) -> str:
+    """What a labelled split's log line says of its target."""
+    if kind == MULTICLASS:
+        shares = labels.value_counts(normalize=True).head(3)
+        return "largest classes " + ", ".join(f"{c} {s:.3f}" for c, s in shares.items())
+    what = "mean target" if kind == REGRESSION else "positive rate"
+    return f"{what} {labels.mean():.4f}"
+
+
 def split_model_input(
     model_input_table: pd.DataFrame, columns: dict[str, Any], splits: dict[str, Any]
 ) -> tuple[pd.DataFrame, ...]:
@@ -296,18 +305,8 @@ def split_model_input(
     if dates is not None:
         check_time_order(dates, assigned, int(splits["label_horizon_days"]), date_column)
     for split_name, part in zip(SPLIT_NAMES, parts, strict=True):
-        if kind == MULTICLASS:
-            shares = (
-                part[target].value_counts(normalize=True).head(3) if split_name != "scoring" else {}
-            )
-            rate = (
-                ", ".join(f"{label} {share:.3f}" for label, share in dict(shares).items()) or "n/a"
-            )
-            logger.info("split %s: %d rows, largest classes %s", split_name, len(part), rate)
-            continue
-        rate = "n/a" if split_name == "scoring" else f"{part[target].mean():.4f}"
-        what = "mean target" if kind == REGRESSION else "positive rate"
-        logger.info("split %s: %d rows, %s %s", split_name, len(part), what, rate)
+        summary = "n/a" if split_name == "scoring" else _target_summary(part[target], kind)
+        logger.info("split %s: %d rows, %s", split_name, len(part), summary)
     if parts[0][target].nunique() < 2:
         raise ValueError(
             f"{DATASET} column '{target}' has a single class in split 'train': the target "

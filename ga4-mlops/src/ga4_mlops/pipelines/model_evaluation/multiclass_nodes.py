@@ -7,7 +7,8 @@
 ``multiclass_plots.py``; each function here is the body of the node of the same name.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -47,10 +48,8 @@ def probabilities_by_model(
         raise ValueError(
             f"{DATASET} column '{target}' has missing labels: the test split must be fully labelled"
         )
-    try:
+    with _naming_dataset():
         codes = target_values(test_predictions, columns)
-    except ValueError as error:
-        raise ValueError(f"{DATASET}: {error}") from error
     return codes, {
         name: test_predictions[cols].to_numpy(dtype="float64") for name, cols in required.items()
     }
@@ -63,8 +62,13 @@ def _inputs(
     return codes, probabilities, class_labels(columns)
 
 
-def _in_dataset(error: ValueError) -> ValueError:
-    return ValueError(f"{DATASET}: {error}")
+@contextmanager
+def _naming_dataset() -> Iterator[None]:
+    """A metric's or plot's ValueError, prefixed with the dataset it came from."""
+    try:
+        yield
+    except ValueError as error:
+        raise ValueError(f"{DATASET}: {error}") from error
 
 
 def evaluate_models(
@@ -73,7 +77,7 @@ def evaluate_models(
     """``multiclass_report`` (top-k from ``params.top_k``, default 1 and 3) and each of its
     columns as an MLflow metric ``<model>.<column>``."""
     codes, probabilities, names = _inputs(test_predictions, columns, params)
-    try:
+    with _naming_dataset():
         table = multiclass_report(
             codes,
             probabilities,
@@ -82,8 +86,6 @@ def evaluate_models(
             n_bins=params["n_bins"],
             strategy=params["calibration_strategy"],
         )
-    except ValueError as error:
-        raise _in_dataset(error) from error
     return table, report_mlflow_metrics(table)
 
 
@@ -92,12 +94,10 @@ def calibration_plot(
 ) -> Figure:
     """A reliability diagram per class."""
     codes, probabilities, names = _inputs(test_predictions, columns, params)
-    try:
+    with _naming_dataset():
         return multiclass_plots.plot_class_reliability(
             codes, probabilities, names, params["n_bins"], params["calibration_strategy"]
         )
-    except ValueError as error:
-        raise _in_dataset(error) from error
 
 
 def roc_plot(
@@ -105,10 +105,8 @@ def roc_plot(
 ) -> Figure:
     """One-vs-rest ROC-AUC per class and model."""
     codes, probabilities, names = _inputs(test_predictions, columns, params)
-    try:
+    with _naming_dataset():
         return multiclass_plots.plot_one_vs_rest(codes, probabilities, names, "roc_auc")
-    except ValueError as error:
-        raise _in_dataset(error) from error
 
 
 def precision_recall_plot(
@@ -116,10 +114,8 @@ def precision_recall_plot(
 ) -> Figure:
     """One-vs-rest average precision per class and model, beside each class's share."""
     codes, probabilities, names = _inputs(test_predictions, columns, params)
-    try:
+    with _naming_dataset():
         return multiclass_plots.plot_one_vs_rest(codes, probabilities, names, "average_precision")
-    except ValueError as error:
-        raise _in_dataset(error) from error
 
 
 def cumulative_gains_plot(
@@ -127,7 +123,5 @@ def cumulative_gains_plot(
 ) -> Figure:
     """Top-k accuracy for k = 1..K: how many guesses until the true class is among them."""
     codes, probabilities, names = _inputs(test_predictions, columns, params)
-    try:
+    with _naming_dataset():
         return multiclass_plots.plot_top_k_accuracy(codes, probabilities, names)
-    except ValueError as error:
-        raise _in_dataset(error) from error

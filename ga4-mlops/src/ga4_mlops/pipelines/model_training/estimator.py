@@ -58,18 +58,17 @@ class LightGBM:
         Optuna every ``report_every`` rounds. The callback only reports and raises
         ``TrialPruned``: it keeps the seeded, deterministic run deterministic.
         """
+        metric = _log_loss_metric(train_target)
         classifier.fit(
             train_features,
             train_target,
             eval_X=validation_features,
             eval_y=validation_target,
-            eval_metric=_log_loss_metric(train_target),
+            eval_metric=metric,
             categorical_feature=categorical,
             callbacks=[
                 lgb.early_stopping(settings["early_stopping_rounds"], verbose=False),
-                LightGBMPruningCallback(
-                    trial, _log_loss_metric(train_target), report_interval=settings["report_every"]
-                ),
+                LightGBMPruningCallback(trial, metric, report_interval=settings["report_every"]),
             ],
         )
         return {"n_estimators": int(classifier.best_iteration_ or classifier.n_estimators)}
