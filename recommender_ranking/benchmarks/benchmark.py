@@ -8,6 +8,8 @@
         --workdir ~/ranking_100 --git-ref HEAD --limit-gb 20    # kept data, watchdog
     python benchmarks/benchmark.py --skip-default --scales --full 1.0 \
         --params ranking_sql.test_sample_per_million=100000   # any --params of kedro run
+    python benchmarks/benchmark.py --skip-default --scales --steps 1.0 \
+        --workdir ~/ranking_100 --git-ref HEAD                # one process per Vertex AI step
 
 Every run is a fresh copy of the project in a temporary folder (the real kedro CLI), so the
 figures include data generation and never touch this folder's data or registry. Prints figures
@@ -179,6 +181,63 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
         checks[f"{label}: whole run finished under {args.limit_gb:g} GB ({status})"] = finished
 
 
+def steps_run(scale: float, args: argparse.Namespace, checks: dict[str, bool]) -> None:
+    """Generation, then each Vertex AI step of ``end_to_end`` in its own ``kedro run`` process
+    (``--tags=group.<step>``), as Vertex AI runs them: time and peak memory per process. Writes
+    ``benchmark_steps.csv`` in the project after each step, so a stopped run keeps its figures."""
+    from recommender_ranking.pipeline_registry import VERTEX_AI_STEPS
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="recommender-ranking-steps-"))
+    project = copy_project(workdir, args.git_ref)
+    base = [sys.executable, "-m", "kedro", "run", "--env=local"]
+    params = ",".join([f"data_generation.scale={scale}", *args.params])
+    runs = [("data_generation", [*base, "--pipelines=data_generation", "--params", params])]
+    runs += [
+        (step, [*base, "--pipelines=end_to_end", f"--tags=group.{step}", "--params", params])
+        for step in VERTEX_AI_STEPS
+    ]
+    rows = []
+    for step, command in runs:
+        if step in args.skip_steps:
+            continue
+        print(f"\nscale {scale:g}, step {step}, in {project}", flush=True)
+        run = run_monitored(
+            command,
+            project,
+            project / f"benchmark_{step}.log",
+            args.limit_gb,
+            min_available_gb=args.min_available_gb,
+        )
+        status = "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
+        if run.killed_at_gb is not None:
+            status = f"STOPPED: {run.stop_reason}"
+        nodes = pd.DataFrame(run.nodes(), columns=["node", "start_s", "seconds", "peak_gb"])
+        top = nodes.sort_values("peak_gb", ascending=False).head(1)
+        rows.append(
+            {
+                "step": step,
+                "status": status,
+                "seconds": round(run.seconds),
+                "peak_gb": round(run.peak_gb, 2),
+                "peak_node": top["node"].iloc[0] if len(top) else "",
+            }
+        )
+        pd.DataFrame(rows).to_csv(project / "benchmark_steps.csv", index=False)
+        print(f"{step}: {status} after {run.seconds:.0f} s, peak {run.peak_gb:.2f} GB", flush=True)
+        if run.returncode:
+            print("\n".join(run.log_tail[-15:]))
+            break
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    after = table[table["step"] != "data_generation"]
+    finished = len(after) == len(VERTEX_AI_STEPS) and (after["status"] == "finished").all()
+    minutes, peak = after["seconds"].sum() / 60, after["peak_gb"].max()
+    checks[f"scale {scale:g}: every step after generation in {minutes:.0f} min <= 45"] = (
+        finished and minutes <= 45
+    )
+    checks[f"scale {scale:g}: largest step peak {peak:.1f} GB <= 16"] = finished and peak <= 16
+
+
 def _node_pipelines() -> dict[str, str]:
     """Node name as Kedro's log prints it -> the modular pipeline (folder) it belongs to. The log
     ("Running node: <name>: ...") prints the name without its namespace, the folder."""
@@ -207,6 +266,12 @@ def main() -> int:
     )
     parser.add_argument("--pipeline", default="__default__", help="pipeline of --full runs")
     parser.add_argument(
+        "--steps", type=float, nargs="*", default=[], help="scales of per-step measured runs"
+    )
+    parser.add_argument(
+        "--skip-steps", nargs="*", default=[], help="steps of --steps runs already done"
+    )
+    parser.add_argument(
         "--params",
         nargs="*",
         default=[],
@@ -230,6 +295,8 @@ def main() -> int:
         scale_run(scale, checks)
     for scale in args.full:
         full_run(scale, args, checks)
+    for scale in args.steps:
+        steps_run(scale, args, checks)
     print()
     for description, passed in checks.items():
         print(f"{'PASS' if passed else 'FAIL'}  {description}")

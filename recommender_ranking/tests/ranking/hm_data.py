@@ -15,6 +15,8 @@ QUERY_PARAMETERS = {
     "sample_salt": "42",
     "test_sample_per_million": 1_000_000,
     "train_sample_per_million": 1_000_000,
+    "max_test_buyers": 1_000_000,
+    "max_train_buyers_per_week": 1_000_000,
     "popularity_windows_days": [7, 28],
     "popularity_top_n": 6,
     "age_band_years": 10,

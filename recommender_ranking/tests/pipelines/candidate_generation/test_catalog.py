@@ -80,10 +80,9 @@ def test_params_ranking_sql_reach_the_queries_and_the_parameters_alike():
         parameters = config["parameters"]
         assert (query["test_sample_per_million"], query["popularity_top_n"]) == expected
         assert (
-            parameters["candidate_generation"]["test_sample_per_million"],
+            parameters["ranking_sql"]["test_sample_per_million"],
             parameters["candidate_generation"]["popularity"]["top_n"],
         ) == expected
-        assert parameters["model_evaluation"]["test_sample_per_million"] == expected[0]
         others = {k: v for k, v in query.items() if k not in OVERRIDE["ranking_sql"]}
         assert others.items() <= dict(config["globals"]["ranking_sql"]).items()
 

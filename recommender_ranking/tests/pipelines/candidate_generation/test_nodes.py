@@ -27,8 +27,10 @@ def source(rows: list[tuple]) -> pd.DataFrame:
     return frame.assign(score=-frame["source_rank"].astype("float64"))
 
 
-def customer_weeks(customers: list[str], week: int = 1) -> pd.DataFrame:
-    return pd.DataFrame({"week": week, "customer_id": customers, "has_history": True})
+def customer_weeks(customers: list[str], week: int = 1, share: float = 1.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"week": week, "customer_id": customers, "has_history": True, "buyer_share": share}
+    )
 
 
 EMBEDDINGS = pd.DataFrame(
@@ -182,11 +184,13 @@ def test_the_query_calendar_is_cross_checked_with_pandas_and_week_0_is_chunked()
         select(wrong)
     assert len(select(wrong, "2020-09-21")[0]) == 1  # as_of: no check
     # a sample of the test week's buyers passes the check; a customer who did not buy does not
-    sampled = select_customer_weeks(wrong, transactions, calendar, "", 2, 500_000)[0]
-    assert sampled["customer_id"].tolist() == ["w"]
-    not_a_buyer = pd.concat([customer_weeks(["u"]), customer_weeks(["u", "v", "w"], week=0)])
+    half = pd.concat([customer_weeks(["w"], share=0.5), customer_weeks(["u", "v", "w"], week=0)])
+    assert select(half)[0]["customer_id"].tolist() == ["w"]  # a sample of half the buyers
+    not_a_buyer = pd.concat(
+        [customer_weeks(["u"], share=0.5), customer_weeks(["u", "v", "w"], week=0)]
+    )
     with pytest.raises(ValueError, match="the query's calendar is off"):
-        select_customer_weeks(not_a_buyer, transactions, calendar, "", 2, 500_000)
+        select(not_a_buyer)
     with pytest.raises(ValueError, match="no customer in week 1"):
         select(customer_weeks(["u"], week=0))
     with pytest.raises(ValueError, match="weeks that week_calendar does not list"):

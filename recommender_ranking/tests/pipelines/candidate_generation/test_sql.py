@@ -248,6 +248,41 @@ def test_test_week_buyers_are_all_kept_by_default_and_a_hashed_share_when_set(tm
     assert sampled & buyers and (sampled & buyers) <= week1[300_000]
 
 
+def test_labelled_weeks_keep_at_most_their_cap_of_buyers_lowest_hashes_first(tmp_path):
+    """max_test_buyers and max_train_buyers_per_week keep that many of each labelled week's
+    (hash-sampled) buyers, the lowest hashes first: a subset of the uncapped sample, and
+    buyer_share says which share of the week's buyers is ranked."""
+    data = make_synthetic(n_customers=600, n_articles=24, n_days=35, seed=5)
+    tables = write_tables(tmp_path, data["transactions"], data["customers"], data["articles"])
+    every = run_sql("customer_weeks", tables, train_sample_per_million=600_000)
+    capped = run_sql(
+        "customer_weeks",
+        tables,
+        train_sample_per_million=600_000,
+        max_test_buyers=50,
+        max_train_buyers_per_week=30,
+    )
+    buyers = data["transactions"].assign(week=0)
+    for week, cutoff in cutoffs(data["transactions"]).items():
+        in_week = buyers["t_dat"].between(cutoff, cutoff + pd.Timedelta(days=6))
+        buyers.loc[in_week, "week"] = week
+    n_buyers = buyers[buyers["week"] >= 1].groupby("week")["customer_id"].nunique()
+    for week, n in n_buyers.items():
+        kept = capped[capped["week"] == week]
+        uncapped = every[every["week"] == week]
+        cap = 50 if week == 1 else 30
+        assert len(uncapped) > cap  # the cap binds in every labelled week
+        assert len(kept) == cap and set(kept["customer_id"]) <= set(uncapped["customer_id"])
+        assert kept["buyer_share"].tolist() == pytest.approx([cap / n] * cap)
+        share = 1.0 if week == 1 else len(uncapped) / n
+        assert uncapped["buyer_share"].tolist() == pytest.approx([share] * len(uncapped))
+    pd.testing.assert_frame_equal(  # week 0 is every customer, uncapped
+        sort(capped.loc[capped["week"] == 0, ["customer_id", "buyer_share"]], ["customer_id"]),
+        sort(every.loc[every["week"] == 0, ["customer_id", "buyer_share"]], ["customer_id"]),
+    )
+    assert len(capped[capped["week"] == 0]) == 600
+
+
 def pandas_taste(world: dict, top_n: int) -> pd.DataFrame:
     transactions, frames = world["transactions"], []
     cell = ["product_group_name", "colour_group_code"]

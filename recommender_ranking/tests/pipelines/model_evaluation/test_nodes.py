@@ -24,7 +24,12 @@ def case() -> dict:
     )
     purchases = pd.DataFrame({"week": 1, "customer_id": ["a", "b"], "article_id": ["x", "y"]})
     customer_weeks = pd.DataFrame(
-        {"week": [1, 1], "customer_id": ["a", "b"], "has_history": [True, False]}
+        {
+            "week": [1, 1],
+            "customer_id": ["a", "b"],
+            "has_history": [True, False],
+            "buyer_share": [1.0, 1.0],
+        }
     )
     oracle = pd.DataFrame({"customer_id": ["a", "b"], "article_id": ["x", "x"], "rank": 1})
     return {
@@ -68,7 +73,9 @@ def test_without_an_oracle_there_is_no_oracle_row_and_no_fraction():
 def test_a_sample_of_test_buyers_is_reported_as_such():
     """With half of the test week's buyers sampled, the all-customers mean divides by half of
     the customers, and every row says the share."""
-    table, _ = evaluate_recommenders(**case(), params={**PARAMS, "test_sample_per_million": 5e5})
+    inputs = case()
+    inputs["customer_weeks"]["buyer_share"] = 0.5
+    table, _ = evaluate_recommenders(**inputs, params=PARAMS)
     cell = table.set_index(["recommender", "segment"])
     assert cell.loc[("ranker", "all"), "map_at_12_all_customers"] == pytest.approx(2 / 2)
     assert set(table["test_buyer_share"]) == {0.5}

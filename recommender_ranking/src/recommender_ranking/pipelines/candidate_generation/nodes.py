@@ -44,18 +44,19 @@ def select_customer_weeks(
     week_calendar: pd.DataFrame,
     as_of_date: str,
     customers_per_chunk: int,
-    test_sample_per_million: int = 1_000_000,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The ranked customers of the labelled weeks, and week 0's customers in chunks.
 
     Cross-checks the query's calendar with pandas: with ``as_of_date`` empty, the customers
     of week 1 must be the buyers of the last 7 days of ``transactions`` (with a test-buyer
-    sample, ``test_sample_per_million`` below a million: a subset of them). Week 0 (every
+    sample, ``buyer_share`` below 1: that share of them). Week 0 (every
     customer) is split into chunks of ``customers_per_chunk`` (sorted ids): the
     recommendation pipeline runs its queries and features chunk by chunk. ``week_calendar``
     is an input so that Kedro runs the query after the calendar is written.
     """
-    require_columns(customer_weeks, ["week", "customer_id", "has_history"], "customer_weeks")
+    require_columns(
+        customer_weeks, ["week", "customer_id", "has_history", "buyer_share"], "customer_weeks"
+    )
     require_columns(transactions, ["t_dat", "customer_id"], "transactions")
     counts = customer_weeks.groupby("week")["customer_id"].size()
     if 1 not in counts.index:
@@ -67,19 +68,20 @@ def select_customer_weeks(
         last_week = transactions["t_dat"] > transactions["t_dat"].max() - pd.Timedelta(days=7)
         buyers = transactions.loc[last_week, "customer_id"].unique()
         tested = customer_weeks.loc[customer_weeks["week"] == 1, "customer_id"]
-        sampled = test_sample_per_million < 1_000_000
-        if (counts[1] != len(buyers) and not sampled) or not tested.isin(buyers).all():
+        share = float(customer_weeks.loc[customer_weeks["week"] == 1, "buyer_share"].iloc[0])
+        sampled = share < 1
+        if round(share * len(buyers)) != counts[1] or not tested.isin(buyers).all():
             raise ValueError(
                 f"customer_weeks has {counts[1]} customers in week 1 but transactions have "
                 f"{len(buyers)} buyers in their last 7 days: the query's calendar is off"
             )
         if sampled:
             logger.info(
-                "Test week: %d of its %d buyers (%.1f%%, test_sample_per_million %d)",
+                "Test week: %d of its %d buyers (%.1f%%: ranking_sql.test_sample_per_million, "
+                "max_test_buyers)",
                 counts[1],
                 len(buyers),
-                100 * counts[1] / max(len(buyers), 1),
-                test_sample_per_million,
+                100 * share,
             )
     if not set(counts.index) <= set(week_calendar["week"]):
         raise ValueError("customer_weeks has weeks that week_calendar does not list")

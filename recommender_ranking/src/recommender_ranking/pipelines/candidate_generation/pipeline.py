@@ -44,7 +44,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "week_calendar",
                 "params:candidate_generation.as_of_date",
                 "params:candidate_generation.customers_per_chunk",
-                "params:candidate_generation.test_sample_per_million",
             ],
             outputs=["customer_weeks", "recommendation_customers"],
             name="select_customer_weeks",

@@ -5,9 +5,10 @@ the Kaggle leaderboard's number (Kaggle does not score customers without a purch
 week). ``map_at_12_all_customers`` divides the same sum by every customer, non-buyers scoring
 0 (not Kaggle's: it moves with the share of buyers). Both are reported for the segment "all";
 the history segments use the buyers' mean (a non-buyer has no history segment). With a sample
-of the test week's buyers (``test_sample_per_million`` below a million) every figure is on that
-sample (column ``test_buyer_share``), and the all-customers mean divides by the same share of
-customers. Without an oracle (real data) there is no oracle row and no ``fraction_of_oracle``.
+of the test week's buyers (customer_weeks' ``buyer_share`` below 1: ranking_sql's
+``test_sample_per_million`` and ``max_test_buyers``) every figure is on that sample (column
+``test_buyer_share``), and the all-customers mean divides by the same share of customers.
+Without an oracle (real data) there is no oracle row and no ``fraction_of_oracle``.
 """
 
 import logging
@@ -85,8 +86,12 @@ def evaluate_recommenders(
     bought = week_purchases[week_purchases["week"] == week]
     if bought.empty:
         raise ValueError(f"week_purchases has no purchase in the test week {week}")
-    segments = customer_weeks.loc[customer_weeks["week"] == week, ["customer_id", "has_history"]]
-    share = params.get("test_sample_per_million", 1_000_000) / 1_000_000
+    require_columns(
+        customer_weeks, ["week", "customer_id", "has_history", "buyer_share"], "customer_weeks"
+    )
+    tested = customer_weeks[customer_weeks["week"] == week]
+    segments = tested[["customer_id", "has_history"]]
+    share = float(tested["buyer_share"].iloc[0])
     n_all_customers = int(customers["customer_id"].nunique()) * share  # the sampled share
     if share < 1:
         logger.info("Test week scored on a sample of %.1f%% of its buyers", 100 * share)
