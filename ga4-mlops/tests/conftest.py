@@ -8,27 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.kedro_cli import (  # re-exported: the tests import them from here
-    BLUEPRINT,
-    VERTEX_IMAGE,
-    compile_vertex_spec,
-    copy_project,
-    latest_version,
-    list_artifact_files,
-    mlflow_experiment_kept,
-    run_kedro,
-)
-
-__all__ = [  # what the tests import from here besides this file's own names
-    "BLUEPRINT",
-    "VERTEX_IMAGE",
-    "compile_vertex_spec",
-    "copy_project",
-    "latest_version",
-    "list_artifact_files",
-    "mlflow_experiment_kept",
-    "run_kedro",
-]
+from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 
 # Like the Makefile and settings.py: before any test loads LightGBM's or scikit-learn's OpenMP.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")

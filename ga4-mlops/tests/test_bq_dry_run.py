@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from ga4_mlops.bq_dry_run import query_job
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def test_the_dry_run_sends_the_catalogs_query_with_its_parameters(monkeypatch):

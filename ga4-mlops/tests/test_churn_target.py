@@ -6,8 +6,8 @@ import yaml
 
 from ga4_mlops.pipelines.data_generation.nodes import oracle_probabilities
 from ga4_mlops.pipelines.data_generation.sessions import build_simulation, day_events
-from tests.conftest import BLUEPRINT
 from tests.datasets.ga4_events import event, run_feature_query
+from tests.kedro_cli import BLUEPRINT
 
 
 def test_churn_rows_are_users_active_in_the_last_7_days_labelled_by_no_event_after(tmp_path):
@@ -94,7 +94,8 @@ def test_the_churn_environment_changes_only_the_target_and_where_results_go():
 def test_churn_runs_end_to_end_on_the_generated_data(tmp_path):
     import mlflow
 
-    from tests.conftest import TINY_PARAMS, copy_project, latest_version, run_kedro
+    from tests.conftest import TINY_PARAMS
+    from tests.kedro_cli import copy_project, latest_version, run_kedro
 
     project = copy_project(tmp_path / "ga4-mlops")
     run_kedro(project, "run", "--env=churn", "--params", TINY_PARAMS)

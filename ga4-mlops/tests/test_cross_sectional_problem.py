@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from tests.conftest import copy_project, latest_version, run_kedro
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 
 
 def make_leads(n_leads: int = 5000, seed: int = 4) -> pd.DataFrame:

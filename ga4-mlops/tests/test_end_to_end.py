@@ -3,7 +3,8 @@
 import mlflow
 import pandas as pd
 
-from tests.conftest import latest_version, registered_model, run_kedro
+from tests.conftest import registered_model
+from tests.kedro_cli import latest_version, run_kedro
 
 
 def test_default_run_writes_every_stage(tiny_project):

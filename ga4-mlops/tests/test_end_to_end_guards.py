@@ -13,7 +13,8 @@ import mlflow
 import pandas as pd
 import yaml
 
-from tests.conftest import BLUEPRINT, TINY_PARAMS, latest_version, run_kedro
+from tests.conftest import TINY_PARAMS
+from tests.kedro_cli import BLUEPRINT, latest_version, run_kedro
 
 VERSIONED_LAYERS = ("06_models", "07_model_output", "08_reporting")
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, latest_version, run_kedro
+from tests.conftest import TINY_PARAMS
+from tests.kedro_cli import BLUEPRINT, copy_project, latest_version, run_kedro
 
 # The tiny run's quality gate is opened as TINY_PARAMS opens binary's: a small dataset cannot
 # promise the real thresholds.

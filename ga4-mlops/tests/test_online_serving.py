@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import latest_version, registered_model
+from tests.conftest import registered_model
+from tests.kedro_cli import latest_version
 
 
 def free_loopback_port() -> int:

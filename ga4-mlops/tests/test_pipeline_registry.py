@@ -4,7 +4,7 @@ import importlib
 import warnings
 
 from ga4_mlops.pipeline_registry import FOLDERS, register_pipelines
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def test_every_pipeline_folder_is_registered_and_composed():

@@ -12,8 +12,8 @@ from ga4_mlops.datasets.duckdb_query_dataset import DuckDBQueryDataset
 from ga4_mlops.pipelines.data_generation.nodes import generate_ga4_events, oracle_probabilities
 from ga4_mlops.pipelines.drift_monitoring.nodes import compute_drift_report, summarise_drift
 from ga4_mlops.pipelines.performance_monitoring.nodes import compute_realized_performance
-from tests.conftest import BLUEPRINT
 from tests.datasets.ga4_events import CATALOG_OPTIONS
+from tests.kedro_cli import BLUEPRINT
 
 CONF = BLUEPRINT / "conf" / "base"
 TRAIN = ["2020-11-29", "2020-12-06", "2020-12-13", "2020-12-20", "2020-12-27"]

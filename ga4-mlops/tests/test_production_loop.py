@@ -12,7 +12,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_project, latest_version, registered_model, run_kedro
+from tests.conftest import registered_model
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 
 # The test and scoring snapshots of the training run; horizons end 01-23 and 01-30, so both
 # weeks are labelled by the data (ending 01-31), and the latest date (02-01) is not.

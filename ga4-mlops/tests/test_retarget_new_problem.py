@@ -3,14 +3,8 @@
 import pandas as pd
 import yaml
 
-from tests.conftest import (
-    CHURN_COLUMNS,
-    CHURN_SPLITS,
-    copy_project,
-    make_churn_table,
-    registered_model,
-    run_kedro,
-)
+from tests.conftest import CHURN_COLUMNS, CHURN_SPLITS, make_churn_table, registered_model
+from tests.kedro_cli import copy_project, run_kedro
 
 
 def test_training_and_scoring_run_on_a_churn_table_by_configuration(tmp_path):

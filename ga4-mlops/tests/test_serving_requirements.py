@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from ga4_mlops.serving_requirements import serving_requirements
-from tests.conftest import BLUEPRINT, registered_model
+from tests.conftest import registered_model
+from tests.kedro_cli import BLUEPRINT
 
 # Packages a scoring environment must not install: the pipeline framework, tuning and
 # explanation, the Google SDKs (Vertex AI, BigQuery, GCS), the local SQL engine, dev tools.

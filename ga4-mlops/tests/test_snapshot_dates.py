@@ -7,7 +7,7 @@ from kedro.config import OmegaConfigLoader
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
 from ga4_mlops.pipelines.feature_engineering.splits import check_time_order
 from ga4_mlops.snapshot_dates import anchored_feature_query, snapshot_splits
-from tests.conftest import BLUEPRINT, compile_vertex_spec
+from tests.kedro_cli import BLUEPRINT, compile_vertex_spec
 
 WEEKLY = {
     "anchor_date": "2021-01-17",

@@ -14,13 +14,11 @@ from ga4_mlops.pipelines.model_training.estimator import kind_settings, make_cla
 from tests.conftest import (
     CHURN_COLUMNS,
     CHURN_SPLITS,
-    copy_project,
-    latest_version,
     make_churn_table,
     model_params,
     registered_model,
-    run_kedro,
 )
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 
 ENV = "boosted"
 OTHER_KIND = "hist_gradient_boosting"

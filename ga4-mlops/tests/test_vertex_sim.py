@@ -14,7 +14,8 @@ import pytest
 
 from ga4_mlops.pipeline_registry import VERTEX_AI_STEPS
 from ga4_mlops.run_hooks import PatternDatasetsHook
-from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
+from tests.conftest import TINY_PARAMS
+from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
 
 # Written by extract-features, read by train: a Parquet file in conf/base (gcp: under gs://).

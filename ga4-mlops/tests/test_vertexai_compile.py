@@ -13,7 +13,7 @@ from ga4_mlops.pipeline_registry import (
     register_pipelines,
     tag_vertex_ai_steps,
 )
-from tests.conftest import compile_vertex_spec
+from tests.kedro_cli import compile_vertex_spec
 
 
 def step_nodes(executor: dict) -> set[str]:

@@ -3,7 +3,7 @@ with the as-of date as a run-time parameter of the spec."""
 
 from kedro.framework.project import pipelines
 
-from tests.conftest import compile_vertex_spec
+from tests.kedro_cli import compile_vertex_spec
 from tests.test_vertexai_compile import compiled_steps, expected_steps
 
 # What docs/vertex-ai.md tells users to compile: an optional string, `latest` by default.

@@ -6,7 +6,7 @@ import mlflow
 import pandas as pd
 
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS
-from tests.conftest import copy_project, latest_version, run_kedro
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 
 RUN_PARAMS = (
     "model_selection.tuning.n_trials=2,model_selection.bootstrap.resamples=200,"

@@ -8,7 +8,7 @@ import mlflow
 import pandas as pd
 from kedro.framework.project import pipelines
 
-from tests.conftest import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
+from tests.kedro_cli import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
 from tests.test_vertexai_compile import step_nodes
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
 

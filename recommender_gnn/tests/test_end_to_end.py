@@ -9,7 +9,8 @@ import pandas as pd
 
 from recommender_gnn.pipelines.data_generation.nodes import generate_otto_sessions
 from recommender_gnn.pipelines.submission.nodes import build_submission, check_submission
-from tests.conftest import CLOSED_GATES, TINY_PARAMS, copy_project, latest_version, run_kedro
+from tests.conftest import CLOSED_GATES, TINY_PARAMS
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 from tests.pipelines.data_generation.test_nodes import otto_params
 
 BASELINES = ["popularity", "covisitation", "transitions", "sknn"]

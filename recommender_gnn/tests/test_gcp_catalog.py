@@ -6,7 +6,7 @@ from kedro.io import CatalogConfigResolver
 
 from recommender_gnn.gcp_resolvers import bq_query_parameters
 from recommender_gnn.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def test_the_covisitation_query_parameters_get_bigquery_types():

@@ -15,13 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from recommender_gnn.gcp_resolvers import PROJECT_VARIABLES, deployment_setting, gcp_project
-from tests.conftest import (
-    BLUEPRINT,
-    GCP_TEST_PIPELINE,
-    compile_vertex_spec,
-    copy_project,
-    run_kedro,
-)
+from tests.conftest import GCP_TEST_PIPELINE
+from tests.kedro_cli import BLUEPRINT, compile_vertex_spec, copy_project, run_kedro
 
 SETTING = "SOME_URI"
 # The variable that points the gcp environment at another deployment settings file.

@@ -13,7 +13,8 @@ import pytest
 
 from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS
 from recommender_gnn.run_hooks import PatternDatasetsHook
-from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
+from tests.conftest import TINY_PARAMS
+from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
 
 # Written by prepare-data, read by fit-baselines (and later steps): a Parquet file in gcp.

@@ -9,7 +9,7 @@ import pytest
 from kedro.framework.project import pipelines
 
 from recommender_gnn.pipeline_registry import VERTEX_AI_STEPS, tag_vertex_ai_steps
-from tests.conftest import VERTEX_IMAGE, compile_vertex_spec
+from tests.kedro_cli import VERTEX_IMAGE, compile_vertex_spec
 
 END_TO_END_STEPS = set(VERTEX_AI_STEPS) - {"hm-sequences", "banking-data", "banking-models"}
 

@@ -13,7 +13,7 @@ from recommender_ranking.pipelines.data_preparation.contract import (
     FILES,
     TRANSACTIONS,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 CONTRACTS = {"articles": ARTICLES, "customers": CUSTOMERS, "transactions": TRANSACTIONS}
 # what the contract says a column holds (start of its description) -> BigQuery type

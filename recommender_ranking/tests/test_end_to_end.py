@@ -9,14 +9,8 @@ import mlflow
 import pandas as pd
 import pytest
 
-from tests.conftest import (
-    TINY_GATE_RATIO,
-    TINY_PARAMS,
-    copy_project,
-    latest_version,
-    list_artifact_files,
-    run_kedro,
-)
+from tests.conftest import TINY_GATE_RATIO, TINY_PARAMS
+from tests.kedro_cli import copy_project, latest_version, list_artifact_files, run_kedro
 
 RAW_FILES = ("articles.csv", "customers.csv", "transactions_train.csv")
 

@@ -8,7 +8,7 @@ from kedro.io.core import AbstractDataset
 
 from recommender_ranking.gcp_resolvers import PROJECT_VARIABLES
 from recommender_ranking.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 @pytest.fixture

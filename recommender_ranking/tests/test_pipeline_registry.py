@@ -6,7 +6,7 @@ import warnings
 from kedro.framework.startup import bootstrap_project
 
 from recommender_ranking import pipeline_registry
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 PACKAGE = BLUEPRINT / "src" / "recommender_ranking"
 

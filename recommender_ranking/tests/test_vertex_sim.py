@@ -13,7 +13,8 @@ import pytest
 
 from recommender_ranking.pipeline_registry import VERTEX_AI_STEPS
 from recommender_ranking.run_hooks import PatternDatasetsHook
-from tests.conftest import BLUEPRINT, TINY_PARAMS, copy_project, run_kedro
+from tests.conftest import TINY_PARAMS
+from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
 
 # Written by generate-candidates, read by build-features: a Parquet file in conf/base.

@@ -10,7 +10,7 @@ import pytest
 from kedro.framework.project import pipelines
 
 from recommender_ranking.pipeline_registry import VERTEX_AI_STEPS, tag_vertex_ai_steps
-from tests.conftest import VERTEX_IMAGE, compile_vertex_spec
+from tests.kedro_cli import VERTEX_IMAGE, compile_vertex_spec
 
 GiB = 1024**3 / 1e9  # the spec's memory unit is GB
 

@@ -1,6 +1,6 @@
 """What a run must not print: deprecation and future warnings (ours, or third-party ones that
 settings.py should filter) and Kedro's deprecated CLI options. Every test that runs the real
-kedro CLI checks its output with ``noise`` (conftest.run_kedro)."""
+kedro CLI checks its output with ``noise`` (kedro_cli.run_kedro)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FRESH_RUN, copy_project, run_kedro
+from tests.conftest import FRESH_RUN
+from tests.kedro_cli import copy_project, run_kedro
 
 
 def words(text: str) -> str:

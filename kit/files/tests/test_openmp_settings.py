@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 READ_OPENMP = (
     "import os, {{package}}.settings; "

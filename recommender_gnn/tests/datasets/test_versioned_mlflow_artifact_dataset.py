@@ -12,7 +12,7 @@ from kedro.io import DataCatalog
 from matplotlib.figure import Figure
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import list_artifact_files
+from tests.kedro_cli import list_artifact_files
 
 PACKAGE = "recommender_gnn"
 DATASET = f"{PACKAGE}.datasets.versioned_mlflow_artifact_dataset.VersionedMlflowArtifactDataset"

@@ -2,7 +2,7 @@
 
 import sys
 
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 sys.path.insert(0, str(BLUEPRINT / "benchmarks"))
 from monitor import run_monitored

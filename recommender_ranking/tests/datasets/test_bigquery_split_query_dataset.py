@@ -16,7 +16,7 @@ from kedro.io.core import AbstractDataset, DatasetError
 
 from recommender_ranking.datasets import bigquery_split_query_dataset as module
 from recommender_ranking.datasets.bigquery_split_query_dataset import BigQuerySplitQueryDataset
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 URI = "gs://bucket/data/05_model_input/recommendation_customers/*.parquet"
 CONFIGURATION = {

@@ -7,7 +7,7 @@ import yaml
 from kedro.io import DataCatalog, DatasetError
 
 from recommender_ranking.datasets.chunked_csv_dataset import ChunkedCSVDataset
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def _catalog_dataset(path) -> ChunkedCSVDataset:

@@ -4,7 +4,7 @@ import pandas as pd
 import yaml
 from kedro.io import DataCatalog
 
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def _catalog(tmp_path) -> DataCatalog:

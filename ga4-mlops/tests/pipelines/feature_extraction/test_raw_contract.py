@@ -110,7 +110,7 @@ def test_the_gcp_catalog_reads_the_daily_tables_field_paths(monkeypatch):
     from kedro.io import DataCatalog
 
     from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
-    from tests.conftest import BLUEPRINT
+    from tests.kedro_cli import BLUEPRINT
 
     monkeypatch.setenv("GCP_PROJECT_ID", "my-billing-project")
     config = OmegaConfigLoader(

@@ -4,7 +4,7 @@ import pytest
 from kedro.config import OmegaConfigLoader
 
 from ga4_mlops.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def loader(env: str, runtime_params: dict) -> OmegaConfigLoader:

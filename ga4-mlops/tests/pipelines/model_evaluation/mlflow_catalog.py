@@ -21,7 +21,7 @@ from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 
 from ga4_mlops.config_resolvers import CUSTOM_RESOLVERS
-from tests.conftest import list_artifact_files
+from tests.kedro_cli import list_artifact_files
 
 BLUEPRINT = Path(__file__).resolve().parents[3]
 SAVE_VERSION = "2026-01-02T03.04.05.678Z"

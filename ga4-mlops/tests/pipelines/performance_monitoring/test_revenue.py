@@ -19,7 +19,7 @@ from ga4_mlops.pipelines.performance_monitoring.nodes import (
 )
 from ga4_mlops.pipelines.performance_monitoring.retraining import decide_retraining
 from ga4_mlops.settings import CONFIG_LOADER_ARGS
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 COLUMNS = {
     "id": ["user_pseudo_id", "snapshot_date"],

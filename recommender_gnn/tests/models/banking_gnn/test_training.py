@@ -29,7 +29,7 @@ from recommender_gnn.pipelines.banking_data.metrics import (
     oracle_predictions,
     popularity_predictions,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 GENERATOR = yaml.safe_load(
     (BLUEPRINT / "conf" / "base" / "parameters_banking_data.yml").read_text()

@@ -19,7 +19,7 @@ from recommender_gnn.pipelines.banking_data.contract import (
 )
 from recommender_gnn.pipelines.banking_data.generator import generate_santander
 from recommender_gnn.pipelines.banking_data.nodes import score_references
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 PARAMETERS = yaml.safe_load(
     (BLUEPRINT / "conf" / "base" / "parameters_banking_data.yml").read_text()

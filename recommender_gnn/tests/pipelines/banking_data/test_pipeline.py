@@ -7,7 +7,7 @@ from kedro.runner import SequentialRunner
 
 from recommender_gnn.pipelines.banking_data import create_pipeline
 from recommender_gnn.pipelines.banking_data.contract import PRODUCTS
-from tests.conftest import BLUEPRINT, copy_project, run_kedro
+from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 
 
 class KeptMemoryDataset(MemoryDataset):

@@ -7,7 +7,7 @@ import yaml
 
 from recommender_gnn.pipelines.banking_data.contract import clean_santander
 from recommender_gnn.pipelines.banking_data.generator import generate_santander
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 
 def yaml_params(name: str) -> dict:

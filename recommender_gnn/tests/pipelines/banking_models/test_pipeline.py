@@ -18,7 +18,7 @@ from recommender_gnn.pipelines.banking_models.nodes import (
     score_banking_models,
 )
 from recommender_gnn.pipelines.banking_models.pipeline import create_pipeline
-from tests.conftest import copy_project, latest_version, run_kedro
+from tests.kedro_cli import copy_project, latest_version, run_kedro
 
 BOOTSTRAP = {"resamples": 200, "seed": 1, "confidence": 0.95}
 

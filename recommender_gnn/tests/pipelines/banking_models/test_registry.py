@@ -16,7 +16,7 @@ from recommender_gnn.pipelines.banking_models.registry import (
     request_frame,
     score_banking_champion,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 REGISTRY = {"input_example_customers": 2}
 

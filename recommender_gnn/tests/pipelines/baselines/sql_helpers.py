@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.datasets.duckdb_query_dataset import DuckDBQueryDataset
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 SQL = BLUEPRINT / "src" / "recommender_gnn" / "sql"
 

@@ -17,7 +17,7 @@ from recommender_gnn.pipelines.baselines.nodes import (
     fit_sknn,
     fit_transitions,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 from tests.pipelines.baselines.sql_helpers import run_query
 from tests.pipelines.session_data import make_sessions, truncate
 

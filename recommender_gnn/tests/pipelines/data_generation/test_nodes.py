@@ -13,7 +13,7 @@ from recommender_gnn.pipelines.data_generation.nodes import (
     generate_otto_sessions,
     otto_shop,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 PARAMETERS = yaml.safe_load(
     (BLUEPRINT / "conf" / "base" / "parameters_data_generation.yml").read_text()

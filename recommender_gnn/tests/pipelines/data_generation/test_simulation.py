@@ -13,7 +13,7 @@ from recommender_gnn.pipelines.data_generation.shop import (
     revisit_by_type,
 )
 from recommender_gnn.pipelines.data_generation.simulation import Skeleton, simulate_sessions
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 OTTO = yaml.safe_load((BLUEPRINT / "conf" / "base" / "parameters_data_generation.yml").read_text())[
     "data_generation"

@@ -16,7 +16,7 @@ from recommender_ranking.pipelines.data_preparation.nodes import (
     validate_raw_inputs,
     validate_transactions,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 PARAMS = {"seed": 1, "customer_sample_share": 1.0, "start_date": None, "end_date": None}
 

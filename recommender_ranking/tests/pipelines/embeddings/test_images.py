@@ -14,7 +14,7 @@ from PIL import Image
 from recommender_ranking.pipelines.data_generation.catalogue import article_images, build_articles
 from recommender_ranking.pipelines.embeddings import images
 from recommender_ranking.pipelines.embeddings.nodes import image_pixels
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 SIZE = 32
 

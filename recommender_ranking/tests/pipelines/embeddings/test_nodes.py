@@ -17,7 +17,7 @@ from recommender_ranking.pipelines.embeddings.nodes import (
     image_pixels,
     train_image_autoencoder,
 )
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 
 PARAMS = {
     "seed": 3,

@@ -17,7 +17,7 @@ from recommender_ranking.pipelines.model_registry.nodes import (
 )
 from recommender_ranking.pipelines.model_training.nodes import query_groups
 from recommender_ranking.pipelines.recommendations.nodes import top_k_with_fallback
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 from tests.pipelines.model_training.test_nodes import planted_table
 
 NAME = "ranker_under_test"

@@ -13,7 +13,7 @@ import pytest
 
 from recommender_ranking.datasets.mlflow_model_alias_dataset import MlflowModelAliasDataset
 from recommender_ranking.serving_requirements import serving_requirements
-from tests.conftest import BLUEPRINT
+from tests.kedro_cli import BLUEPRINT
 from tests.pipelines.model_registry.test_registry import (
     NAME,
     SERVING_ROOTS,

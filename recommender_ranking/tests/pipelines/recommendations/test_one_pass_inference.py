@@ -5,7 +5,7 @@ import shutil
 
 import pandas as pd
 
-from tests.conftest import copy_project, run_kedro
+from tests.kedro_cli import copy_project, run_kedro
 
 PER_CHUNK_LINES = (
     "  partition_key: [week, customer_id]\n",
