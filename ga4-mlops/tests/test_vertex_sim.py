@@ -1,8 +1,8 @@
 """tools/vertex_sim.py (make vertex-sim): the compiled Vertex AI steps, each its own process.
 
-The whole ``__default__`` pipeline runs here on tiny data (the BigQuery queries swapped for
-DuckDB): its handful of steps (VERTEX_AI_STEPS) end with the outputs of ``kedro run --env=local``
-on the same parameters.
+The whole ``__default__`` pipeline runs here on tiny data: its steps (VERTEX_AI_STEPS) end with
+the outputs of ``kedro run --env=local`` on the same parameters. What is the blueprint's own (the
+dataset handed from one step to the next, the outputs compared) is in tests/vertex_sim_cases.py.
 """
 
 import shutil
@@ -14,19 +14,10 @@ import pytest
 
 from ga4_mlops.pipeline_registry import VERTEX_AI_STEPS
 from ga4_mlops.run_hooks import PatternDatasetsHook
+from tests import vertex_sim_cases as cases
 from tests.conftest import TINY_PARAMS
 from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
-
-# Written by extract-features, read by train: a Parquet file in conf/base (gcp: under gs://).
-HAND_OFF = ("model_input_table", "extract-features", "train")
-# Deterministic outputs of four steps (the versioned ones are folders of one version).
-OUTPUTS = (
-    "05_model_input/model_input_table.parquet",
-    "07_model_output/batch_scores.parquet",
-    "08_reporting/evaluation_metrics.csv",
-    "08_reporting/realized_performance.csv",
-)
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +27,7 @@ def local_project(tmp_path_factory) -> Path:
     for name in ("Dockerfile", "README.md"):
         shutil.copy2(BLUEPRINT / name, project / name)
     write_params(project, TINY_PARAMS)
+    cases.prepare(project)
     run_kedro(project, "run", "--env=local")
     return project
 
@@ -45,10 +37,11 @@ def test_steps_give_the_local_run_outputs(local_project, tmp_path):
     done = vertex_sim(local_project, work)
     assert done.returncode == 0, done.stderr[-6000:]
     (data_root,) = (work / "gs").glob("*/data")
-    for name in OUTPUTS:
+    for name in cases.OUTPUTS:
         pd.testing.assert_frame_equal(
             read(data_root / name), read(local_project / "data" / name), obj=name
         )
+    cases.check_outputs(data_root, local_project / "data")
     # Every step resumed the one MLflow run that mlflow-start-run opened; the model was
     # registered.
     client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
@@ -56,7 +49,7 @@ def test_steps_give_the_local_run_outputs(local_project, tmp_path):
     assert run.data.tags["vertexai_job_name"].startswith(local_project.name.replace("_", "-"))
     assert client.search_registered_models()
     logs = {path.stem for path in (work / "logs").glob("*.log")}
-    assert logs == set(VERTEX_AI_STEPS) | {"mlflow-start-run"}
+    assert logs == set(VERTEX_AI_STEPS) - cases.STEPS_OUTSIDE_DEFAULT | {"mlflow-start-run"}
 
 
 def test_default_pipeline_holds_nothing_in_memory_across_steps(tmp_path):
@@ -71,7 +64,7 @@ def memory_hand_off(local_project, tmp_path) -> Path:
     project = tmp_path / "ga4-mlops"
     shutil.copytree(local_project, project, ignore=shutil.ignore_patterns("data", "mlruns"))
     (project / "conf" / "gcp" / "catalog_in_memory.yml").write_text(
-        f"{HAND_OFF[0]}:\n  type: MemoryDataset\n"
+        f"{cases.HAND_OFF[0]}:\n  type: MemoryDataset\n"
     )
     return project
 
@@ -80,30 +73,25 @@ def test_memory_dataset_across_steps_stops_before_any_step(memory_hand_off, tmp_
     work = tmp_path / "work"
     done = vertex_sim(memory_hand_off, work)
     assert done.returncode == 1
-    dataset, writer, reader = HAND_OFF
+    dataset, writer, reader = cases.HAND_OFF
     assert f"dataset '{dataset}' is written by step '{writer}' and read by step '{reader}'" in (
         done.stderr
     )
     assert not (work / "logs").exists()  # no step was started
 
 
-def test_undeclared_dataset_its_own_step_reads_never_leaves_it(tmp_path):
-    """kedro-vertexai pickles only a step's free outputs: the encoded test features, read in
-    "train" too, need their gcp catalog entry to reach "evaluate-and-explain"."""
-    project = tmp_path / "ga4-mlops"
-    shutil.copytree(
-        BLUEPRINT,
-        project,
-        ignore=shutil.ignore_patterns(".venv", "data", "mlruns", "build", "*.db"),
-    )
-    (project / "conf" / "gcp" / "catalog.yml").unlink()
-    done = vertex_sim(project, tmp_path / "work", "--check-only")
+def test_memory_dataset_across_steps_fails_on_its_own(memory_hand_off, local_project, tmp_path):
+    """Without the check, the reading step fails the way it would on Vertex AI (its pipeline
+    alone, what earlier steps wrote already in the bucket)."""
+    work = tmp_path / "work"
+    done = vertex_sim(
+        memory_hand_off, work, "--pipeline", cases.READER_PIPELINE,
+        "--bucket-data", str(local_project / "data"), "--skip-memory-check",
+    )  # fmt: skip
     assert done.returncode == 1
-    assert (
-        "dataset 'test_features' is written by step 'train' and read by step "
-        "'evaluate-and-explain', but the catalog does not declare it and a node of 'train' "
-        "reads it too"
-    ) in done.stderr
+    reader = cases.HAND_OFF[2]
+    assert f"step '{reader}' failed" in done.stderr
+    assert "has not been saved yet" in (work / "logs" / f"{reader}.log").read_text()
 
 
 def test_pattern_datasets_are_written_by_the_vertex_ai_runner(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 """tools/vertex_sim.py (make vertex-sim): the compiled Vertex AI steps, each its own process.
 
-The whole ``__default__`` pipeline runs here on tiny data: its handful of steps (VERTEX_AI_STEPS)
-end with the outputs of ``kedro run --env=local`` on the same parameters.
+The whole ``__default__`` pipeline runs here on tiny data: its steps (VERTEX_AI_STEPS) end with
+the outputs of ``kedro run --env=local`` on the same parameters. What is the blueprint's own (the
+dataset handed from one step to the next, the outputs compared) is in tests/vertex_sim_cases.py.
 """
 
 import shutil
@@ -13,23 +14,10 @@ import pytest
 
 from recommender_ranking.pipeline_registry import VERTEX_AI_STEPS
 from recommender_ranking.run_hooks import PatternDatasetsHook
+from tests import vertex_sim_cases as cases
 from tests.conftest import TINY_PARAMS
 from tests.kedro_cli import BLUEPRINT, copy_project, run_kedro
 from tests.vertex_sim_helpers import read, vertex_sim, write_params
-
-# Written by generate-candidates, read by build-features: a Parquet file in conf/base.
-HAND_OFF = ("candidates", "generate-candidates", "build-features")
-OUTPUTS = (
-    "02_intermediate/transactions.parquet",
-    "04_feature/article_image_embeddings.parquet",
-    "04_feature/article_text_embeddings.parquet",
-    "05_model_input/candidates/taste.parquet",
-    "05_model_input/candidates/image_neighbours.parquet",
-)
-# Identical texts (colour variants) tie exactly in the text neighbours; faiss may cut such a tie
-# at top-k differently in another process (0.01% of the candidates here), so the ranker's
-# figures are compared to a tolerance rather than row by row.
-MAP_TOLERANCE = 0.01
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +27,7 @@ def local_project(tmp_path_factory) -> Path:
     for name in ("Dockerfile", "README.md"):
         shutil.copy2(BLUEPRINT / name, project / name)
     write_params(project, TINY_PARAMS)
-    # gcp lets torch use every core; another thread count sums floats in another order, and
-    # near-tied neighbours of the image embeddings (colour variants) then swap.
-    gcp_threads = project / "conf" / "gcp" / "parameters_embeddings.yml"
-    gcp_threads.write_text(
-        gcp_threads.read_text().replace("torch_threads: null", "torch_threads: 1")
-    )
+    cases.prepare(project)
     run_kedro(project, "run", "--env=local")
     return project
 
@@ -54,26 +37,19 @@ def test_steps_give_the_local_run_outputs(local_project, tmp_path):
     done = vertex_sim(local_project, work)
     assert done.returncode == 0, done.stderr[-6000:]
     (data_root,) = (work / "gs").glob("*/data")
-    for name in OUTPUTS:
+    for name in cases.OUTPUTS:
         pd.testing.assert_frame_equal(
             read(data_root / name), read(local_project / "data" / name), obj=name
         )
-    ranker = {
-        run: read(root / "08_reporting/evaluation_table.csv")
-        .query("segment == 'all'")
-        .set_index("recommender")["map_at_12_buyers"]
-        for run, root in (("vertex", data_root), ("local", local_project / "data"))
-    }
-    assert ranker["vertex"]["ranker"] > ranker["vertex"]["baseline:popularity"]
-    assert abs(ranker["vertex"]["ranker"] - ranker["local"]["ranker"]) < MAP_TOLERANCE
-    # Every step resumed the one MLflow run that mlflow-start-run opened; the ranker was
+    cases.check_outputs(data_root, local_project / "data")
+    # Every step resumed the one MLflow run that mlflow-start-run opened; the model was
     # registered.
     client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
     (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert run.data.tags["vertexai_job_name"].startswith(local_project.name.replace("_", "-"))
     assert client.search_registered_models()
     logs = {path.stem for path in (work / "logs").glob("*.log")}
-    assert logs == set(VERTEX_AI_STEPS) | {"mlflow-start-run"}
+    assert logs == set(VERTEX_AI_STEPS) - cases.STEPS_OUTSIDE_DEFAULT | {"mlflow-start-run"}
 
 
 def test_default_pipeline_holds_nothing_in_memory_across_steps(tmp_path):
@@ -88,7 +64,7 @@ def memory_hand_off(local_project, tmp_path) -> Path:
     project = tmp_path / "recommender_ranking"
     shutil.copytree(local_project, project, ignore=shutil.ignore_patterns("data", "mlruns"))
     (project / "conf" / "gcp" / "catalog_in_memory.yml").write_text(
-        f"{HAND_OFF[0]}:\n  type: MemoryDataset\n"
+        f"{cases.HAND_OFF[0]}:\n  type: MemoryDataset\n"
     )
     return project
 
@@ -97,7 +73,7 @@ def test_memory_dataset_across_steps_stops_before_any_step(memory_hand_off, tmp_
     work = tmp_path / "work"
     done = vertex_sim(memory_hand_off, work)
     assert done.returncode == 1
-    dataset, writer, reader = HAND_OFF
+    dataset, writer, reader = cases.HAND_OFF
     assert f"dataset '{dataset}' is written by step '{writer}' and read by step '{reader}'" in (
         done.stderr
     )
@@ -109,12 +85,13 @@ def test_memory_dataset_across_steps_fails_on_its_own(memory_hand_off, local_pro
     alone, what earlier steps wrote already in the bucket)."""
     work = tmp_path / "work"
     done = vertex_sim(
-        memory_hand_off, work, "--pipeline", "feature_engineering",
+        memory_hand_off, work, "--pipeline", cases.READER_PIPELINE,
         "--bucket-data", str(local_project / "data"), "--skip-memory-check",
     )  # fmt: skip
     assert done.returncode == 1
-    assert f"step '{HAND_OFF[2]}' failed" in done.stderr
-    assert "has not been saved yet" in (work / "logs" / f"{HAND_OFF[2]}.log").read_text()
+    reader = cases.HAND_OFF[2]
+    assert f"step '{reader}' failed" in done.stderr
+    assert "has not been saved yet" in (work / "logs" / f"{reader}.log").read_text()
 
 
 def test_pattern_datasets_are_written_by_the_vertex_ai_runner(tmp_path, monkeypatch):
