@@ -6,6 +6,10 @@ written to <blueprint>/<path> with ``{{package}}`` (the blueprint's Python packa
 ``[tool.kedro] package_name``) and ``{{blueprint}}`` (its folder name) filled in, in the path and
 in the text. kit/manifest.toml says which blueprints carry which file (default: every one).
 
+Blocks, for a file whose rest differs by blueprint (a Dockerfile): kit/blocks/<name> is the text
+between the lines ``# kit block: <name>`` and ``# end of kit block: <name>`` in the blueprint's
+file that manifest.toml's [blocks] names; sync rewrites only that text, check compares it.
+
     python3 kit/sync.py sync    # write every copy (make sync-kit)
     python3 kit/sync.py check   # exit 1 naming every copy that differs (make kit-check, CI)
 
@@ -15,6 +19,7 @@ Change a shared file here, then sync; a change made in a blueprint's copy fails 
 from __future__ import annotations
 
 import difflib
+import itertools
 import sys
 import tomllib
 from pathlib import Path
@@ -22,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 KIT = Path(__file__).resolve().parent / "files"
 MANIFEST = Path(__file__).resolve().parent / "manifest.toml"
+BEGIN, END = "# kit block: {name}\n", "# end of kit block: {name}\n"
 
 
 def blueprints(root: Path = ROOT) -> dict[str, str]:
@@ -54,9 +60,45 @@ def copies(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST):
             yield source, target, fill(source.read_text(), blueprint, package)
 
 
+def block_copies(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST):
+    """(kit block, blueprint file, expected text of the whole file, or None when the file lacks
+    the block's marker lines) for every block of manifest.toml's [blocks]."""
+    found = blueprints(root)
+    blocks = tomllib.loads(manifest.read_text()).get("blocks", {}) if manifest.exists() else {}
+    for name, entry in sorted(blocks.items()):
+        source = kit.parent / "blocks" / name
+        for blueprint in entry.get("blueprints", found):
+            target = root / blueprint / entry["file"]
+            text = target.read_text() if target.exists() else ""
+            begin, end = BEGIN.format(name=name), END.format(name=name)
+            start = text.find(begin)
+            stop = text.find(end, start + len(begin)) if start >= 0 else -1
+            if start < 0 or stop < 0 or (start and text[start - 1] != "\n"):
+                yield source, target, None
+                continue
+            block = fill(source.read_text(), blueprint, found[blueprint])
+            yield source, target, text[: start + len(begin)] + block + text[stop:]
+
+
 def check(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST) -> list[str]:
     """What differs, one entry per copy: the copy's path and the first differing lines."""
     problems = []
+    for source, target, expected in block_copies(root, kit, manifest):
+        name = target.relative_to(root)
+        marker = BEGIN.format(name=source.name).strip()
+        if expected is None:
+            problems.append(
+                f"{name}: no block '{marker}' ... '{END.format(name=source.name).strip()}' "
+                f"(kit/blocks/{source.name}, kit/manifest.toml)"
+            )
+        elif target.read_text() != expected:
+            diff = difflib.unified_diff(
+                expected.splitlines(), target.read_text().splitlines(), "kit", str(name), n=0
+            )
+            problems.append(
+                f"{name}: the block '{marker}' differs from kit/blocks/{source.name} (edit the "
+                "kit, then make sync-kit):\n    " + "\n    ".join(list(diff)[2:8])
+            )
     for source, target, expected in copies(root, kit, manifest):
         name = target.relative_to(root)
         if not target.exists():
@@ -74,8 +116,15 @@ def check(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST) -> list
 
 
 def sync(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST) -> list[Path]:
+    """Write every copy and every block; a file without a block's markers is left as it is
+    (check names it)."""
     written = []
-    for _, target, expected in copies(root, kit, manifest):
+    # lazily: each block's expected text is read from the file as the previous block left it
+    for _, target, expected in itertools.chain(
+        block_copies(root, kit, manifest), copies(root, kit, manifest)
+    ):
+        if expected is None:
+            continue
         if not target.exists() or target.read_text() != expected:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(expected)
@@ -92,8 +141,8 @@ def main(argv: list[str]) -> int:
         problems = check()
         for problem in problems:
             print(f"kit-check: {problem}", file=sys.stderr)
-        n = sum(1 for _ in copies())
-        print(f"kit-check: {n - len(problems)} of {n} copies equal their kit source")
+        n = sum(1 for _ in copies()) + sum(1 for _ in block_copies())
+        print(f"kit-check: {n - len(problems)} of {n} copies and blocks equal their kit source")
         return 1 if problems else 0
     print(__doc__, file=sys.stderr)
     return 2

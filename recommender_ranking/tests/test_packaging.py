@@ -152,7 +152,8 @@ def test_hadolint_check_catches_a_bad_dockerfile(tmp_path):
 
 def test_dockerfile_runs_the_locked_project_as_a_non_root_user():
     text = (BLUEPRINT / "Dockerfile").read_text()
-    instructions = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
     from_lines = [line for line in instructions if line.startswith("FROM ")]
     assert len(from_lines) == 1
     assert re.fullmatch(r"FROM python:3\.11-slim(-\w+)?", from_lines[0]), from_lines[0]
