@@ -7,7 +7,8 @@ BigQuery sees it: the table ``events_*`` with the nested fields the raw contract
 (``GA4_QUERY_FIELDS`` in ``pipelines/feature_extraction/raw_contract.py``, read as data so
 the two cannot drift) plus the ``_TABLE_SUFFIX`` pseudo-column, and the named parameters typed
 as the SQL's header documents them. Each ``must_fail/*.sql`` is broken on purpose and must be
-rejected, which proves the check can fail.
+rejected, which proves the check can fail. What the three blueprints' checks share is in
+``bigquery_analysis.py`` (a kit file).
 
 Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6, the
 main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
@@ -20,17 +21,19 @@ import time
 from pathlib import Path
 
 import yaml
-from zetasql.api import Analyzer, CatalogBuilder, TableBuilder
+from bigquery_analysis import (
+    SCALARS,
+    analyse,
+    bigquery_catalog,
+    bigquery_language,
+    check_must_fail,
+    finish,
+    report,
+)
+from zetasql.api import Analyzer, TableBuilder
 from zetasql.api.builders import FunctionBuilder
 from zetasql.api.type_factory import TypeFactory
-from zetasql.types import (
-    AnalyzerOptions,
-    FunctionEnums,
-    LanguageOptions,
-    ProductMode,
-    TypeKind,
-    ZetaSQLBuiltinFunctionOptions,
-)
+from zetasql.types import AnalyzerOptions, FunctionEnums, TypeKind
 from zetasql.types.proto_model.generated import (
     FunctionArgumentType,
     FunctionSignature,
@@ -41,13 +44,6 @@ from zetasql.types.proto_model.generated import (
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
 CONTRACT = PROJECT / "src" / "ga4_mlops" / "pipelines" / "feature_extraction" / "raw_contract.py"
-SCALARS = {
-    "STRING": TypeKind.TYPE_STRING,
-    "INT64": TypeKind.TYPE_INT64,
-    "FLOAT64": TypeKind.TYPE_DOUBLE,
-    "BOOL": TypeKind.TYPE_BOOL,
-    "DATE": TypeKind.TYPE_DATE,
-}
 # The SQL's named parameters (its header): dates travel as 'YYYY-MM-DD' strings.
 PARAMETERS = {
     "start_date": "STRING",
@@ -125,11 +121,8 @@ def max_by_stand_in(name: str):
 
 
 def build_analyzer() -> Analyzer:
-    language = LanguageOptions.maximum_features()
-    language.product_mode = ProductMode.PRODUCT_EXTERNAL
-    catalog = CatalogBuilder("bigquery").with_builtin_functions(
-        ZetaSQLBuiltinFunctionOptions(language_options=language)
-    )
+    language = bigquery_language()
+    catalog = bigquery_catalog(language)
     for name in ("MAX_BY", "MIN_BY"):
         catalog.add_function(max_by_stand_in(name))
     fields = contract_fields()
@@ -154,37 +147,15 @@ def build_analyzer() -> Analyzer:
     return Analyzer(options, catalog.build())
 
 
-def analyse(analyzer: Analyzer, path: Path) -> str | None:
-    """None when the file analyses clean, else the analyser's message."""
-    try:
-        analyzer.analyze_statement(path.read_text())
-    except Exception as error:  # the analyser raises its own error types
-        return str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-    return None
-
-
 def main() -> int:
     started = time.perf_counter()
     analyzer = build_analyzer()
     failures = 0
     queries = sorted((PROJECT / "src" / "ga4_mlops" / "sql").glob("*.sql"))
     for path in queries:
-        message = analyse(analyzer, path)
-        print(
-            f"{'ok  ' if message is None else 'FAIL'} {path.relative_to(PROJECT)}"
-            + (f": {message}" if message else "")
-        )
-        failures += message is not None
-    for path in sorted((HERE / "must_fail").glob("*.sql")):
-        message = analyse(analyzer, path)
-        name = path.relative_to(PROJECT)
-        if message is not None:
-            print(f"ok   {name} rejected as expected: {message}")
-        else:
-            print(f"FAIL {name} was accepted but is broken on purpose")
-        failures += message is None
-    print(f"ZetaSQL BigQuery check: {failures} problem(s) in {time.perf_counter() - started:.0f} s")
-    return 1 if failures else 0
+        failures += report(path, PROJECT, analyse(analyzer, path.read_text()))
+    failures += check_must_fail(analyzer, HERE / "must_fail", PROJECT)
+    return finish(failures, started)
 
 
 if __name__ == "__main__":
