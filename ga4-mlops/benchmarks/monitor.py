@@ -6,6 +6,7 @@ after a fork: a conservative figure. The guard kills the tree when that sum pass
 or when the machine's available memory falls below a floor (the machine is shared: another
 job's memory counts too), so a scale run cannot take the machine down. Kedro's
 ``Running node:`` lines, stamped as they arrive, tell which node each sample belongs to.
+Kit file: kit/files/benchmarks/monitor.py (kit/sync.py).
 """
 
 from __future__ import annotations

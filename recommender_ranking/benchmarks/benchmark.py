@@ -14,9 +14,10 @@
 Every run is a fresh copy of the project in a temporary folder (the real kedro CLI), so the
 figures include data generation and never touch this folder's data or registry. Prints figures
 and PASS/FAIL per target; exits 1 if any target fails. Peak memory is the maximum resident set
-of the `kedro run` process (GNU time), and in `--full` runs the resident memory of the whole
-process tree sampled every second (monitor.py), which also stops a run above `--limit-gb` and
-attributes time and memory to the nodes and pipelines named in Kedro's log.
+of the `kedro run` process (GNU time), and in `--full` and `--steps` runs the resident memory
+of the whole process tree sampled twice a second (monitor.py, a kit file; every sample also in
+`<log>.rss.tsv`), which also stops a run above `--limit-gb` and attributes time and memory to
+the nodes and pipelines named in Kedro's log.
 """
 
 import argparse
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-from monitor import run_monitored
+from monitor import Measured, node_report, run_guarded
 
 BLUEPRINT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("pyproject.toml", "requirements.lock", "conf", "src")
@@ -145,25 +146,15 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
     label = f"scale {scale:g}" if scale is not None else "default size"
     label += "".join(f", {param}" for param in args.params)
     print(f"\n{label}, {args.pipeline}, in {project} (log: benchmark_run.log)", flush=True)
-    run = run_monitored(
-        command,
-        project,
-        project / "benchmark_run.log",
-        args.limit_gb,
-        min_available_gb=args.min_available_gb,
+    run = run_guarded(
+        command, project, project / "benchmark_run.log", args.limit_gb, args.min_available_gb
     )
-    nodes = pd.DataFrame(run.nodes(), columns=["node", "start_s", "seconds", "peak_gb"])
-    nodes["pipeline"] = nodes["node"].map(_node_pipelines()).fillna("?")
+    nodes = node_table(run)
     nodes.to_csv(project / "benchmark_nodes.csv", index=False)
-    pd.DataFrame(run.samples, columns=["seconds", "rss_gb"]).to_csv(
-        project / "benchmark_memory.csv", index=False
-    )
-    status = "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
-    if run.killed_at_gb is not None:
-        status = f"STOPPED: {run.stop_reason}"
+    status = run_status(run)
     print(f"{label}: {status} after {run.seconds:.0f} s, peak {run.peak_gb:.2f} GB (process tree)")
-    if run.returncode and run.killed_at_gb is None:
-        print("\n".join(run.log_tail[-15:]))
+    if run.returncode and run.stopped is None:
+        print(run.log_tail[-3000:])
     per_pipeline = nodes.groupby("pipeline", sort=False).agg(
         seconds=("seconds", "sum"), peak_gb=("peak_gb", "max")
     )
@@ -171,6 +162,7 @@ def full_run(scale: float | None, args: argparse.Namespace, checks: dict[str, bo
     print("top memory nodes:")
     top = nodes.sort_values("peak_gb", ascending=False).head(args.top)
     print(top[["node", "pipeline", "seconds", "peak_gb"]].round(2).to_string(index=False))
+    print(node_report(run))
     finished = run.returncode == 0
     if scale == 1.0:
         checks[f"scale 1: whole run under 60 min ({run.seconds / 60:.0f} min, {status})"] = (
@@ -201,18 +193,15 @@ def steps_run(scale: float, args: argparse.Namespace, checks: dict[str, bool]) -
         if step in args.skip_steps:
             continue
         print(f"\nscale {scale:g}, step {step}, in {project}", flush=True)
-        run = run_monitored(
+        run = run_guarded(
             command,
             project,
             project / f"benchmark_{step}.log",
             args.limit_gb,
-            min_available_gb=args.min_available_gb,
+            args.min_available_gb,
         )
-        status = "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
-        if run.killed_at_gb is not None:
-            status = f"STOPPED: {run.stop_reason}"
-        nodes = pd.DataFrame(run.nodes(), columns=["node", "start_s", "seconds", "peak_gb"])
-        top = nodes.sort_values("peak_gb", ascending=False).head(1)
+        status = run_status(run)
+        top = node_table(run).sort_values("peak_gb", ascending=False).head(1)
         rows.append(
             {
                 "step": step,
@@ -225,7 +214,7 @@ def steps_run(scale: float, args: argparse.Namespace, checks: dict[str, bool]) -
         pd.DataFrame(rows).to_csv(project / "benchmark_steps.csv", index=False)
         print(f"{step}: {status} after {run.seconds:.0f} s, peak {run.peak_gb:.2f} GB", flush=True)
         if run.returncode:
-            print("\n".join(run.log_tail[-15:]))
+            print(run.log_tail[-3000:])
             break
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
@@ -238,21 +227,17 @@ def steps_run(scale: float, args: argparse.Namespace, checks: dict[str, bool]) -
     checks[f"scale {scale:g}: largest step peak {peak:.1f} GB <= 16"] = finished and peak <= 16
 
 
-def _node_pipelines() -> dict[str, str]:
-    """Node name as Kedro's log prints it -> the modular pipeline (folder) it belongs to. The log
-    ("Running node: <name>: ...") prints the name without its namespace, the folder."""
-    from recommender_ranking.pipeline_registry import register_pipelines
+def node_table(run: Measured) -> pd.DataFrame:
+    """One row per node: seconds, peak GB and its folder pipeline (the node's namespace)."""
+    nodes = pd.DataFrame(run.nodes, columns=["node", "seconds", "peak_gb"])
+    nodes["pipeline"] = nodes["node"].str.split(".").str[0].where(nodes["node"].str.contains(".", regex=False))
+    return nodes.fillna({"pipeline": "?"})
 
-    pipelines = register_pipelines()
-    mapping = {}
-    for name in (
-        "data_generation", "data_preparation", "eda", "embeddings", "candidate_generation",
-        "feature_engineering", "model_training", "model_evaluation", "model_registry",
-        "recommendations",
-    ):  # fmt: skip
-        for node in pipelines.get(name, []).nodes if name in pipelines else []:
-            mapping.setdefault(node.name.removeprefix(f"{name}."), name)
-    return mapping
+
+def run_status(run: Measured) -> str:
+    if run.stopped:
+        return f"STOPPED: {run.stopped}"
+    return "finished" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
 
 
 def main() -> int:

@@ -1,77 +1,111 @@
-"""Run a command, sample the resident memory of its whole process tree every second, stop it
-above a limit, and attribute time and memory to the Kedro nodes named in its log.
+"""Run one command under a memory guard and record what it costs, node by node.
 
-RSS of the tree, not GNU time's maximum of one process: Kedro, DuckDB, LightGBM and torch
-threads live in one process, but `kedro run` may start helpers (MLflow, joblib workers), and
-the limit must hold for all of them together on a machine shared with other jobs. The run is
-also stopped when the machine's available memory falls below ``min_available_gb``: on a shared
-machine the kernel's OOM killer otherwise picks a victim, possibly another job (measured: a
-10% run at 15.5 GB was OOM-killed with a 20 GB limit beside other agents' runs).
+Peak memory is the sum of the resident sets of the whole process tree (Kedro, DuckDB's
+threads, joblib or loky workers), sampled twice a second, so it over-counts pages shared
+after a fork: a conservative figure. The guard kills the tree when that sum passes a limit
+or when the machine's available memory falls below a floor (the machine is shared: another
+job's memory counts too), so a scale run cannot take the machine down. Kedro's
+``Running node:`` lines, stamped as they arrive, tell which node each sample belongs to.
+Kit file: kit/files/benchmarks/monitor.py (kit/sync.py).
 """
 
-import contextlib
+from __future__ import annotations
+
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
-RUNNING_NODE = re.compile(r"Running node: ([A-Za-z0-9_.]+)")
+RUNNING = re.compile(r"Running node: ([\w.\-]+)")
+# A node's interval ends at its "Completed node:" line and starts at the previous one's, so
+# it includes loading its inputs (the DuckDB queries) and saving its outputs.
+COMPLETED = re.compile(r"Completed node: ([\w.\-]+)")
+# Plain, unwrapped log lines (Kedro's default rich handler wraps them at the terminal width).
+LOGGING_YAML = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  plain: {format: "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+handlers:
+  console: {class: logging.StreamHandler, formatter: plain, stream: ext://sys.stdout}
+root: {level: INFO, handlers: [console]}
+"""
 
 
 @dataclass
-class MonitoredRun:
-    seconds: float = 0.0
-    peak_gb: float = 0.0
-    returncode: int | None = None
-    killed_at_gb: float | None = None
-    stop_reason: str | None = None
-    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, GB)
-    node_starts: list[tuple[float, str]] = field(default_factory=list)  # (seconds, node)
-    log_tail: list[str] = field(default_factory=list)
+class Measured:
+    """What one command cost: wall time, peak tree RSS, load, per-node peaks."""
 
-    def nodes(self) -> list[dict]:
-        """Per node (in run order): start, seconds and the peak GB sampled while it ran."""
-        rows = []
-        ends = [start for start, _ in self.node_starts[1:]] + [self.seconds]
-        for (start, name), end in zip(self.node_starts, ends, strict=True):
-            inside = [gb for t, gb in self.samples if start <= t <= end + 1]
-            rows.append(
-                {
-                    "node": name,
-                    "start_s": round(start),
-                    "seconds": round(end - start, 1),
-                    "peak_gb": max(inside, default=float("nan")),
-                }
-            )
-        return rows
+    seconds: float
+    peak_gb: float
+    returncode: int
+    stopped: str | None  # why the guard killed it, if it did
+    load_start: float
+    load_mean: float  # mean of the 1-minute load average over the samples
+    load_end: float
+    nodes: list[tuple[str, float, float]] = field(default_factory=list)  # name, s, peak GB
+    log_tail: str = ""
 
 
-def tree_rss_gb(process: psutil.Process) -> float:
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += member.memory_info().rss
-    return total / 1024**3
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
 
 
-def run_monitored(
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss_gb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants, in GB (2**30 bytes)."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_bytes(pid)
+        stack.extend(_children(pid))
+    return total / 2**30
+
+
+def available_gb() -> float:
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    return float("inf")
+
+
+def load_1min() -> float:
+    with open("/proc/loadavg") as handle:
+        return float(handle.read().split()[0])
+
+
+def run_guarded(
     command: list[str],
     cwd: Path,
     log_path: Path,
     limit_gb: float,
-    interval: float = 1.0,
-    min_available_gb: float = 0.0,
-) -> MonitoredRun:
-    """Run ``command`` in ``cwd``; its output goes to ``log_path`` (one line per log record:
-    a wide console so rich does not wrap node names). Killed (whole tree) above ``limit_gb``."""
-    env = {**os.environ, "COLUMNS": "240", "PYTHONUNBUFFERED": "1"}
-    run = MonitoredRun()
-    started = time.perf_counter()
+    min_available_gb: float,
+    env: dict[str, str] | None = None,
+    interval: float = 0.5,
+) -> Measured:
+    """Run ``command``; kill its process group when the guard trips. Log to ``log_path``."""
+    logging_config = cwd / "benchmark_logging.yml"
+    logging_config.write_text(LOGGING_YAML)
+    env = {**os.environ, **(env or {}), "KEDRO_LOGGING_CONFIG": str(logging_config)}
+    env.setdefault("OMP_WAIT_POLICY", "passive")
+    load_start = load_1min()
+    started = time.monotonic()
     process = subprocess.Popen(
         command,
         cwd=cwd,
@@ -81,39 +115,70 @@ def run_monitored(
         text=True,
         start_new_session=True,
     )
+    marks: list[tuple[float, str]] = []  # (seconds, node) at each "Completed node:" line
+    running = ["(start)"]
+    tail: list[str] = []
 
     def read_log() -> None:
-        with open(log_path, "w") as log:
+        with open(log_path, "w", buffering=1) as log:
             for line in process.stdout:
-                now = time.perf_counter() - started
-                log.write(f"[{now:8.1f}s] {line}")
-                log.flush()
-                match = RUNNING_NODE.search(line)
-                if match:
-                    run.node_starts.append((now, match[1]))
-                run.log_tail = [*run.log_tail[-40:], line.rstrip()]
+                log.write(line)
+                tail.append(line)
+                del tail[:-200]
+                if match := RUNNING.search(line):
+                    running[0] = match.group(1)
+                elif match := COMPLETED.search(line):
+                    marks.append((time.monotonic() - started, match.group(1)))
 
     reader = threading.Thread(target=read_log, daemon=True)
     reader.start()
-    root = psutil.Process(process.pid)
-    while process.poll() is None:
-        gb = tree_rss_gb(root)
-        run.samples.append((time.perf_counter() - started, gb))
-        run.peak_gb = max(run.peak_gb, gb)
-        available = psutil.virtual_memory().available / 1024**3
-        if gb > limit_gb or available < min_available_gb:
-            run.killed_at_gb = gb
-            run.stop_reason = (
-                f"above {limit_gb:g} GB ({gb:.1f} GB)"
-                if gb > limit_gb
-                else f"machine memory available {available:.1f} GB < {min_available_gb:g} GB"
-            )
-            for member in [*root.children(recursive=True), root]:
-                with contextlib.suppress(psutil.Error):
-                    member.kill()
-            break
-        time.sleep(interval)
-    run.returncode = process.wait()
+    samples: list[tuple[float, float]] = []
+    loads: list[float] = []
+    stopped = None
+    # every sample also goes to a file beside the log: figures survive an interrupted run
+    with open(log_path.with_suffix(".rss.tsv"), "w", buffering=1) as trace:
+        trace.write("seconds\ttree_rss_gb\tavailable_gb\tload_1min\tnode\n")
+        while process.poll() is None:
+            rss = tree_rss_gb(process.pid)
+            samples.append((time.monotonic() - started, rss))
+            loads.append(load_1min())
+            free = available_gb()
+            trace.write(f"{samples[-1][0]:.1f}\t{rss:.3f}\t{free:.2f}\t{loads[-1]}\t{running[0]}\n")
+            if rss > limit_gb or free < min_available_gb:
+                stopped = (
+                    f"stopped at {rss:.1f} GB (limit {limit_gb} GB), "
+                    f"{free:.1f} GB available (floor {min_available_gb} GB), "
+                    f"in {running[0]} after {samples[-1][0]:.0f} s"
+                )
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+            time.sleep(interval)
+    process.wait()
+    seconds = time.monotonic() - started
     reader.join(timeout=10)
-    run.seconds = time.perf_counter() - started
-    return run
+    nodes, start = [], 0.0
+    last = f"{running[0]} (unfinished)" if process.returncode else "(teardown)"
+    for end, name in [*marks, (seconds, last)]:
+        peak = max((rss for t, rss in samples if start <= t <= end + interval), default=0.0)
+        nodes.append((name, end - start, peak))
+        start = end
+    return Measured(
+        seconds=seconds,
+        peak_gb=max((rss for _, rss in samples), default=0.0),
+        returncode=process.returncode,
+        stopped=stopped,
+        load_start=load_start,
+        load_mean=sum(loads) / len(loads) if loads else load_start,
+        load_end=load_1min(),
+        nodes=nodes,
+        log_tail="".join(tail[-60:]),
+    )
+
+
+def node_report(measured: Measured, top: int = 6) -> str:
+    """The nodes that took the most time and the most memory."""
+    by_time = sorted(measured.nodes, key=lambda node: -node[1])[:top]
+    by_memory = sorted(measured.nodes, key=lambda node: -node[2])[:top]
+    lines = ["  slowest nodes:      " + ", ".join(f"{n} {s:.0f} s" for n, s, _ in by_time)]
+    lines.append("  most memory:        " + ", ".join(f"{n} {g:.1f} GB" for n, _, g in by_memory))
+    return "\n".join(lines)
