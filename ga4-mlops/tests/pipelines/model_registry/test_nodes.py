@@ -116,19 +116,6 @@ def test_registered_model_scores_like_its_parts_and_promotion_moves_the_alias(
     assert top >= scores.loc[scores["decile"] == 2, "calibrated_probability"].max()
 
 
-def test_promotion_needs_a_version_registered_by_the_active_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    champion = MlflowModelAliasDataset(model_name="nothing", alias="champion")
-    with pytest.raises(DatasetError, match="no active MLflow run"):
-        champion.save({"promote": True})
-    with (
-        mlflow.start_run(),
-        pytest.raises(DatasetError, match="No version of registered model 'nothing'"),
-    ):
-        champion.save({"promote": True})
-
-
 def test_model_rejects_rows_without_its_columns(fitted, churn_columns, churn_splits):
     preprocessor, model, calibrator, scoring, hyperparameters = fitted
     packaged, _ = package_model(

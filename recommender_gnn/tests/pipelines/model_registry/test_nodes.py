@@ -162,16 +162,3 @@ def test_pyfunc_rejects_input_without_its_columns():
         model.predict(None, example.assign(type="views"))
     unknown = example.assign(aid=-1)  # aids the model never saw: no rows, no error
     assert model.predict(None, unknown).empty
-
-
-def test_promotion_needs_a_version_registered_by_the_active_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
-    champion = MlflowModelAliasDataset(model_name="nothing", alias="champion")
-    with pytest.raises(DatasetError, match="no active MLflow run"):
-        champion.save({"promote": True})
-    with (
-        mlflow.start_run(),
-        pytest.raises(DatasetError, match="No version of registered model 'nothing'"),
-    ):
-        champion.save({"promote": True})
