@@ -10,8 +10,6 @@ as the SQL's header documents them. Each ``must_fail/*.sql`` is broken on purpos
 rejected, which proves the check can fail. What the three blueprints' checks share is in
 ``bigquery_analysis.py`` (a kit file).
 
-Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6, the
-main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
 Exit status 0 only when every query passes and every must_fail query is rejected.
 """
 
@@ -20,16 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import bigquery_analysis as bq
 import yaml
-from bigquery_analysis import (
-    SCALARS,
-    analyse,
-    bigquery_catalog,
-    bigquery_language,
-    check_must_fail,
-    finish,
-    report,
-)
 from zetasql.api import Analyzer, TableBuilder
 from zetasql.api.builders import FunctionBuilder
 from zetasql.api.type_factory import TypeFactory
@@ -80,7 +70,7 @@ def field_type(path: str, fields: dict[str, str]):
             [(child[len(prefix) :], field_type(child, fields)) for child in children]
         )
         return TypeFactory.create_array_type(struct) if kind == "ARRAY" else struct
-    return TypeFactory.create_simple_type(SCALARS[kind])
+    return TypeFactory.create_simple_type(bq.SCALARS[kind])
 
 
 def literal_parameters() -> dict[str, str]:
@@ -97,7 +87,7 @@ def literal_parameters() -> dict[str, str]:
 def parameter_type(kind: str):
     if kind.startswith("ARRAY<"):
         return TypeFactory.create_array_type(parameter_type(kind[len("ARRAY<") : -1]))
-    return TypeFactory.create_simple_type(SCALARS[kind])
+    return TypeFactory.create_simple_type(bq.SCALARS[kind])
 
 
 def any_argument(kind) -> FunctionArgumentType:
@@ -121,8 +111,8 @@ def max_by_stand_in(name: str):
 
 
 def build_analyzer() -> Analyzer:
-    language = bigquery_language()
-    catalog = bigquery_catalog(language)
+    language = bq.bigquery_language()
+    catalog = bq.bigquery_catalog(language)
     for name in ("MAX_BY", "MIN_BY"):
         catalog.add_function(max_by_stand_in(name))
     fields = contract_fields()
@@ -153,9 +143,9 @@ def main() -> int:
     failures = 0
     queries = sorted((PROJECT / "src" / "ga4_mlops" / "sql").glob("*.sql"))
     for path in queries:
-        failures += report(path, PROJECT, analyse(analyzer, path.read_text()))
-    failures += check_must_fail(analyzer, HERE / "must_fail", PROJECT)
-    return finish(failures, started)
+        failures += bq.report(path, PROJECT, bq.analyse(analyzer, path.read_text()))
+    failures += bq.check_must_fail(analyzer, HERE / "must_fail", PROJECT)
+    return bq.finish(failures, started)
 
 
 if __name__ == "__main__":

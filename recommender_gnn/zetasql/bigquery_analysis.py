@@ -1,7 +1,9 @@
 """What the offline BigQuery checks of the SQL share (zetasql/check_bigquery_sql.py): Google's
 ZetaSQL analyser set up as BigQuery, parameters typed from their values in globals.yml, the
 analysis of one statement, and the must_fail files that prove the check can fail.
-Kit file: kit/files/zetasql/bigquery_analysis.py (kit/sync.py)."""
+Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6, the
+main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds it and runs
+check_bigquery_sql.py. Kit file: kit/files/zetasql/bigquery_analysis.py (kit/sync.py)."""
 
 import re
 import time

@@ -9,8 +9,6 @@ schemas (``otto_bigquery_schema.json``) with the query parameters typed from its
 rejected, which proves the check can fail. What the three blueprints' checks share is in
 ``bigquery_analysis.py`` (a kit file).
 
-Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6,
-the main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
 Exit status 0 only when every query passes and every must_fail query is rejected.
 """
 
@@ -19,16 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import bigquery_analysis as bq
 import yaml
-from bigquery_analysis import (
-    analyse,
-    bigquery_catalog,
-    bigquery_language,
-    check_must_fail,
-    finish,
-    globals_parameters,
-    report,
-)
 from zetasql.api import Analyzer
 from zetasql.types import AnalyzerOptions
 
@@ -38,24 +28,24 @@ PROJECT = HERE.parent
 
 def build_analyzer(block: str | None) -> Analyzer:
     """An analyser whose query parameters are the globals block ``block`` (None: none)."""
-    language = bigquery_language()
+    language = bq.bigquery_language()
     parameters = []
     if block is not None:
         globals_ = yaml.safe_load((PROJECT / "conf" / "base" / "globals.yml").read_text())
-        parameters = globals_parameters(globals_, block)
+        parameters = bq.globals_parameters(globals_, block)
     schemas = json.loads((HERE / "otto_bigquery_schema.json").read_text())
     options = AnalyzerOptions(language_options=language, query_parameters=parameters)
-    return Analyzer(options, bigquery_catalog(language, schemas).build())
+    return Analyzer(options, bq.bigquery_catalog(language, schemas).build())
 
 
 def main() -> int:
     started = time.perf_counter()
     failures = 0
     for path in sorted((PROJECT / "src" / "recommender_gnn" / "sql").glob("*.sql")):
-        message = analyse(build_analyzer(f"{path.stem}_query"), path.read_text())
-        failures += report(path, PROJECT, message)
-    failures += check_must_fail(build_analyzer(None), HERE / "must_fail", PROJECT)
-    return finish(failures, started)
+        message = bq.analyse(build_analyzer(f"{path.stem}_query"), path.read_text())
+        failures += bq.report(path, PROJECT, message)
+    failures += bq.check_must_fail(build_analyzer(None), HERE / "must_fail", PROJECT)
+    return bq.finish(failures, started)
 
 
 if __name__ == "__main__":

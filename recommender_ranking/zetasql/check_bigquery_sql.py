@@ -10,8 +10,6 @@ result has week 0's key (week, customer_id) is analysed again as BigQuerySplitQu
 runs it on BigQuery in conf/gcp (``split_query``: joined to the chunk of each customer). What
 the three blueprints' checks share is in ``bigquery_analysis.py`` (a kit file).
 
-Runs in its own environment (``zetasql/requirements.lock``): zetasql needs protobuf >= 6,
-the main environment holds protobuf < 5 (kfp). ``make zetasql-check`` builds and runs it.
 Exit status 0 only when every query passes and every must_fail query is rejected.
 """
 
@@ -20,16 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import bigquery_analysis as bq
 import yaml
-from bigquery_analysis import (
-    analyse,
-    bigquery_catalog,
-    bigquery_language,
-    check_must_fail,
-    finish,
-    globals_parameters,
-    report,
-)
 from zetasql.api import Analyzer
 from zetasql.types import AnalyzerOptions
 
@@ -43,15 +33,15 @@ WEEK0_KEY = ["week", "customer_id"]
 
 def build_analyzer(extra_columns: dict[str, dict[str, str]] | None = None) -> Analyzer:
     """The H&M tables (plus ``extra_columns`` per table), globals ranking_sql as parameters."""
-    language = bigquery_language()
+    language = bq.bigquery_language()
     schemas = json.loads((HERE / "hm_bigquery_schema.json").read_text())
     for table_name, columns in (extra_columns or {}).items():
         schemas[table_name] = {**schemas[table_name], **columns}
     globals_ = yaml.safe_load((PROJECT / "conf" / "base" / "globals.yml").read_text())
     options = AnalyzerOptions(
-        language_options=language, query_parameters=globals_parameters(globals_, "ranking_sql")
+        language_options=language, query_parameters=bq.globals_parameters(globals_, "ranking_sql")
     )
-    return Analyzer(options, bigquery_catalog(language, schemas).build())
+    return Analyzer(options, bq.bigquery_catalog(language, schemas).build())
 
 
 def main() -> int:
@@ -61,21 +51,21 @@ def main() -> int:
     failures = split = 0
     for path in sorted((PROJECT / "src" / "recommender_ranking" / "sql").glob("*.sql")):
         sql = path.read_text()
-        message = analyse(analyzer, sql)
+        message = bq.analyse(analyzer, sql)
         keyed = (
             message is None
-            and analyse(analyzer, f"SELECT {', '.join(WEEK0_KEY)} FROM (\n{sql}\n)") is None
+            and bq.analyse(analyzer, f"SELECT {', '.join(WEEK0_KEY)} FROM (\n{sql}\n)") is None
         )
         if keyed:  # as conf/gcp runs it for week 0
-            message = analyse(week0, split_query(sql, "customer_weeks", WEEK0_KEY))
+            message = bq.analyse(week0, split_query(sql, "customer_weeks", WEEK0_KEY))
             message = f"split for week 0: {message}" if message else None
             split += 1
-        failures += report(path, PROJECT, message, " (and split for week 0)" if keyed else "")
+        failures += bq.report(path, PROJECT, message, " (and split for week 0)" if keyed else "")
     if split == 0:
         print("FAIL no query was analysed as the week-0 split: the key check is broken")
         failures += 1
-    failures += check_must_fail(analyzer, HERE / "must_fail", PROJECT)
-    return finish(failures, started)
+    failures += bq.check_must_fail(analyzer, HERE / "must_fail", PROJECT)
+    return bq.finish(failures, started)
 
 
 if __name__ == "__main__":
