@@ -2,10 +2,6 @@
 real LightGBM Tweedie regressor, registered in MLflow (sqlite), promoted, loaded by alias,
 scored in batch, served without Kedro, and compared with by the quality gate."""
 
-import os
-import subprocess
-import sys
-
 import mlflow
 import numpy as np
 import pandas as pd
@@ -25,6 +21,7 @@ from ga4_mlops.pipelines.model_training.regression import (
 )
 from ga4_mlops.revenue_models import ScaledRegressor
 from tests.conftest import CHURN_COLUMNS, CHURN_DATES, CHURN_SPLITS, make_churn_table
+from tests.serving_helpers import score_without
 
 COLUMNS = {**CHURN_COLUMNS, "target": "revenue", "problem_type": "regression"}
 GATE = {
@@ -147,24 +144,6 @@ def test_a_regression_model_is_registered_served_and_scored_in_batch(fitted, tmp
         score_rows(champion, scoring, {**COLUMNS, "problem_type": "binary"})
 
 
-# As tests/test_serving_requirements.py: a fresh interpreter where the pipeline packages are
-# missing, as in a serving environment built from the model's requirements.txt.
-LOAD_WITHOUT_PIPELINE_PACKAGES = """
-import importlib.abc, sys
-BLOCKED = ("kedro", "kedro_mlflow", "kedro_datasets", "optuna", "shap", "duckdb", "sqlglot")
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if any(name == blocked or name.startswith(blocked + ".") for blocked in BLOCKED):
-            raise ImportError(f"{name} is not installed in a serving environment")
-
-sys.meta_path.insert(0, Block())
-import mlflow, pandas as pd
-model = mlflow.pyfunc.load_model(sys.argv[1])
-print(",".join(model.predict(pd.read_parquet(sys.argv[2])).columns))
-"""
-
-
 # The served model unpickles the regressor and calibrator by their classes' modules: the
 # two-part model and the scale calibrator live in ga4_mlops.revenue_models, a plain module
 # (a pipeline package's __init__ imports Kedro). LightGBM's own classes (tweedie) load too.
@@ -191,20 +170,11 @@ def test_the_regression_model_is_served_without_kedro(fitted, tmp_path, monkeypa
     with mlflow.start_run():
         SignedPyfuncModelDataset(name="model", registered_model_name="revenue").save(packaged)
     features = [*COLUMNS["numeric"], *COLUMNS["categorical"]]
-    scoring[features].head(10).to_parquet(tmp_path / "rows.parquet")
-    answer = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            LOAD_WITHOUT_PIPELINE_PACKAGES,
-            "models:/revenue/1",
-            str(tmp_path / "rows.parquet"),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    served = score_without(
+        "models:/revenue/1",
+        scoring[features].head(10),
+        ("kedro", "kedro_mlflow", "kedro_datasets", "optuna", "shap", "duckdb", "sqlglot"),
+        f"sqlite:///{tmp_path}/mlflow.db",
+        tmp_path,
     )
-    assert answer.returncode == 0, answer.stderr[-3000:]
-    assert answer.stdout.strip().splitlines()[-1] == "raw_prediction,calibrated_prediction"
+    assert served["columns"] == ["raw_prediction", "calibrated_prediction"]

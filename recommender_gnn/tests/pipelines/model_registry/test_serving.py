@@ -2,10 +2,6 @@
 without Kedro, scoring in a fresh interpreter that cannot import Kedro, and a clear refusal
 of a champion packaged in another SessionRecommender format."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -28,36 +24,21 @@ from tests.pipelines.session_data import (
     tiny_split,
     trained_checkpoint,
 )
+from tests.serving_helpers import locked_versions, score_without
 
 SERVING_ROOTS = yaml.safe_load((BLUEPRINT / "conf/base/catalog_model_registry.yml").read_text())[
     "gnn_model"
 ]["serving_packages"]
-LOCKED = dict(
-    line.split()[0].split("==")
-    for line in (BLUEPRINT / "requirements.lock").read_text().splitlines()
-    if "==" in line and not line.startswith("#")
-)
+LOCKED = locked_versions()
+# What a serving environment built from the model's requirements.txt cannot import.
+PIPELINE_PACKAGES = (
+    "kedro", "kedro_mlflow", "kedro_datasets", "kedro_vertexai", "optuna", "duckdb",
+    "google.cloud",
+)  # fmt: skip
 NOT_FOR_SERVING = {
     "kedro", "kedro-vertexai", "kedro-mlflow", "kedro-datasets", "kedro-viz", "optuna",
     "google-cloud-aiplatform", "gcsfs", "duckdb", "pytest", "ruff",
 }  # fmt: skip
-
-# Importing any of these fails in the child, as in an environment built from requirements.txt.
-SCORE_IN_A_FRESH_PROCESS = """
-import importlib.abc, sys
-BLOCKED = ("kedro", "kedro_mlflow", "kedro_datasets", "kedro_vertexai", "optuna", "duckdb",
-           "google.cloud")
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if any(name == blocked or name.startswith(blocked + ".") for blocked in BLOCKED):
-            raise ImportError(f"{name} is not installed in a serving environment")
-
-sys.meta_path.insert(0, Block())
-import mlflow, pandas as pd
-model = mlflow.pyfunc.load_model(sys.argv[1])
-print(model.predict(pd.read_json(sys.argv[2], orient="split")).to_json(orient="split"))
-"""
 
 
 @pytest.fixture
@@ -108,22 +89,13 @@ def test_the_champion_scores_a_request_in_a_fresh_process_like_in_process(champi
     _, valid, _ = tiny_split()
     sessions = valid["session"].drop_duplicates().head(3)
     request = sessions_with_aids(valid[valid["session"].isin(sessions)], item_map(N_ITEMS))
-    answer = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            SCORE_IN_A_FRESH_PROCESS,
-            "models:/gnn@champion",
-            request.to_json(orient="split"),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    served = score_without(
+        "models:/gnn@champion",
+        request,
+        PIPELINE_PACKAGES,
+        f"sqlite:///{tmp_path}/mlflow.db",
+        tmp_path,
     )
-    assert answer.returncode == 0, answer.stderr[-3000:]
-    served = json.loads(answer.stdout.strip().splitlines()[-1])
     in_process = champion.load().model.predict(request)
     assert served["columns"] == ["session", "event_type", "aid", "rank", "score"]
     assert served["columns"] == list(in_process.columns)
