@@ -16,8 +16,8 @@ folder names and in the text of every file:
 
 With FROM's .venv installed, FROM's ruff then formats the copy and sorts its imports (the new
 names change line lengths and import order) and what it cannot fix is printed. The copies of
-kit files are written from kit/files for the new names; where kit/manifest.toml lists FROM as
-a carrier of a kit file, NAME is added beside it, so `make kit-check` checks the new copies
+kit files and blocks are written from kit/ for the new names; where kit/manifest.toml lists FROM as
+a carrier of a kit file or block, NAME is added beside it, so `make kit-check` checks the new copies
 too. Stdlib only; --root is the monorepo (default: the one holding this file).
 """
 
@@ -196,26 +196,35 @@ def lint_fix(ruff: Path, folder: Path, fix: bool = True) -> list[str] | None:
 
 
 def add_to_manifest(manifest: Path, source: str, name: str) -> list[str]:
-    """Adds ``name`` to every [only] entry of kit/manifest.toml that lists ``source``; returns
-    the kit files concerned."""
+    """Adds ``name`` to every [only] entry and every [blocks] ``blueprints`` list of
+    kit/manifest.toml that lists ``source``; returns the kit files and blocks concerned."""
     if not manifest.exists():
         return []
     entry = re.compile(r'^("[^"]+")(\s*=\s*)\[(.*)\]\s*$')
+    block = re.compile(r'^("[^"]+"\s*=\s*\{.*blueprints\s*=\s*)\[(.*?)\](.*)$')
     lines, section, changed = manifest.read_text(encoding="utf-8").splitlines(), "", []
     for number, line in enumerate(lines):
         if line.startswith("["):
             section = line.strip()
-        match = entry.match(line)
-        if section == "[only]" and match:
-            carriers = re.findall(r'"([^"]+)"', match.group(3))
-            if source in carriers and name not in carriers:
-                listed = ", ".join(f'"{carrier}"' for carrier in sorted([*carriers, name]))
+        match = (entry if section == "[only]" else block).match(line)
+        if section not in ("[only]", "[blocks]") or not match:
+            continue
+        carriers = re.findall(r'"([^"]+)"', match.group(3 if section == "[only]" else 2))
+        if source in carriers and name not in carriers:
+            listed = ", ".join(f'"{carrier}"' for carrier in sorted([*carriers, name]))
+            if section == "[only]":
                 lines[number] = f"{match.group(1)}{match.group(2)}[{listed}]"
-                changed.append(match.group(1).strip('"'))
+            else:
+                lines[number] = f"{match.group(1)}[{listed}]{match.group(3)}"
+            changed.append(line.split("=")[0].strip().strip('"'))
     if changed:
         manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        only = tomllib.loads(manifest.read_text(encoding="utf-8")).get("only", {})
-        assert all(name in only[path] for path in changed), f"{manifest} was not updated"
+        parsed = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        carriers = {**parsed.get("only", {})}
+        carriers |= {
+            key: value.get("blueprints", []) for key, value in parsed.get("blocks", {}).items()
+        }
+        assert all(name in carriers[path] for path in changed), f"{manifest} was not updated"
     return changed
 
 
@@ -240,6 +249,9 @@ def create(root: Path, name: str, source: str) -> dict:
     for _, target, expected in sync.copies(root, root / "kit" / "files", manifest):
         if target.is_relative_to(target_dir) and target.exists() and not target.is_symlink():
             target.write_text(expected)
+    for _, target, expected in sync.block_copies(root, root / "kit" / "files", manifest):
+        if target.is_relative_to(target_dir) and expected is not None:
+            target.write_text(expected)  # lazily: the next block reads what this one wrote
     if lint is not None:
         lint = lint_fix(source_dir / ".venv" / "bin" / "ruff", target_dir, fix=False)
     untracked = tracked_files(source_dir, "--others", "--exclude-standard")

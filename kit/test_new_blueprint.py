@@ -59,6 +59,7 @@ def monorepo(folder: Path) -> Path:
     (folder / "kit").mkdir()
     shutil.copy(ROOT / "kit" / "manifest.toml", folder / "kit" / "manifest.toml")
     (folder / "kit" / "files").symlink_to(ROOT / "kit" / "files")
+    (folder / "kit" / "blocks").symlink_to(ROOT / "kit" / "blocks")
     (folder / "docs").mkdir()  # not a blueprint
     for blueprint in sync.blueprints(ROOT):
         (folder / blueprint).symlink_to(ROOT / blueprint)
@@ -145,6 +146,13 @@ class TextTest(unittest.TestCase):
                 self.assertEqual(
                     len(ours), len(source_copies)
                 )  # manifest lists NAME where it lists FROM
+                blocks = [
+                    t for _, t, _ in sync.block_copies(root, root / "kit" / "files", manifest)
+                ]
+                self.assertEqual(
+                    sum(t.is_relative_to(copy) for t in blocks),
+                    sum(t.is_relative_to(root / source) for t in blocks),
+                )  # and for its blocks
                 problems = sync.check(root, root / "kit" / "files", manifest)
                 self.assertEqual([p for p in problems if p.startswith(f"{name}/")], [])
 
