@@ -230,7 +230,9 @@ def steps_run(scale: float, args: argparse.Namespace, checks: dict[str, bool]) -
 def node_table(run: Measured) -> pd.DataFrame:
     """One row per node: seconds, peak GB and its folder pipeline (the node's namespace)."""
     nodes = pd.DataFrame(run.nodes, columns=["node", "seconds", "peak_gb"])
-    nodes["pipeline"] = nodes["node"].str.split(".").str[0].where(nodes["node"].str.contains(".", regex=False))
+    nodes["pipeline"] = (
+        nodes["node"].str.split(".").str[0].where(nodes["node"].str.contains(".", regex=False))
+    )
     return nodes.fillna({"pipeline": "?"})
 
 
