@@ -48,7 +48,7 @@ def apply_policy(
     selection: dict[str, Any],
 ) -> pd.DataFrame:
     """The model's predictions: candidates merged with the session's items, then filled."""
-    weights = {t: float("inf") if w == "first" else float(w) for t, w in policy["weights"].items()}
+    weights = policy_weights(policy)
     return apply_seen_policy(candidates, sessions, popular_items, weights, selection["seen_items"])
 
 
