@@ -91,28 +91,26 @@ def check(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST) -> list
                 f"{name}: no block '{marker}' ... '{END.format(name=source.name).strip()}' "
                 f"(kit/blocks/{source.name}, kit/manifest.toml)"
             )
-        elif target.read_text() != expected:
-            diff = difflib.unified_diff(
-                expected.splitlines(), target.read_text().splitlines(), "kit", str(name), n=0
-            )
+        elif (actual := target.read_text()) != expected:
             problems.append(
-                f"{name}: the block '{marker}' differs from kit/blocks/{source.name} (edit the "
-                "kit, then make sync-kit):\n    " + "\n    ".join(list(diff)[2:8])
+                f"{name}: the block '{marker}' differs from kit/blocks/{source.name} "
+                + _first_differences(expected, actual, name)
             )
     for source, target, expected in copies(root, kit, manifest):
         name = target.relative_to(root)
         if not target.exists():
             problems.append(f"{name}: missing (kit/files/{source.relative_to(kit)}; make sync-kit)")
-            continue
-        if target.read_text() != expected:
-            diff = difflib.unified_diff(
-                expected.splitlines(), target.read_text().splitlines(), "kit", str(name), n=0
-            )
+        elif (actual := target.read_text()) != expected:
             problems.append(
-                f"{name} differs from kit/files/{source.relative_to(kit)} (edit the kit, then make "
-                "sync-kit):\n    " + "\n    ".join(list(diff)[2:8])
+                f"{name} differs from kit/files/{source.relative_to(kit)} "
+                + _first_differences(expected, actual, name)
             )
     return problems
+
+
+def _first_differences(expected: str, actual: str, name: Path) -> str:
+    diff = difflib.unified_diff(expected.splitlines(), actual.splitlines(), "kit", str(name), n=0)
+    return "(edit the kit, then make sync-kit):\n    " + "\n    ".join(list(diff)[2:8])
 
 
 def sync(root: Path = ROOT, kit: Path = KIT, manifest: Path = MANIFEST) -> list[Path]:
