@@ -67,15 +67,14 @@ def select_customer_weeks(
     if not as_of_date:
         last_week = transactions["t_dat"] > transactions["t_dat"].max() - pd.Timedelta(days=7)
         buyers = transactions.loc[last_week, "customer_id"].unique()
-        tested = customer_weeks.loc[customer_weeks["week"] == 1, "customer_id"]
-        share = float(customer_weeks.loc[customer_weeks["week"] == 1, "buyer_share"].iloc[0])
-        sampled = share < 1
-        if round(share * len(buyers)) != counts[1] or not tested.isin(buyers).all():
+        tested = customer_weeks[customer_weeks["week"] == 1]
+        share = float(tested["buyer_share"].iloc[0])
+        if round(share * len(buyers)) != counts[1] or not tested["customer_id"].isin(buyers).all():
             raise ValueError(
                 f"customer_weeks has {counts[1]} customers in week 1 but transactions have "
                 f"{len(buyers)} buyers in their last 7 days: the query's calendar is off"
             )
-        if sampled:
+        if share < 1:
             logger.info(
                 "Test week: %d of its %d buyers (%.1f%%: ranking_sql.test_sample_per_million, "
                 "max_test_buyers)",
