@@ -55,7 +55,7 @@ SETTINGS = {
         "model_training.candidate_items=50000",
         "gnn_inference.candidate_items=50000",
         "gnn_inference.num_threads=2",
-        "baselines.sknn.processes=2",
+        "processes=2",
         "model_selection.test_week_models=submitted",
     ],
 }

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 from recommender_gnn.model_selection.metrics import (
     EVENT_TYPES,
     TYPE_WEIGHTS,
@@ -191,7 +192,8 @@ def apply_seen_policy(
 ) -> pd.DataFrame:
     """Predictions (contract of every model) from new-item candidates and the history, in
     chunks of ``sessions_per_chunk`` sessions: every step is per session, so the result is the
-    same, and memory is bounded by a chunk's work (OTTO's test week: 141 M candidate rows)."""
+    same, and memory is bounded by a chunk's work (OTTO's test week: 141 M candidate rows);
+    the chunks run in ``processes`` forked workers."""
     require_columns(candidates, CANDIDATE_COLUMNS, "candidates")
     require_columns(sessions, ["session", "item", "ts", "type"], "sessions")
     candidates, sessions = sorted_by_session(candidates), sorted_by_session(sessions)
@@ -202,16 +204,17 @@ def apply_seen_policy(
         0, np.searchsorted(candidates["session"].to_numpy(), bounds), len(candidates)
     ]
     session_cuts = np.r_[0, np.searchsorted(sessions["session"].to_numpy(), bounds), len(sessions)]
-    frames = [
-        _apply_chunk(
+
+    def apply_chunk(i: int) -> pd.DataFrame:
+        return _apply_chunk(
             candidates.iloc[candidate_cuts[i] : candidate_cuts[i + 1]],
             sessions.iloc[session_cuts[i] : session_cuts[i + 1]],
             popular_items,
             weights,
             params,
         )
-        for i in range(len(candidate_cuts) - 1)
-    ]
+
+    frames = map_forked(apply_chunk, range(len(candidate_cuts) - 1), params.get("processes"))
     return pd.concat(frames, ignore_index=True) if frames else empty_predictions()
 
 
@@ -262,20 +265,30 @@ def choose_seen_policy(
     session_ids = np.unique(sessions["session"].to_numpy())
     label_types = np.asarray(labels["event_type"].astype(str))
     weights = sorted(float(w) for w in params["weights"])
-    table = pd.DataFrame({"weight": weights})
-    for event_type, (new, popular) in _by_type(candidates, popular_items).items():
+    parts = _by_type(candidates, popular_items)
+    labelled = {}
+    for event_type in EVENT_TYPES:
         part = labels[label_types == event_type]
         label_session = part["session"].to_numpy(dtype=np.int64)
-        label_keys = label_session * KEY + part["item"].to_numpy()
-        denominator = np.minimum(np.unique(label_session, return_counts=True)[1], 20).sum()
-        recalls = []
-        for weight in weights:
-            session, item, _ = _one_type(new, history, session_ids, popular, weight, params)
-            top = positions(session) < 20
-            keys = session[top].astype(np.int64) * KEY + item[top]
-            hits = _isin(label_keys, keys).sum()
-            recalls.append(float(hits / denominator) if denominator else 0.0)
-        table[event_type] = recalls
+        labelled[event_type] = (
+            label_session * KEY + part["item"].to_numpy(),
+            np.minimum(np.unique(label_session, return_counts=True)[1], 20).sum(),
+        )
+
+    def recall(job: tuple[str, float]) -> float:
+        event_type, weight = job
+        (new, popular), (label_keys, denominator) = parts[event_type], labelled[event_type]
+        session, item, _ = _one_type(new, history, session_ids, popular, weight, params)
+        top = positions(session) < 20
+        keys = session[top].astype(np.int64) * KEY + item[top]
+        return float(_isin(label_keys, keys).sum() / denominator) if denominator else 0.0
+
+    # 3 event types x every weight: independent, so in ``processes`` forked workers.
+    jobs = [(event_type, weight) for event_type in EVENT_TYPES for weight in weights]
+    recalls = iter(map_forked(recall, jobs, params.get("processes")))
+    table = pd.DataFrame({"weight": weights})
+    for event_type in EVENT_TYPES:
+        table[event_type] = [next(recalls) for _ in weights]
     chosen = {t: float(table.loc[table[t].idxmax(), "weight"]) for t in EVENT_TYPES}
     return chosen, table
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-import yaml
+from kedro.config import OmegaConfigLoader
 
 from recommender_gnn.pipelines.baselines.candidates import EVENT_TYPES, top_new_items
 from recommender_gnn.pipelines.baselines.nodes import (
@@ -21,9 +21,10 @@ from tests.kedro_cli import BLUEPRINT
 from tests.pipelines.baselines.sql_helpers import run_query
 from tests.pipelines.session_data import make_sessions, truncate
 
-CONF = BLUEPRINT / "conf" / "base"
-PARAMS = yaml.safe_load((CONF / "parameters_baselines.yml").read_text())["baselines"]
-QUERIES = yaml.safe_load((CONF / "globals.yml").read_text())
+# The configured parameters, resolved as `kedro run` resolves them (globals, runtime_params).
+CONFIG = OmegaConfigLoader(str(BLUEPRINT / "conf"), base_env="base", default_run_env="base")
+PARAMS = CONFIG["parameters"]["baselines"]
+QUERIES = CONFIG["globals"]
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,9 @@
 """Session kNN (V-SKNN): hand-checked neighbours, and the sparse chunks against a brute force."""
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from recommender_gnn.pipelines.baselines.candidates import Chunk, map_chunks
 from recommender_gnn.pipelines.baselines.sknn import fit_sknn, recommend_sknn
 from tests.pipelines.baselines.sql_helpers import random_sessions
 
@@ -132,15 +129,3 @@ def test_chunks_in_forked_workers_give_the_same_candidates():
     here = recommend_sknn(query, index, params)
     assert here["session"].nunique() > 200
     pd.testing.assert_frame_equal(recommend_sknn(query, index, {**params, "processes": 2}), here)
-
-
-def test_map_chunks_runs_in_other_processes_in_order():
-    chunks = [Chunk(np.full(3, s), np.arange(3), np.zeros(3, np.int64)) for s in range(9)]
-    found = map_chunks(_session_and_process, chunks, processes=2)
-    assert [session for session, _ in found] == list(range(9))
-    assert os.getpid() not in {pid for _, pid in found}
-    assert map_chunks(_session_and_process, chunks, None)[0] == (0, os.getpid())
-
-
-def _session_and_process(chunk):
-    return int(chunk.ids[0]), os.getpid()

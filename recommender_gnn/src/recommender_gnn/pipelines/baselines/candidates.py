@@ -10,11 +10,8 @@ the catalogue.
 
 from __future__ import annotations
 
-import collections
 import itertools
-import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -85,37 +82,6 @@ def session_chunks(sessions: pd.DataFrame, size: int, dataset: str = "sessions")
     bounds = np.append(np.asarray(starts, dtype=np.int64)[:: int(size)], len(session))
     for begin, end in itertools.pairwise(bounds):
         yield Chunk(session[begin:end], item[begin:end], type_[begin:end])
-
-
-# What forked workers run: set before the pool forks, so they read the fitted state (GBs at
-# OTTO's size) from the parent's memory instead of receiving a pickled copy each.
-_FORKED: dict[str, Callable] = {}
-
-
-def _call_forked(chunk: Chunk) -> Any:
-    return _FORKED["func"](chunk)
-
-
-def map_chunks(func: Callable[[Chunk], Any], chunks: Iterable[Chunk], processes=None) -> list:
-    """``func(chunk)`` of every chunk, in order, in ``processes`` forked workers (null or 1:
-    here). A few chunks per worker are in flight at a time, so memory stays bounded by chunks.
-    Where fork does not exist (Windows, macOS' default) the chunks run here."""
-    processes = int(processes or 1)
-    if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [func(chunk) for chunk in chunks]
-    _FORKED["func"] = func
-    try:
-        results, pending = [], collections.deque()
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(processes, mp_context=context) as pool:
-            for chunk in chunks:
-                pending.append(pool.submit(_call_forked, chunk))
-                if len(pending) >= 4 * processes:
-                    results.append(pending.popleft().result())
-            results += [future.result() for future in pending]
-        return results
-    finally:
-        _FORKED.clear()
 
 
 def recency_weights(chunk: Chunk, decay: float, type_weights, history_events: int) -> np.ndarray:

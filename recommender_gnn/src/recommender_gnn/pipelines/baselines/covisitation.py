@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 
 from .candidates import (
     candidate_frame,
@@ -95,8 +96,8 @@ def recommend_covisitation(
         )  # fmt: skip
     weights = type_weights(params)
     events, top_k = int(params["history_events"]), int(params["top_k"])
-    frames = []
-    for chunk in session_chunks(sessions, int(params["sessions_per_chunk"])):
+
+    def recommend_chunk(chunk) -> pd.DataFrame:
         everything = np.ones(len(chunk.item), dtype=bool)
         seen = chunk.seen(n_items)
         clicks_history = chunk.matrix(
@@ -114,5 +115,7 @@ def recommend_covisitation(
             seen,
             top_k,
         )
-        frames.append(candidate_frame(chunk, {"clicks": clicks, "carts": buys, "orders": buys}))
-    return concat_candidates(frames)
+        return candidate_frame(chunk, {"clicks": clicks, "carts": buys, "orders": buys})
+
+    chunks = session_chunks(sessions, int(params["sessions_per_chunk"]))
+    return concat_candidates(map_forked(recommend_chunk, chunks, params.get("processes")))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 
 from .candidates import DAY, EVENT_TYPES, candidate_frame, concat_candidates, session_chunks
 
@@ -63,8 +64,8 @@ def recommend_popularity(
         part = popular_items[popular_items["event_type"] == event_type].sort_values("rank")
         lists[event_type] = (part["item"].to_numpy(np.int64), part["score"].to_numpy(np.float64))
     n_items = 1 + max((int(items.max()) for items, _ in lists.values() if len(items)), default=0)
-    frames = []
-    for chunk in session_chunks(sessions, int(params["sessions_per_chunk"])):
+
+    def recommend_chunk(chunk) -> pd.DataFrame:
         found = {}
         for event_type, (items, scores) in lists.items():
             position = np.full(n_items, -1, dtype=np.int64)
@@ -76,5 +77,7 @@ def recommend_popularity(
             rank = np.cumsum(~seen, axis=1)
             row, column = np.nonzero(~seen & (rank <= top_k))
             found[event_type] = (row, items[column], rank[row, column], scores[column])
-        frames.append(candidate_frame(chunk, found))
-    return concat_candidates(frames)
+        return candidate_frame(chunk, found)
+
+    chunks = session_chunks(sessions, int(params["sessions_per_chunk"]))
+    return concat_candidates(map_forked(recommend_chunk, chunks, params.get("processes")))

@@ -23,12 +23,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 from recommender_gnn.sorting import lexsort
 
 from .candidates import (
     candidate_frame,
     concat_candidates,
-    map_chunks,
     session_chunks,
     top_new_items,
 )
@@ -106,7 +106,7 @@ def recommend_sknn(
     postings = _first_per_row(item_sessions, sample_size)
     recommend = partial(_recommend_chunk, postings, session_items, params)
     chunks = session_chunks(sessions, int(params["sessions_per_chunk"]))
-    return concat_candidates(map_chunks(recommend, chunks, params.get("processes")))
+    return concat_candidates(map_forked(recommend, chunks, params.get("processes")))
 
 
 def _recommend_chunk(postings, session_items, params: dict[str, Any], chunk) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 
 from .candidates import (
     candidate_frame,
@@ -62,13 +63,15 @@ def recommend_transitions(
     )  # fmt: skip
     weights = type_weights(params)
     events, top_k = int(params["history_events"]), int(params["top_k"])
-    frames = []
-    for chunk in session_chunks(sessions, int(params["sessions_per_chunk"])):
+
+    def recommend_chunk(chunk) -> pd.DataFrame:
         history = chunk.matrix(
             recency_weights(chunk, params["history_decay"], weights, events),
             np.ones(len(chunk.item), dtype=bool),
             n_items,
         )
         found = top_new_items(history @ matrix, chunk.seen(n_items), top_k)
-        frames.append(candidate_frame(chunk, dict.fromkeys(("clicks", "carts", "orders"), found)))
-    return concat_candidates(frames)
+        return candidate_frame(chunk, dict.fromkeys(("clicks", "carts", "orders"), found))
+
+    chunks = session_chunks(sessions, int(params["sessions_per_chunk"]))
+    return concat_candidates(map_forked(recommend_chunk, chunks, params.get("processes")))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recommender_gnn.checks import require_columns
+from recommender_gnn.forked import map_forked
 from recommender_gnn.model_selection.metrics import EVENT_TYPES, event_type_codes
 from recommender_gnn.model_selection.policy import CANDIDATE_COLUMNS
 from recommender_gnn.model_selection.tuning import tune_recommender
@@ -65,12 +66,13 @@ def blend_candidates(
     top_k: int,
     rank_offset: float,
     sessions_per_chunk: int | None = None,
+    processes: int | None = None,
 ) -> pd.DataFrame:
     """The fused top ``top_k`` per (session, event type); ties go to the smaller item id.
 
     Fused in chunks of ``sessions_per_chunk`` session ids (same result): at OTTO's size the
     members hold 141 M test rows each, and one groupby over all of them needs more memory
-    than the members themselves."""
+    than the members themselves; the chunks run in ``processes`` forked workers."""
     active = []
     for name, weight in weights.items():
         if name not in members:
@@ -85,17 +87,15 @@ def blend_candidates(
     high = max((int(s[-1]) for s in sessions if s.size), default=0) + 1
     bounds = np.arange(low, high, int(sessions_per_chunk or max(high - low, 1)))[1:]
     cuts = [np.r_[0, np.searchsorted(s, bounds), s.size] for s in sessions]
-    chunks = [
-        _fused_chunk(
-            [
-                (name, frame.iloc[cut[i] : cut[i + 1]], weight)
-                for (name, frame, weight), cut in zip(active, cuts, strict=True)
-            ],
-            rank_offset,
-            top_k,
-        )
-        for i in range(bounds.size + 1)
-    ]
+
+    def fused(i: int):
+        parts = [
+            (name, frame.iloc[cut[i] : cut[i + 1]], weight)
+            for (name, frame, weight), cut in zip(active, cuts, strict=True)
+        ]
+        return _fused_chunk(parts, rank_offset, top_k)
+
+    chunks = map_forked(fused, range(bounds.size + 1), processes)
     session, type_code, item, rank, score = (
         np.concatenate(column) for column in zip(*chunks, strict=True)
     )
@@ -146,4 +146,5 @@ def apply_blend(params: dict[str, Any], **members: pd.DataFrame) -> pd.DataFrame
         int(params["top_k"]),
         params["rank_offset"],
         params.get("sessions_per_chunk"),
+        params.get("processes"),
     )
