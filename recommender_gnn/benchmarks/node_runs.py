@@ -6,7 +6,9 @@ kept inputs (a copy of the project whose data/ holds them). Each node runs as
 over that process and its forked workers (``processes``), the resident set (RSS: counts a page
 shared after fork in every process that maps it, an upper bound) and the proportional set
 (PSS: a shared page split between its sharers, the memory the tree really holds). A CSV row per
-node is appended as it ends, so a long series can be stopped and resumed.
+node is appended as it ends, so a long series can be stopped and resumed. A NODE may name
+several, comma-separated: one process (nodes that hand a MemoryDataset over, such as
+data_preparation's ``train_events``).
 
     python benchmarks/node_runs.py PROJECT OUT.csv NODE [NODE ...] --params processes=2 ...
 """
