@@ -75,7 +75,7 @@ def fitted(tmp_path_factory):
     return query, popular, recommenders
 
 
-@pytest.mark.parametrize("model", ["covisitation", "transitions", "popularity"])
+@pytest.mark.parametrize("model", ["covisitation", "transitions"])
 def test_baseline_candidates_are_the_same_in_forked_workers(fitted, model):
     _, _, recommenders = fitted
     here = recommenders[model]({"processes": 1})
