@@ -47,3 +47,28 @@ def test_gcp_catalog_reads_gs_and_runs_the_sql_on_bigquery(monkeypatch):
             }
             names = {parameter["name"] for parameter in configuration["queryParameters"]}
             assert names == set(loader["globals"][f"{query_name}_query"])
+
+
+def test_processes_is_one_locally_two_on_vertex_ai_and_set_once_at_run_time(monkeypatch):
+    monkeypatch.setenv("GCP_PROJECT_ID", "blueprint-test-project")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://mlflow.example.com")
+
+    def processes(env, **runtime_params):
+        loader = OmegaConfigLoader(
+            str(BLUEPRINT / "conf"),
+            **{**CONFIG_LOADER_ARGS, "default_run_env": env},
+            env=env,
+            runtime_params=runtime_params,
+        )
+        parameters = loader["parameters"]
+        return {
+            parameters["baselines"]["covisitation"]["processes"],
+            parameters["baselines"]["transitions"]["processes"],
+            parameters["baselines"]["sknn"]["processes"],
+            parameters["blend"]["processes"],
+            parameters["model_selection"]["seen_items"]["processes"],
+        }
+
+    assert processes("local") == {1}
+    assert processes("gcp") == {2}
+    assert processes("local", processes=3) == {3}
