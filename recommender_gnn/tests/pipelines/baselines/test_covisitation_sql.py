@@ -90,6 +90,37 @@ def test_covisitation_counts_equal_the_pandas_definition(tmp_path):
     assert firsts[0] != firsts[1]
 
 
+def shortcut_cases(sessions: pd.DataFrame, p: dict) -> dict:
+    """How many sessions lie within one window (paired per item, not per event), and per
+    matrix how many items have top_k, some, or no neighbours of one session's largest weight
+    (the lighter neighbours of the first skip the sort)."""
+    recent = last_events(sessions, p["max_events_per_session"])
+    span = recent.groupby("session")["ts"].agg(lambda ts: ts.max() - ts.min())
+    within = span < p["window_seconds"]
+    cases = {"within": int(within.sum()), "longer": int((~within).sum())}
+    totals = pandas_counts(sessions, {**p, "clicks_top_k": 10**9, "carts_orders_top_k": 10**9})
+    strongest = {"clicks": 1 + p["time_weight"], "carts_orders": max(
+        p["click_weight"], p["cart_weight"], p["order_weight"])}  # fmt: skip
+    for matrix, weights in totals.groupby("matrix"):
+        strong = (weights["weight"] >= strongest[matrix]).groupby(weights["item"]).sum()
+        top_k = p[f"{matrix}_top_k"]
+        cases[matrix] = (int((strong >= top_k).sum()), int(((strong > 0) & (strong < top_k)).sum()))
+    return cases
+
+
+def test_the_shortcuts_are_exact_where_each_applies(tmp_path):
+    sessions = random_sessions(seed=0, n_items=60)
+    cases = shortcut_cases(sessions, COUNTS)
+    assert cases["within"] > 50 and cases["longer"] > 50
+    assert min(cases["clicks"]) > 10 and min(cases["carts_orders"]) > 1
+    result = run_query(tmp_path, "covisitation_counts", sessions, COUNTS)
+    result = result.astype({"matrix": str}).sort_values(["matrix", "item", "rank"])
+    expected = pandas_counts(sessions, COUNTS)
+    for column in ("matrix", "item", "neighbour", "rank"):
+        assert result[column].astype(str).tolist() == expected[column].astype(str).tolist()
+    np.testing.assert_allclose(result["weight"], expected["weight"], rtol=1e-9)
+
+
 def test_counting_in_parts_gives_the_one_pass_result(tmp_path):
     sessions = random_sessions(seed=3)
     whole = run_query(tmp_path, "covisitation_counts", sessions, COUNTS)
